@@ -1,0 +1,59 @@
+# 亮诺 Liangnuo — `make run` serves the demo town; `make test` checks everything on SQLite and PostgreSQL.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test venv frontend migrate seed lint typecheck test-sqlite test-postgres system-deps clean
+
+run: venv frontend migrate ## set up everything and serve on http://127.0.0.1:8000
+	@$(PY) -m app.cli seed-demo --if-empty --accounts-json var/demo-accounts.json
+	@$(PY) scripts/print_demo_logins.py var/demo-accounts.json http://$(HOST):$(PORT)
+	@$(PY) -m app.cli serve --host $(HOST) --port $(PORT)
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -q --upgrade pip
+	@$(PY) -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+frontend: ## build the PWA into frontend/dist (skipped when frontend/ has no package.json)
+	@if [ -f frontend/package.json ]; then \
+	  if [ ! -d frontend/node_modules ] || [ frontend/package-lock.json -nt frontend/node_modules/.stamp ]; then \
+	    (cd frontend && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.stamp); fi; \
+	  (cd frontend && npm run --silent build); fi
+
+migrate: venv
+	@$(PY) -m app.cli migrate
+
+system-deps: ## what the tests need from Debian: Chromium, CJK fonts, poppler, zbar
+	@bash scripts/system-deps.sh
+
+lint: venv
+	$(VENV)/bin/ruff check app tests bench migrations
+	$(VENV)/bin/ruff format --check app tests bench
+
+typecheck: venv
+	$(VENV)/bin/mypy app
+
+test-sqlite: venv
+	env -u TEST_DATABASE_URL $(PY) -m pytest -q -p no:cacheprovider
+
+test-postgres: venv
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m pytest -q -p no:cacheprovider
+
+test: venv system-deps frontend lint typecheck ## lint, types, then the whole suite on SQLite and on PostgreSQL
+	@echo "== tests on SQLite =="
+	@$(MAKE) --no-print-directory test-sqlite
+	@echo "== tests on PostgreSQL ($(TEST_DATABASE_URL)) =="
+	@$(MAKE) --no-print-directory test-postgres
+
+clean:
+	rm -rf $(VENV) frontend/node_modules frontend/dist .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,12 @@
+"""The /api/v1 router: one include line per domain."""
+
+from fastapi import APIRouter
+
+from app.auth.router import router as auth_router
+from app.members.router import router as members_router
+from app.org.router import router as org_router
+
+api_router = APIRouter(prefix="/api/v1")
+api_router.include_router(auth_router)
+api_router.include_router(org_router)
+api_router.include_router(members_router)

@@ -1,0 +1,194 @@
+"""`liangnuo` — run, migrate, seed and administer the service. Every command reads the same settings."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from app.core.config import settings
+
+cli = typer.Typer(help="亮诺：党员公开承诺服务的命令行工具", no_args_is_help=True, add_completion=False)
+console = Console()
+
+
+def _fail(message: str, code: int = 1) -> None:
+    console.print(f"[bold red]错误：[/]{message}")
+    raise typer.Exit(code)
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="端口")] = 8000,
+    workers: Annotated[int, typer.Option(help="进程数（SQLite 下请保持 1）")] = 1,
+) -> None:
+    """启动 Web 服务（数据库须已迁移到最新）。"""
+    import uvicorn
+
+    from app.main import SchemaNotReady, check_schema
+
+    try:
+        check_schema()
+    except SchemaNotReady as exc:
+        _fail(str(exc))
+    console.print(f"亮诺已启动：[bold]http://{host}:{port}/[/]  （接口文档 /api/docs）")
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=",".join(settings.trusted_proxies) or "127.0.0.1",
+        log_level=settings.log_level.lower(),
+        server_header=False,
+    )
+
+
+@cli.command()
+def migrate(revision: Annotated[str, typer.Argument(help="目标版本")] = "head") -> None:
+    """把数据库结构升级到最新（或指定版本）。"""
+    from app.core.schema import upgrade
+
+    upgrade(settings.sqlalchemy_url, revision)
+    console.print("[green]数据库结构已是最新。[/]")
+
+
+@cli.command("create-admin")
+def create_admin(
+    phone: Annotated[str, typer.Option(help="登录手机号")],
+    name: Annotated[str, typer.Option(help="姓名")],
+    password: Annotated[str | None, typer.Option(help="密码；不给则提示输入")] = None,
+    unit_id: Annotated[int | None, typer.Option(help="管理的组织，默认最顶层党委")] = None,
+) -> None:
+    """创建党委管理员账号（没有组织时同时建立顶层党委）。"""
+    from app.auth import service as auth_service
+    from app.core.db import new_session, pk
+    from app.core.errors import AppError
+    from app.core.permissions import Role
+    from app.core.security import password_problem
+    from app.core.validation import normalize_phone
+    from app.org import service as org_service
+
+    if password is None:
+        password = typer.prompt("密码", hide_input=True, confirmation_prompt=True)
+    problem = password_problem(password, phone=normalize_phone(phone))
+    if problem:
+        _fail(problem)
+    with new_session() as session:
+        try:
+            if unit_id is None:
+                root = org_service.first_root(session)
+                if root is None:
+                    root = org_service.create_root(session, name=typer.prompt("顶层党委名称", default="镇党委"))
+            else:
+                root = org_service.get_unit(session, unit_id)
+            account = auth_service.create_account(
+                session, phone=phone, display_name=name, password=password, must_change_password=False
+            )
+            org_service.grant_role(
+                session, actor=None, account_id=pk(account), role=Role.committee_admin, unit_id=pk(root)
+            )
+            session.commit()
+            root_name = root.name
+        except AppError as exc:
+            _fail(exc.detail)
+            return
+    console.print(f"[green]已创建党委管理员[/] {name}（{root_name}）")
+
+
+@cli.command("seed-demo")
+def seed_demo(
+    accounts_json: Annotated[Path | None, typer.Option("--accounts-json", help="把演示账号写入这个 JSON 文件")] = None,
+    if_empty: Annotated[bool, typer.Option("--if-empty", help="数据库已有数据时静默跳过")] = False,
+) -> None:
+    """生成演示用的平山镇（1 个党委、1 个党总支、37 个党支部、52 个党小组、1462 名党员）。"""
+    from app import demo
+    from app.core.db import new_session
+
+    with new_session() as session:
+        if not demo.is_empty(session):
+            if if_empty:
+                console.print("数据库已有数据，跳过演示数据。")
+                return
+            _fail("数据库已有数据；演示数据只能装入空库。")
+        total = demo.BRANCHES_TOTAL + demo.GROUPS_TOTAL + demo.MEMBERS_TOTAL
+        columns = (TextColumn("生成演示镇"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=console, transient=False) as bar:
+            task = bar.add_task("seed", total=total)
+            accounts = demo.seed(session, progress=lambda n: bar.advance(task, n))
+            bar.update(task, completed=total)
+        extra = demo.seed_extras(session) if hasattr(demo, "seed_extras") else None
+        session.commit()
+    if extra:
+        console.print(extra)
+    table = Table(title="演示账号（手机号 + 密码登录）")
+    for col in ("角色", "姓名", "手机号", "密码", "组织"):
+        table.add_column(col)
+    for a in accounts:
+        table.add_row(a.role, a.name, a.phone, a.password, a.unit)
+    console.print(table)
+    if accounts_json:
+        accounts_json.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(accounts_json, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(demo.accounts_as_json(accounts), fh, ensure_ascii=False, indent=2)
+        console.print(f"演示账号已写入 {accounts_json}")
+
+
+@cli.command()
+def check() -> None:
+    """检查配置、数据库连接、结构版本和上传目录。"""
+    from sqlalchemy import text
+
+    from app.core.db import engine
+    from app.core.schema import schema_state
+
+    ok = True
+    table = Table(title="亮诺自检")
+    table.add_column("项目")
+    table.add_column("结果")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        table.add_row("数据库连接", f"[green]正常[/]（{engine.dialect.name}）")
+        state = schema_state(engine)
+        if state.at_head:
+            table.add_row("数据库结构", f"[green]最新[/]（{state.current}）")
+        else:
+            ok = False
+            table.add_row(
+                "数据库结构", f"[red]需要迁移[/]（当前 {state.current}，应为 {state.head}）：liangnuo migrate"
+            )
+    except Exception as exc:
+        ok = False
+        table.add_row("数据库连接", f"[red]失败[/]：{type(exc).__name__}")
+    try:
+        settings.uploads_dir.mkdir(parents=True, exist_ok=True)
+        probe = settings.uploads_dir / ".write-test"
+        probe.write_text("ok")
+        probe.unlink()
+        table.add_row("上传目录", "[green]可写[/]")
+    except OSError as exc:
+        ok = False
+        table.add_row("上传目录", f"[red]不可写[/]：{exc.strerror}")
+    table.add_row("对外地址", settings.public_base_url)
+    table.add_row("接口文档", "开启" if settings.docs_enabled else "关闭")
+    console.print(table)
+    if not ok:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    cli(prog_name="liangnuo")
+
+
+if __name__ == "__main__":
+    main()

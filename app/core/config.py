@@ -1,0 +1,83 @@
+"""One Settings class: every knob of the service, read from LIANGNUO_* variables or a .env file.
+
+No secret has a default: a missing one is generated once (≥ 256 bits) and kept under var/ with 0600
+permissions, so a restart keeps sessions and hashes valid.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="LIANGNUO_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    var_dir: Path = Field(default=PROJECT_ROOT / "var", description="数据目录：数据库、上传文件、生成的密钥")
+    database_url: str = Field(default="", description="默认 var/ 下的 SQLite 文件；PostgreSQL 用 postgresql+psycopg://")
+    public_base_url: str = Field(default="http://127.0.0.1:8000", description="公示牌二维码中的对外地址")
+    jwt_secret: str | None = Field(default=None, description="HS256 密钥；不设则在 var/ 下生成并保存")
+    jwt_issuer: str = "liangnuo"
+    jwt_audience: str = "liangnuo-api"
+    access_token_minutes: int = 15
+    refresh_token_days: int = 30
+    login_max_failures: int = 5
+    login_window_minutes: int = 15
+    hash_salt: str | None = Field(default=None, description="IP/设备哈希的盐；不设则在 var/ 下生成并保存")
+    trusted_proxies: list[str] = Field(default_factory=list, description="可信反向代理地址（信任其 X-Forwarded-For）")
+    cors_origins: list[str] = Field(default_factory=list, description="允许跨域的来源；默认关闭")
+    docs_enabled: bool = True
+    log_level: str = "INFO"
+    log_json: bool = True
+    storage_dir: Path | None = Field(default=None, description="上传文件目录，默认 var/uploads")
+    idempotency_hours: int = 48
+    scheduler_enabled: bool = Field(default=True, description="服务内每日生成到期提醒")
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.var_dir / 'liangnuo.db'}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.sqlalchemy_url.startswith("sqlite")
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.storage_dir or self.var_dir / "uploads"
+
+    @cached_property
+    def jwt_key(self) -> str:
+        return self.jwt_secret or _kept_secret(self.var_dir / "jwt_secret")
+
+    @cached_property
+    def salt(self) -> str:
+        return self.hash_salt or _kept_secret(self.var_dir / "hash_salt")
+
+
+def _kept_secret(path: Path) -> str:
+    """Read a generated secret, or create it once with owner-only permissions."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)  # 384 bits
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process won the race
+        return path.read_text().strip()
+    try:
+        os.write(fd, value.encode())
+    finally:
+        os.close(fd)
+    return value
+
+
+settings = Settings()

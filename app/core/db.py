@@ -1,0 +1,120 @@
+"""Engine, sessions and the shared column types.
+
+SQLite gets WAL, foreign keys, a busy timeout and synchronous=FULL on every connection, and real
+transactions (pysqlite's implicit ones do not nest SAVEPOINTs correctly). One session per request:
+the dependency commits once when the route returned without error, before the response is sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import Depends
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Session, SQLModel
+
+from app.core.config import settings
+from app.core.errors import AppError
+from app.core.time import as_utc
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata: MetaData = SQLModel.metadata
+metadata.naming_convention = NAMING_CONVENTION
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC timestamp on every backend (SQLite stores no offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return as_utc(value) if dialect.name != "sqlite" else as_utc(value).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else as_utc(value)
+
+
+def _configure_sqlite(engine: Engine, *, foreign_keys: bool) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cur = dbapi_connection.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
+        cur.execute("PRAGMA busy_timeout=10000")
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # IMMEDIATE takes the write lock up front, so two writers queue on busy_timeout instead of
+        # one failing with "database is locked" when it upgrades a read lock.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str, *, foreign_keys: bool = True, pool: Any = None) -> Engine:
+    """An engine for `url`; migrations pass foreign_keys=False (SQLite batch mode rebuilds tables)."""
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            from pathlib import Path
+
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        kwargs: dict[str, Any] = {"poolclass": pool} if pool else {}
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10}, **kwargs)
+        _configure_sqlite(engine, foreign_keys=foreign_keys)
+        return engine
+    if pool:
+        return create_engine(url, poolclass=pool)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+engine: Engine = make_engine(settings.sqlalchemy_url)
+
+
+def new_session() -> Session:
+    return Session(engine, expire_on_commit=False)
+
+
+def get_session() -> Iterator[Session]:
+    """One transaction per request: commit if the route succeeded, roll back otherwise."""
+    with new_session() as session:
+        try:
+            yield session
+            session.commit()
+        except AppError as exc:
+            session.commit() if exc.commit else session.rollback()
+            raise
+        except BaseException:
+            session.rollback()
+            raise
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def ping(session: Session) -> None:
+    session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+
+
+def pk(row: Any) -> int:
+    """The primary key of a flushed row (SQLModel types `id` as optional until it is saved)."""
+    value = row.id
+    if value is None:
+        raise RuntimeError(f"{type(row).__name__} has no id yet: flush first")
+    return int(value)

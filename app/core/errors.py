@@ -1,0 +1,209 @@
+"""The AppError family and the one handler that turns every error into application/problem+json.
+
+`detail` is Simplified Chinese for the person; `code` is a stable English identifier for programs.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("liangnuo.errors")
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class AppError(Exception):
+    status = 400
+    code = "bad_request"
+    title = "请求有误"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        code: str | None = None,
+        errors: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+        commit: bool = False,
+    ) -> None:
+        self.detail = detail or self.title
+        # True when the writes made before the error must still be kept (e.g. a failed-login record)
+        self.commit = commit
+        if code:
+            self.code = code
+        self.errors = errors or []
+        self.headers = headers or {}
+        self.extra = extra or {}
+        super().__init__(self.detail)
+
+
+class Unauthorized(AppError):
+    status, code, title = 401, "unauthorized", "请先登录"
+
+    def __init__(self, detail: str | None = None, **kw: Any) -> None:
+        kw.setdefault("headers", {"WWW-Authenticate": "Bearer"})
+        super().__init__(detail, **kw)
+
+
+class Forbidden(AppError):
+    status, code, title = 403, "forbidden", "您没有权限进行此操作"
+
+
+class NotFound(AppError):
+    status, code, title = 404, "not_found", "未找到该内容，或不在您的管理范围内"
+
+
+class Conflict(AppError):
+    status, code, title = 409, "conflict", "当前状态不允许此操作"
+
+
+class Gone(AppError):
+    status, code, title = 410, "gone", "该内容已不再提供"
+
+
+class PreconditionFailed(AppError):
+    status, code, title = 412, "stale_version", "内容已被他人修改，请刷新后重试"
+
+
+class PayloadTooLarge(AppError):
+    status, code, title = 413, "too_large", "文件太大"
+
+
+class UnsupportedMediaType(AppError):
+    status, code, title = 415, "unsupported_media_type", "不支持的文件类型"
+
+
+class Unprocessable(AppError):
+    status, code, title = 422, "invalid", "提交的内容有误"
+
+
+class PreconditionRequired(AppError):
+    status, code, title = 428, "if_match_required", "请求缺少 If-Match 版本号，请刷新后重试"
+
+
+class TooManyRequests(AppError):
+    status, code, title = 429, "too_many_requests", "操作过于频繁，请稍后再试"
+
+
+_STATUS_TITLES = {
+    400: ("bad_request", "请求有误"),
+    401: ("unauthorized", "请先登录"),
+    403: ("forbidden", "您没有权限进行此操作"),
+    404: ("not_found", "未找到该页面或内容"),
+    405: ("method_not_allowed", "不支持该请求方法"),
+    413: ("too_large", "提交的内容太大"),
+    415: ("unsupported_media_type", "不支持的内容类型"),
+    429: ("too_many_requests", "操作过于频繁，请稍后再试"),
+    500: ("internal_error", "服务器出了点问题，请稍后再试"),
+}
+
+_FIELD_MESSAGES = {
+    "missing": "必填",
+    "string_too_long": "太长了（最多 {max_length} 个字符）",
+    "string_too_short": "太短了（至少 {min_length} 个字符）",
+    "greater_than_equal": "不能小于 {ge}",
+    "less_than_equal": "不能大于 {le}",
+    "greater_than": "必须大于 {gt}",
+    "less_than": "必须小于 {lt}",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "float_parsing": "应为数字",
+    "bool_parsing": "应为是/否",
+    "date_from_datetime_parsing": "日期格式应为 YYYY-MM-DD",
+    "date_parsing": "日期格式应为 YYYY-MM-DD",
+    "datetime_parsing": "时间格式有误",
+    "enum": "取值应为：{expected}",
+    "literal_error": "取值应为：{expected}",
+    "string_pattern_mismatch": "格式不正确",
+    "json_invalid": "不是有效的 JSON",
+    "model_attributes_type": "格式不正确",
+    "dict_type": "格式不正确",
+    "list_type": "应为列表",
+    "too_long": "太多了（最多 {max_length} 项）",
+    "extra_forbidden": "不认识的字段",
+    "value_error": "{msg}",
+}
+
+
+def problem(
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    title: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"https://liangnuo.local/problems/{code}",
+        "title": title or _STATUS_TITLES.get(status, (code, detail))[1],
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "errors": errors or [],
+    }
+    if extra:
+        body.update(extra)
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+
+
+def field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    out = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "header", "form")]
+        template = _FIELD_MESSAGES.get(err.get("type", ""), "格式不正确")
+        ctx = dict(err.get("ctx") or {})
+        msg = str(err.get("msg", ""))
+        if msg.startswith("Value error, "):
+            msg = msg.removeprefix("Value error, ")
+        try:
+            message = template.format(msg=msg, **{k: v for k, v in ctx.items() if k != "msg"})
+        except (KeyError, IndexError):
+            message = template
+        out.append({"field": ".".join(loc) or "body", "message": message, "type": err.get("type")})
+    return out
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    def _app_error(request: Request, exc: AppError) -> JSONResponse:
+        if exc.status in (401, 403, 429):
+            log.warning(
+                "security event",
+                extra={"event": exc.code, "status": exc.status, "route": request.url.path},
+            )
+        return problem(
+            exc.status,
+            exc.code,
+            exc.detail,
+            title=exc.title,
+            errors=exc.errors,
+            headers=exc.headers,
+            extra=exc.extra,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = field_errors(exc)
+        fields = "、".join(e["field"] for e in errors[:5])
+        return problem(422, "validation_error", f"提交的内容有误：{fields}", title="提交的内容有误", errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code, title = _STATUS_TITLES.get(exc.status_code, ("http_error", "请求有误"))
+        detail = exc.detail if isinstance(exc.detail, str) and not exc.detail.isascii() else title
+        return problem(exc.status_code, code, detail, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", extra={"route": request.url.path})
+        code, title = _STATUS_TITLES[500]
+        return problem(500, code, title)

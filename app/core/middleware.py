@@ -1,0 +1,85 @@
+"""Pure-ASGI middleware: request ids, security headers and one access-log line per request."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.core.logging import request_id_var
+
+log = logging.getLogger("liangnuo.access")
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+APP_CSP = (
+    "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'self'; manifest-src 'self'; worker-src 'self'"
+)
+
+
+def _default_headers(path: str, secure: bool) -> list[tuple[bytes, bytes]]:
+    csp = API_CSP if path.startswith("/api/") else APP_CSP
+    headers = [
+        (b"x-content-type-options", b"nosniff"),
+        (b"content-security-policy", csp.encode()),
+        (b"referrer-policy", b"strict-origin-when-cross-origin"),
+        (b"permissions-policy", b"geolocation=(), camera=(self), microphone=()"),
+        (b"x-frame-options", b"DENY"),
+    ]
+    if secure:
+        headers.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
+    return headers
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex[:16]
+        token = request_id_var.set(request_id)
+        path: str = scope["path"]
+        authenticated = any(k == b"authorization" for k, _ in scope["headers"])
+        started = time.perf_counter()
+        status_holder: dict[str, Any] = {"status": 500}
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder["status"] = message["status"]
+                headers = list(message.get("headers", []))
+                present = {k.lower() for k, _ in headers}
+                for key, value in _default_headers(path, scope.get("scheme") == "https"):
+                    if key not in present:
+                        headers.append((key, value))
+                if b"cache-control" not in present and (authenticated or path.startswith("/api/")):
+                    headers.append((b"cache-control", b"no-store"))
+                headers.append((b"x-request-id", request_id.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            route = scope.get("route")
+            state = scope.get("state") or {}
+            log.info(
+                "request",
+                extra={
+                    "method": scope["method"],
+                    "route": getattr(route, "path", None) or ("/b/…" if path.startswith("/b/") else "-"),
+                    "status": status_holder["status"],
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                    "account_id": state.get("account_id"),
+                },
+            )
+            request_id_var.reset(token)

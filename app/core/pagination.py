@@ -1,0 +1,61 @@
+"""Paging for every list: `?page=&size=` in, `{items, total, page, size, pages}` out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Depends, Query
+from pydantic import BaseModel
+from sqlalchemy import func, select
+from sqlalchemy.sql import Select
+from sqlmodel import Session
+
+T = TypeVar("T")
+MAX_PAGE_SIZE = 100
+
+
+class PageParams(BaseModel):
+    page: int = 1
+    size: int = 20
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.size
+
+
+def page_params(
+    page: Annotated[int, Query(ge=1, le=100_000, description="页码，从 1 开始")] = 1,
+    size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="每页条数")] = 20,
+) -> PageParams:
+    return PageParams(page=page, size=size)
+
+
+PageDep = Annotated[PageParams, Depends(page_params)]
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    page: int
+    size: int
+    pages: int
+
+
+def paginate(
+    session: Session,
+    stmt: Select[Any],
+    params: PageParams,
+    transform: Callable[[Sequence[Any]], Sequence[T]] | None = None,
+) -> Page[T]:
+    """Count and fetch one page of `stmt` (which must carry its ORDER BY); two queries in all."""
+    total = session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
+    rows: Sequence[Any] = session.execute(stmt.limit(params.size).offset(params.offset)).scalars().all()
+    items = transform(rows) if transform else rows
+    return Page[T](
+        items=list(items),
+        total=total,
+        page=params.page,
+        size=params.size,
+        pages=(total + params.size - 1) // params.size,
+    )

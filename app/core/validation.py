@@ -1,0 +1,31 @@
+"""Shared field types for request schemas."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, StringConstraints
+
+_PHONE = re.compile(r"^1[3-9]\d{9}$")
+
+
+def normalize_phone(value: str) -> str:
+    """Mainland mobile numbers: spaces, dashes and a +86 / 0086 prefix are tolerated."""
+    digits = re.sub(r"[\s\-()]", "", value or "")
+    for prefix in ("+86", "0086"):
+        if digits.startswith(prefix):
+            digits = digits[len(prefix) :]
+    return digits
+
+
+def _phone(value: str) -> str:
+    digits = normalize_phone(value)
+    if not _PHONE.match(digits):
+        raise ValueError("手机号格式不正确，应为 11 位数字")
+    return digits
+
+
+Phone = Annotated[str, AfterValidator(_phone)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=60)]

@@ -1,0 +1,93 @@
+"""create_app(): middleware, error handlers, routers, health checks, the static frontend."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+
+from app import models  # noqa: F401  (all tables registered)
+from app.api import api_router
+from app.core import db
+from app.core.config import PROJECT_ROOT, settings
+from app.core.errors import install_error_handlers, problem
+from app.core.logging import configure_logging
+from app.core.middleware import RequestContextMiddleware
+from app.core.schema import schema_state
+
+log = logging.getLogger("liangnuo")
+
+FRONTEND_DIST = PROJECT_ROOT / "frontend" / "dist"
+
+
+class SchemaNotReady(RuntimeError):
+    pass
+
+
+def check_schema() -> None:
+    state = schema_state(db.engine)
+    if not state.at_head:
+        raise SchemaNotReady(
+            f"数据库结构不是最新（当前 {state.current or '空库'}，应为 {state.head}）。"
+            "请先运行 `liangnuo migrate`。 / Database schema is not migrated: run `liangnuo migrate`."
+        )
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    if app.state.check_schema:
+        check_schema()
+    yield
+
+
+def create_app(*, check_schema_on_start: bool = True) -> FastAPI:
+    configure_logging(settings.log_level, settings.log_json)
+    app = FastAPI(
+        title="亮诺 Liangnuo",
+        version="0.1.0",
+        description="党员公开承诺（报诺、定诺、亮诺、践诺、销诺）与三评星级评定",
+        lifespan=lifespan,
+        docs_url="/api/docs" if settings.docs_enabled else None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json" if settings.docs_enabled else None,
+    )
+    app.state.check_schema = check_schema_on_start
+    install_error_handlers(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key"],
+            expose_headers=["ETag"],
+        )
+    app.add_middleware(RequestContextMiddleware)
+    app.include_router(api_router)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    def readyz() -> JSONResponse:
+        try:
+            with db.new_session() as session:
+                conn = session.connection()
+                conn.execute(text("SELECT 1"))
+                state = schema_state(conn)
+        except Exception:
+            log.exception("readiness check failed")
+            return problem(503, "database_unavailable", "数据库无法连接")
+        if not state.at_head:
+            return problem(503, "schema_outdated", "数据库结构不是最新，请运行 liangnuo migrate")
+        return JSONResponse({"status": "ready", "schema": state.current})
+
+    if (FRONTEND_DIST / "index.html").exists():
+        app.mount("/", StaticFiles(directory=FRONTEND_DIST, html=True), name="frontend")
+    return app

@@ -1,0 +1,42 @@
+"""Party members: who they are publicly (亮身份) and privately (phone)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import String
+from sqlmodel import Field, SQLModel
+
+from app.core.db import UTCDateTime
+from app.core.time import utcnow
+
+
+class MemberStatus(StrEnum):
+    active = "active"
+    moved = "moved"  # 转出
+    inactive = "inactive"
+
+
+class Gender(StrEnum):
+    male = "male"
+    female = "female"
+
+
+class Member(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=40, index=True)
+    gender: Gender | None = Field(default=None, sa_type=String(10))
+    phone: str | None = Field(default=None, max_length=20, index=True)  # private
+    branch_id: int = Field(foreign_key="org_unit.id", index=True)
+    group_id: int | None = Field(default=None, foreign_key="org_unit.id", index=True)
+    post: str = Field(default="", max_length=60)  # 岗位
+    public_title: str = Field(default="", max_length=40)  # e.g. 党小组长
+    photo_key: str | None = Field(default=None, max_length=80)
+    joined_date: date | None = None
+    status: MemberStatus = Field(default=MemberStatus.active, sa_type=String(10), index=True)
+    board_consent: bool = Field(default=False)
+    account_id: int | None = Field(default=None, foreign_key="account.id", unique=True)
+    version: int = Field(default=1)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.core.validation import Name, Phone, ShortText
+from app.members.models import Gender, MemberStatus
+from app.org.schemas import GrantRead
+
+
+class MemberCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: Name
+    gender: Gender | None = None
+    phone: Phone | None = None
+    branch_id: int
+    group_id: int | None = None
+    post: ShortText = ""
+    public_title: str = Field(default="", max_length=40)
+    joined_date: date | None = None
+    board_consent: bool = False
+    initial_password: str | None = Field(
+        default=None, max_length=128, description="给出时同时开通登录账号（首次登录须改密码）"
+    )
+
+
+class MemberUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: Name | None = None
+    gender: Gender | None = None
+    phone: Phone | None = None
+    group_id: int | None = None
+    post: ShortText | None = None
+    public_title: str | None = Field(default=None, max_length=40)
+    joined_date: date | None = None
+    status: MemberStatus | None = None
+    board_consent: bool | None = None
+
+
+class MemberMove(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    branch_id: int
+    group_id: int | None = None
+
+
+class MemberAccountCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    initial_password: str = Field(min_length=1, max_length=128)
+
+
+class MemberRead(BaseModel):
+    """A member as staff see them; `phone` is null unless the caller may see it."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    name: str
+    gender: Gender | None
+    phone: str | None
+    branch_id: int
+    group_id: int | None
+    post: str
+    public_title: str
+    joined_date: date | None
+    status: MemberStatus
+    board_consent: bool
+    has_account: bool = False
+    has_photo: bool = False
+    version: int
+
+
+class MemberPublic(BaseModel):
+    """What a public board may show of a member (亮身份). The privacy boundary: nothing else."""
+
+    id: int
+    name: str
+    post: str
+    public_title: str
+    photo_key: str | None = None
+
+
+class AccountSummary(BaseModel):
+    id: int
+    display_name: str
+    must_change_password: bool
+
+
+class Me(BaseModel):
+    account: AccountSummary
+    member: MemberRead | None
+    grants: list[GrantRead]

@@ -1,0 +1,260 @@
+"""Members: listing within scope, creating, editing, moving between branches, their accounts.
+
+Phone numbers are private: only the member, their branch secretary and committee admins see them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from app.auth import service as auth_service
+from app.core.db import pk
+from app.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from app.core.pagination import Page, PageParams, paginate
+from app.core.permissions import Actor, Permission, Role, allowed, require
+from app.core.time import utcnow
+from app.members.models import Member, MemberStatus
+from app.members.schemas import AccountSummary, Me, MemberCreate, MemberPublic, MemberRead, MemberUpdate
+from app.org import service as org_service
+from app.org.models import OrgUnit, UnitKind
+
+
+def get_member(session: Session, member_id: int) -> Member:
+    member = session.get(Member, member_id)
+    if member is None:
+        raise NotFound("未找到该党员")
+    return member
+
+
+def branch_path(session: Session, member: Member) -> str:
+    return org_service.get_unit(session, member.branch_id).path
+
+
+def visible_member(session: Session, actor: Actor, member_id: int) -> tuple[Member, OrgUnit]:
+    """The member and their branch, or 404 when missing or outside the actor's scope."""
+    member = session.get(Member, member_id)
+    if member is not None:
+        branch = org_service.get_unit(session, member.branch_id)
+        if actor.can_see(branch.path) or member.account_id == actor.account_id:
+            return member, branch
+    raise NotFound("未找到该党员，或不在您的管理范围内")
+
+
+def member_for_account(session: Session, account_id: int) -> Member | None:
+    return session.execute(select(Member).where(col(Member.account_id) == account_id)).scalar_one_or_none()
+
+
+def members_by_id(session: Session, ids: Sequence[int]) -> dict[int, Member]:
+    if not ids:
+        return {}
+    rows = session.execute(select(Member).where(col(Member.id).in_(set(ids)))).scalars()
+    return {m.id: m for m in rows if m.id is not None}
+
+
+def can_see_phone(actor: Actor, member: Member, branch_path_: str) -> bool:
+    return member.account_id == actor.account_id or allowed(actor, Permission.member_read_private, branch_path_)
+
+
+def to_read(member: Member, *, show_phone: bool) -> MemberRead:
+    read = MemberRead.model_validate(member)
+    read.phone = member.phone if show_phone else None
+    read.has_account = member.account_id is not None
+    read.has_photo = member.photo_key is not None
+    return read
+
+
+def to_public(member: Member) -> MemberPublic:
+    assert member.id is not None
+    return MemberPublic(
+        id=member.id, name=member.name, post=member.post, public_title=member.public_title, photo_key=member.photo_key
+    )
+
+
+def read_for(session: Session, actor: Actor, member: Member) -> MemberRead:
+    return to_read(member, show_phone=can_see_phone(actor, member, branch_path(session, member)))
+
+
+def list_members(
+    session: Session,
+    *,
+    actor: Actor,
+    params: PageParams,
+    unit_id: int | None = None,
+    q: str | None = None,
+    status: MemberStatus | None = None,
+    board_consent: bool | None = None,
+) -> Page[MemberRead]:
+    """Members in the actor's scope (or in one unit's subtree), by name, one page at a time."""
+    if unit_id is not None:
+        unit = org_service.visible_unit(session, actor, unit_id)
+        require(actor, Permission.member_read, unit)
+        paths = [unit.path]
+    else:
+        paths = actor.scope_paths(Permission.member_read)
+        if not paths:
+            raise Forbidden()
+    stmt: Any = select(Member).where(
+        col(Member.branch_id).in_(org_service.subtree_ids(paths))
+        | col(Member.group_id).in_(org_service.subtree_ids(paths))
+    )
+    if q:
+        stmt = stmt.where(col(Member.name).contains(q.strip(), autoescape=True))
+    if status is not None:
+        stmt = stmt.where(col(Member.status) == status)
+    if board_consent is not None:
+        stmt = stmt.where(col(Member.board_consent) == board_consent)
+    stmt = stmt.order_by(col(Member.branch_id), col(Member.group_id), col(Member.name), col(Member.id))
+    private_paths = actor.scope_paths(Permission.member_read_private)
+
+    def to_reads(rows: Sequence[Member]) -> list[MemberRead]:
+        branches = org_service.units_by_id(session, {m.branch_id for m in rows})
+        out = []
+        for m in rows:
+            bpath = branches[m.branch_id].path
+            out.append(
+                to_read(
+                    m, show_phone=m.account_id == actor.account_id or any(bpath.startswith(p) for p in private_paths)
+                )
+            )
+        return out
+
+    return paginate(session, stmt, params, to_reads)
+
+
+def _check_group(session: Session, branch: OrgUnit, group_id: int | None) -> None:
+    if group_id is None:
+        return
+    group = session.get(OrgUnit, group_id)
+    if group is None or group.kind != UnitKind.group or group.parent_id != branch.id:
+        raise Unprocessable(
+            "党小组必须属于该党员所在的党支部",
+            code="member_bad_group",
+            errors=[{"field": "group_id", "message": "党小组必须属于该党员所在的党支部"}],
+        )
+
+
+def _branch_for_write(session: Session, actor: Actor | None, branch_id: int) -> OrgUnit:
+    branch = (
+        org_service.get_unit(session, branch_id)
+        if actor is None
+        else org_service.visible_unit(session, actor, branch_id)
+    )
+    if actor is not None:
+        require(actor, Permission.member_manage, branch)
+    if branch.kind != UnitKind.branch:
+        raise Unprocessable(
+            "党员必须归属到党支部", code="member_bad_branch", errors=[{"field": "branch_id", "message": "请选择党支部"}]
+        )
+    if branch.archived_at is not None:
+        raise Conflict("该党支部已撤销", code="unit_archived")
+    return branch
+
+
+def _phone_taken(session: Session, phone: str | None, exclude_id: int | None = None) -> None:
+    if not phone:
+        return
+    stmt = select(col(Member.id)).where(col(Member.phone) == phone, col(Member.status) != MemberStatus.moved)
+    if exclude_id is not None:
+        stmt = stmt.where(col(Member.id) != exclude_id)
+    if session.execute(stmt).first() is not None:
+        raise Conflict(
+            "该手机号已登记给另一名党员", code="phone_taken", errors=[{"field": "phone", "message": "该手机号已登记"}]
+        )
+
+
+def create_member(session: Session, *, actor: Actor | None, data: MemberCreate) -> Member:
+    branch = _branch_for_write(session, actor, data.branch_id)
+    _check_group(session, branch, data.group_id)
+    _phone_taken(session, data.phone)
+    member = Member(**data.model_dump(exclude={"initial_password"}))
+    session.add(member)
+    session.flush()
+    if data.initial_password:
+        open_account(session, actor=actor, member=member, initial_password=data.initial_password)
+    return member
+
+
+def open_account(
+    session: Session,
+    *,
+    actor: Actor | None,
+    member: Member,
+    initial_password: str | None = None,
+    password_hash: str | None = None,
+    must_change_password: bool = True,
+) -> Member:
+    """Give a member a login (their phone + an initial password) and the member role in their branch."""
+    branch = org_service.get_unit(session, member.branch_id)
+    if actor is not None:
+        require(actor, Permission.member_manage, branch)
+    if member.account_id is not None:
+        raise Conflict("该党员已开通账号", code="account_exists")
+    if not member.phone:
+        raise Unprocessable(
+            "请先登记手机号，手机号就是登录账号", code="phone_required", errors=[{"field": "phone", "message": "必填"}]
+        )
+    account = auth_service.create_account(
+        session,
+        phone=member.phone,
+        display_name=member.name,
+        password=initial_password,
+        password_hash=password_hash,
+        must_change_password=must_change_password,
+    )
+    member.account_id = account.id
+    session.add(member)
+    org_service.grant_role(session, actor=None, account_id=pk(account), role=Role.member, unit_id=pk(branch))
+    session.flush()
+    return member
+
+
+def update_member(session: Session, *, actor: Actor, member: Member, data: MemberUpdate) -> Member:
+    branch = org_service.get_unit(session, member.branch_id)
+    require(actor, Permission.member_manage, branch)
+    changes = data.model_dump(exclude_unset=True)
+    if "group_id" in changes:
+        _check_group(session, branch, changes["group_id"])
+    if changes.get("phone"):
+        _phone_taken(session, changes["phone"], exclude_id=member.id)
+    for key, value in changes.items():
+        setattr(member, key, value)
+    member.version += 1
+    member.updated_at = utcnow()
+    session.add(member)
+    session.flush()
+    return member
+
+
+def move_member(session: Session, *, actor: Actor, member: Member, branch_id: int, group_id: int | None) -> Member:
+    """Move a member to another branch: needs member management on both branches."""
+    old_branch = org_service.get_unit(session, member.branch_id)
+    require(actor, Permission.member_manage, old_branch)
+    new_branch = _branch_for_write(session, actor, branch_id)
+    _check_group(session, new_branch, group_id)
+    member.branch_id = pk(new_branch)
+    member.group_id = group_id
+    member.version += 1
+    member.updated_at = utcnow()
+    session.add(member)
+    if member.account_id is not None and old_branch.id != new_branch.id:
+        org_service.revoke_roles_in(
+            session, account_id=member.account_id, unit=old_branch, roles=(Role.member, Role.group_leader)
+        )
+        org_service.grant_role(
+            session, actor=None, account_id=member.account_id, role=Role.member, unit_id=pk(new_branch)
+        )
+    session.flush()
+    return member
+
+
+def me(session: Session, *, account_id: int, display_name: str, must_change_password: bool) -> Me:
+    member = member_for_account(session, account_id)
+    return Me(
+        account=AccountSummary(id=account_id, display_name=display_name, must_change_password=must_change_password),
+        member=to_read(member, show_phone=True) if member else None,
+        grants=org_service.grants_of(session, account_id),
+    )

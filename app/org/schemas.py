@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.core.permissions import Role
+from app.core.validation import Name
+from app.org.models import UnitKind
+
+
+class OrgUnitCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: UnitKind
+    name: Name
+    parent_id: int
+    sort_order: int = Field(default=0, ge=0, le=100_000)
+
+
+class OrgUnitUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: Name | None = None
+    sort_order: int | None = Field(default=None, ge=0, le=100_000)
+
+
+class OrgUnitMove(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    parent_id: int
+
+
+class OrgUnitRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    kind: UnitKind
+    name: str
+    parent_id: int | None
+    path: str
+    sort_order: int
+    archived: bool = False
+
+    @classmethod
+    def of(cls, unit: object) -> OrgUnitRead:
+        read = cls.model_validate(unit)
+        read.archived = getattr(unit, "archived_at", None) is not None
+        return read
+
+
+class OrgTreeNode(OrgUnitRead):
+    children: list[OrgTreeNode] = Field(default_factory=list)
+
+
+class GrantCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    account_id: int
+    role: Role
+    unit_id: int
+
+
+class GrantRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    account_id: int
+    role: Role
+    unit_id: int
+    unit_name: str = ""
+    created_at: datetime
+    revoked_at: datetime | None = None

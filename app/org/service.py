@@ -1,0 +1,327 @@
+"""The org tree and role grants.
+
+Other domains ask this module for units and subtrees (`subtree_ids()`), never query org_unit
+themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, String, func, literal, or_, select, update
+from sqlalchemy.sql import Select
+from sqlmodel import Session, col
+
+from app.auth import service as auth_service
+from app.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from app.core.pagination import Page, PageParams, paginate
+from app.core.permissions import LOCAL_ROLES, Actor, Grant, Permission, Role, require
+from app.core.time import utcnow
+from app.org.models import ALLOWED_PARENTS, UNIT_KIND_LABELS, OrgUnit, RoleGrant, UnitKind
+from app.org.schemas import GrantRead, OrgTreeNode, OrgUnitRead
+
+# ---------------------------------------------------------------- reading the tree
+
+
+def get_unit(session: Session, unit_id: int) -> OrgUnit:
+    unit = session.get(OrgUnit, unit_id)
+    if unit is None:
+        raise NotFound("未找到该组织")
+    return unit
+
+
+def visible_unit(session: Session, actor: Actor, unit_id: int) -> OrgUnit:
+    """The unit, or 404 when it is missing or outside everything the actor can see."""
+    unit = session.get(OrgUnit, unit_id)
+    if unit is None or not actor.can_see(unit.path):
+        raise NotFound("未找到该组织，或不在您的管理范围内")
+    return unit
+
+
+def units_by_id(session: Session, ids: Iterable[int]) -> dict[int, OrgUnit]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = session.execute(select(OrgUnit).where(col(OrgUnit.id).in_(wanted))).scalars()
+    return {u.id: u for u in rows if u.id is not None}
+
+
+def path_filter(paths: Sequence[str]) -> ColumnElement[bool]:
+    """SQL condition: the unit lies in one of these subtrees."""
+    if not paths:
+        return col(OrgUnit.id).is_(None)
+    return or_(*(col(OrgUnit.path).startswith(p, autoescape=True) for p in paths))
+
+
+def subtree_ids(paths: Sequence[str], *, kind: UnitKind | None = None) -> Select[Any]:
+    """A sub-select of unit ids in these subtrees, for other domains' `IN (…)` filters."""
+    stmt = select(col(OrgUnit.id)).where(path_filter(paths))
+    if kind is not None:
+        stmt = stmt.where(col(OrgUnit.kind) == kind)
+    return stmt
+
+
+def subtree(session: Session, unit: OrgUnit, *, include_archived: bool = False) -> list[OrgUnit]:
+    stmt = select(OrgUnit).where(path_filter([unit.path])).order_by(col(OrgUnit.path))
+    if not include_archived:
+        stmt = stmt.where(col(OrgUnit.archived_at).is_(None))
+    return list(session.execute(stmt).scalars())
+
+
+def ancestor_ids(unit: OrgUnit) -> list[int]:
+    return [int(p) for p in unit.path.strip("/").split("/") if p]
+
+
+def branch_of(session: Session, unit: OrgUnit) -> OrgUnit | None:
+    """The branch a unit belongs to (itself if it is one), or None above branch level."""
+    if unit.kind == UnitKind.branch:
+        return unit
+    if unit.kind != UnitKind.group:
+        return None
+    return session.get(OrgUnit, unit.parent_id) if unit.parent_id else None
+
+
+def tree(
+    session: Session, actor: Actor, *, root_id: int | None = None, include_archived: bool = False
+) -> list[OrgTreeNode]:
+    """The units the actor can see, nested; the top nodes are the actor's grant roots."""
+    if root_id is not None:
+        roots = [visible_unit(session, actor, root_id).path]
+    else:
+        roots = actor.scope_paths()
+    stmt = (
+        select(OrgUnit)
+        .where(path_filter(roots))
+        .order_by(func.length(col(OrgUnit.path)), col(OrgUnit.sort_order), col(OrgUnit.id))
+    )
+    if not include_archived:
+        stmt = stmt.where(col(OrgUnit.archived_at).is_(None))
+    nodes: dict[int, OrgTreeNode] = {}
+    top: list[OrgTreeNode] = []
+    for unit in session.execute(stmt).scalars():
+        node = OrgTreeNode.model_validate(OrgUnitRead.of(unit).model_dump())
+        assert unit.id is not None
+        nodes[unit.id] = node
+        parent = nodes.get(unit.parent_id) if unit.parent_id is not None else None
+        (parent.children if parent else top).append(node)
+    return top
+
+
+# ---------------------------------------------------------------- changing the tree
+
+
+def _check_parent(kind: UnitKind, parent: OrgUnit | None) -> None:
+    parent_kind = UnitKind(parent.kind) if parent is not None else None
+    if parent_kind not in ALLOWED_PARENTS[kind]:
+        where = UNIT_KIND_LABELS[parent_kind] if parent_kind else "最顶层"
+        raise Conflict(f"{UNIT_KIND_LABELS[kind]}不能设在{where}之下", code="unit_bad_parent")
+    if parent is not None and parent.archived_at is not None:
+        raise Conflict("上级组织已撤销", code="unit_parent_archived")
+
+
+def first_root(session: Session) -> OrgUnit | None:
+    stmt = select(OrgUnit).where(col(OrgUnit.parent_id).is_(None)).order_by(col(OrgUnit.id))
+    return session.execute(stmt).scalars().first()
+
+
+def create_root(session: Session, *, name: str) -> OrgUnit:
+    """A top-level committee; only the CLI does this (no actor above the root exists)."""
+    unit = OrgUnit(kind=UnitKind.committee, name=name)
+    session.add(unit)
+    session.flush()
+    unit.path = f"/{unit.id}/"
+    session.flush()
+    return unit
+
+
+def create_unit(
+    session: Session, *, actor: Actor | None, kind: UnitKind, name: str, parent_id: int, sort_order: int = 0
+) -> OrgUnit:
+    parent = get_unit(session, parent_id) if actor is None else visible_unit(session, actor, parent_id)
+    if actor is not None:
+        require(actor, Permission.unit_manage, parent)
+    _check_parent(kind, parent)
+    unit = OrgUnit(kind=kind, name=name, parent_id=parent.id, sort_order=sort_order)
+    session.add(unit)
+    session.flush()
+    unit.path = f"{parent.path}{unit.id}/"
+    session.flush()
+    return unit
+
+
+def update_unit(session: Session, *, actor: Actor, unit: OrgUnit, name: str | None, sort_order: int | None) -> OrgUnit:
+    require(actor, Permission.unit_manage, unit)
+    if name is not None:
+        unit.name = name
+    if sort_order is not None:
+        unit.sort_order = sort_order
+    unit.updated_at = utcnow()
+    session.add(unit)
+    session.flush()
+    return unit
+
+
+def move_unit(session: Session, *, actor: Actor, unit: OrgUnit, parent_id: int) -> OrgUnit:
+    """Move a unit (and its subtree) under another parent; never under itself or a descendant."""
+    require(actor, Permission.unit_manage, unit)
+    new_parent = visible_unit(session, actor, parent_id)
+    require(actor, Permission.unit_manage, new_parent)
+    if new_parent.path.startswith(unit.path):
+        raise Conflict("不能把组织移到它自己或它的下级组织之下", code="unit_cycle")
+    _check_parent(UnitKind(unit.kind), new_parent)
+    old_path = unit.path
+    new_path = f"{new_parent.path}{unit.id}/"
+    session.flush()
+    session.execute(
+        update(OrgUnit)
+        .where(col(OrgUnit.path).startswith(old_path, autoescape=True))
+        .values(path=literal(new_path, String).op("||")(func.substr(col(OrgUnit.path), len(old_path) + 1)))
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(OrgUnit)
+        .where(col(OrgUnit.id) == unit.id)
+        .values(parent_id=new_parent.id, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    session.flush()
+    session.expire_all()
+    return get_unit(session, unit.id)  # type: ignore[arg-type]
+
+
+def archive_unit(session: Session, *, actor: Actor, unit: OrgUnit) -> OrgUnit:
+    require(actor, Permission.unit_manage, unit)
+    if unit.parent_id is None:
+        raise Conflict("不能撤销最顶层的党委", code="unit_root")
+    active_children = session.execute(
+        select(func.count()).where(col(OrgUnit.parent_id) == unit.id, col(OrgUnit.archived_at).is_(None))
+    ).scalar_one()
+    if active_children:
+        raise Conflict("请先撤销或移走下级组织", code="unit_has_children")
+    if unit.archived_at is None:
+        unit.archived_at = utcnow()
+        session.add(unit)
+        session.flush()
+    return unit
+
+
+# ---------------------------------------------------------------- role grants
+
+
+def actor_for(session: Session, account_id: int) -> Actor:
+    rows = session.execute(
+        select(col(RoleGrant.role), col(RoleGrant.unit_id), col(OrgUnit.path))
+        .join(OrgUnit, col(OrgUnit.id) == col(RoleGrant.unit_id))
+        .where(col(RoleGrant.account_id) == account_id, col(RoleGrant.revoked_at).is_(None))
+    ).all()
+    return Actor(account_id=account_id, grants=tuple(Grant(Role(r), u, p) for r, u, p in rows))
+
+
+def grant_read(grant: RoleGrant, unit: OrgUnit | None) -> GrantRead:
+    read = GrantRead.model_validate(grant)
+    read.unit_name = unit.name if unit else ""
+    return read
+
+
+def list_grants(
+    session: Session, *, actor: Actor, params: PageParams, unit_id: int | None = None, account_id: int | None = None
+) -> Page[GrantRead]:
+    if unit_id is not None:
+        unit = visible_unit(session, actor, unit_id)
+        require(actor, Permission.grant_read, unit)
+        paths = [unit.path]
+    else:
+        paths = actor.scope_paths(Permission.grant_read)
+        if not paths:
+            raise Forbidden()
+    stmt = (
+        select(RoleGrant)
+        .join(OrgUnit, col(OrgUnit.id) == col(RoleGrant.unit_id))
+        .where(path_filter(paths), col(RoleGrant.revoked_at).is_(None))
+        .order_by(col(OrgUnit.path), col(RoleGrant.id))
+    )
+    if account_id is not None:
+        stmt = stmt.where(col(RoleGrant.account_id) == account_id)
+
+    def to_read(rows: Sequence[RoleGrant]) -> list[GrantRead]:
+        units = units_by_id(session, (g.unit_id for g in rows))
+        return [grant_read(g, units.get(g.unit_id)) for g in rows]
+
+    return paginate(session, stmt, params, to_read)
+
+
+def grant_role(session: Session, *, actor: Actor | None, account_id: int, role: Role, unit_id: int) -> RoleGrant:
+    """Give an account a role on a unit. Secretaries hand out member, group leader and supervisor
+    roles inside their branch; every other grant needs a committee admin."""
+    unit = get_unit(session, unit_id) if actor is None else visible_unit(session, actor, unit_id)
+    if actor is not None:
+        require(actor, Permission.grant_local if role in LOCAL_ROLES else Permission.grant_any, unit)
+    auth_service.get_account(session, account_id)
+    if role in LOCAL_ROLES and unit.kind not in (UnitKind.branch, UnitKind.group):
+        raise Unprocessable("党员、党小组长和监督小组成员的角色只能授予在党支部或党小组", code="grant_bad_unit")
+    if role == Role.secretary and unit.kind != UnitKind.branch:
+        raise Unprocessable("支部书记的角色只能授予在党支部", code="grant_bad_unit")
+    existing = session.execute(
+        select(RoleGrant).where(
+            col(RoleGrant.account_id) == account_id,
+            col(RoleGrant.role) == role,
+            col(RoleGrant.unit_id) == unit.id,
+            col(RoleGrant.revoked_at).is_(None),
+        )
+    ).scalar_one_or_none()
+    if existing is not None:
+        return existing
+    grant = RoleGrant(
+        account_id=account_id,
+        role=role,
+        unit_id=unit.id,  # type: ignore[arg-type]
+        granted_by_account_id=actor.account_id if actor else None,
+    )
+    session.add(grant)
+    session.flush()
+    return grant
+
+
+def get_grant(session: Session, *, actor: Actor, grant_id: int) -> tuple[RoleGrant, OrgUnit]:
+    grant = session.get(RoleGrant, grant_id)
+    if grant is None or grant.revoked_at is not None:
+        raise NotFound("未找到该授权")
+    return grant, visible_unit(session, actor, grant.unit_id)
+
+
+def revoke_grant(session: Session, *, actor: Actor, grant_id: int) -> RoleGrant:
+    grant, unit = get_grant(session, actor=actor, grant_id=grant_id)
+    require(actor, Permission.grant_local if Role(grant.role) in LOCAL_ROLES else Permission.grant_any, unit)
+    grant.revoked_at = utcnow()
+    session.add(grant)
+    session.flush()
+    return grant
+
+
+def revoke_roles_in(session: Session, *, account_id: int, unit: OrgUnit, roles: Iterable[Role]) -> int:
+    """Revoke an account's roles anywhere in a subtree (a member moving to another branch)."""
+    result = session.execute(
+        update(RoleGrant)
+        .where(
+            col(RoleGrant.account_id) == account_id,
+            col(RoleGrant.role).in_([r.value for r in roles]),
+            col(RoleGrant.revoked_at).is_(None),
+            col(RoleGrant.unit_id).in_(subtree_ids([unit.path])),
+        )
+        .values(revoked_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def grants_of(session: Session, account_id: int) -> list[GrantRead]:
+    rows = (
+        session.execute(
+            select(RoleGrant).where(col(RoleGrant.account_id) == account_id, col(RoleGrant.revoked_at).is_(None))
+        )
+        .scalars()
+        .all()
+    )
+    units = units_by_id(session, (g.unit_id for g in rows))
+    return [grant_read(g, units.get(g.unit_id)) for g in rows]
