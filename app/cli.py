@@ -125,10 +125,7 @@ def seed_demo(
             task = bar.add_task("seed", total=total)
             accounts = demo.seed(session, progress=lambda n: bar.advance(task, n))
             bar.update(task, completed=total)
-        extra = demo.seed_extras(session) if hasattr(demo, "seed_extras") else None
         session.commit()
-    if extra:
-        console.print(extra)
     table = Table(title="演示账号（手机号 + 密码登录）")
     for col in ("角色", "姓名", "手机号", "密码", "组织"):
         table.add_column(col)

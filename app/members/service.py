@@ -173,6 +173,7 @@ def create_member(session: Session, *, actor: Actor | None, data: MemberCreate) 
     member = Member(**data.model_dump(exclude={"initial_password"}))
     session.add(member)
     session.flush()
+    org_service.touch(session, [member.branch_id, member.group_id])
     if data.initial_password:
         open_account(session, actor=actor, member=member, initial_password=data.initial_password)
     return member
@@ -216,6 +217,7 @@ def update_member(session: Session, *, actor: Actor, member: Member, data: Membe
     branch = org_service.get_unit(session, member.branch_id)
     require(actor, Permission.member_manage, branch)
     changes = data.model_dump(exclude_unset=True)
+    old_group = member.group_id
     if "group_id" in changes:
         _check_group(session, branch, changes["group_id"])
     if changes.get("phone"):
@@ -226,6 +228,7 @@ def update_member(session: Session, *, actor: Actor, member: Member, data: Membe
     member.updated_at = utcnow()
     session.add(member)
     session.flush()
+    org_service.touch(session, [member.branch_id, old_group, member.group_id])
     return member
 
 
@@ -234,6 +237,7 @@ def move_member(session: Session, *, actor: Actor, member: Member, branch_id: in
     old_branch = org_service.get_unit(session, member.branch_id)
     require(actor, Permission.member_manage, old_branch)
     new_branch = _branch_for_write(session, actor, branch_id)
+    org_service.touch(session, [member.branch_id, member.group_id, branch_id, group_id])
     _check_group(session, new_branch, group_id)
     member.branch_id = pk(new_branch)
     member.group_id = group_id

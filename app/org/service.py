@@ -108,6 +108,32 @@ def tree(
     return top
 
 
+def touch(session: Session, unit_ids: Iterable[int | None]) -> None:
+    """Mark the content under these units (and so under all their ancestors) as changed.
+
+    Lower domains call this when something a public board shows changes; boards read
+    `content_version` to know when a cached page is stale, without anyone importing upward.
+    """
+    units = units_by_id(session, (u for u in unit_ids if u is not None))
+    affected: set[int] = set()
+    for unit in units.values():
+        affected.update(ancestor_ids(unit))
+    if affected:
+        session.execute(
+            update(OrgUnit)
+            .where(col(OrgUnit.id).in_(affected))
+            .values(content_version=OrgUnit.content_version + 1)
+            .execution_options(synchronize_session=False)
+        )
+        for unit in session.identity_map.values():
+            if isinstance(unit, OrgUnit) and unit.id in affected:
+                session.expire(unit, ["content_version"])
+
+
+def content_version(session: Session, unit_id: int) -> int:
+    return int(session.execute(select(OrgUnit.content_version).where(col(OrgUnit.id) == unit_id)).scalar_one())
+
+
 # ---------------------------------------------------------------- changing the tree
 
 
