@@ -125,13 +125,14 @@ def touch(session: Session, unit_ids: Iterable[int | None]) -> None:
             .values(content_version=OrgUnit.content_version + 1)
             .execution_options(synchronize_session=False)
         )
-        for unit in session.identity_map.values():
-            if isinstance(unit, OrgUnit) and unit.id in affected:
-                session.expire(unit, ["content_version"])
+        for obj in session.identity_map.values():
+            if isinstance(obj, OrgUnit) and obj.id in affected:
+                session.expire(obj, ["content_version"])
 
 
 def content_version(session: Session, unit_id: int) -> int:
-    return int(session.execute(select(OrgUnit.content_version).where(col(OrgUnit.id) == unit_id)).scalar_one())
+    stmt = select(col(OrgUnit.content_version)).where(col(OrgUnit.id) == unit_id)
+    return int(session.execute(stmt).scalar_one())
 
 
 # ---------------------------------------------------------------- changing the tree
