@@ -56,6 +56,8 @@ class World:
     supervisor: Persona
     outsider: Persona
     anonymous: Persona
+    office: OrgUnit | None = None  # the committee admin's own branch
+    db: Session | None = None  # the test session, for factories that create what a path needs
 
 
 def create_unit(db: Session, *, kind: UnitKind, name: str, parent: OrgUnit | None) -> OrgUnit:
@@ -145,6 +147,8 @@ def build_world(db: Session) -> World:
             db, "outsider", branch=other_branch, group=other_group, role=Role.secretary, name="外支书"
         ),
         anonymous=Persona(label="anonymous"),
+        office=office,
+        db=db,
     )
     db.flush()
     return world
