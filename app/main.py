@@ -11,6 +11,9 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+from starlette.types import Scope
 
 from app import models  # noqa: F401  (all tables registered)
 from app.api import api_router
@@ -28,6 +31,36 @@ FRONTEND_DIST = PROJECT_ROOT / "frontend" / "dist"
 
 class SchemaNotReady(RuntimeError):
     pass
+
+
+class SpaStaticFiles(StaticFiles):
+    """The built PWA; an unknown page path that asks for HTML gets index.html (the app routes it).
+
+    Never for /api/ or /b/ (the API and the public boards answer their own 404s), nor for files.
+    """
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        try:
+            response = await super().get_response(path, scope)
+        except StarletteHTTPException as exc:
+            if exc.status_code != 404 or not _is_app_page(path, scope):
+                raise
+            response = await super().get_response("index.html", scope)
+        if not path.startswith("assets/"):
+            # the shell, sw.js and the manifest must be revalidated so a new release reaches phones;
+            # hashed files under assets/ may be cached for good
+            response.headers.setdefault("cache-control", "no-cache")
+        else:
+            response.headers.setdefault("cache-control", "public, max-age=31536000, immutable")
+        return response
+
+
+def _is_app_page(path: str, scope: Scope) -> bool:
+    first = path.lstrip("./").split("/", 1)[0]
+    if first in ("api", "b", "assets") or "." in path.rsplit("/", 1)[-1]:
+        return False
+    accept = dict(scope["headers"]).get(b"accept", b"").decode("latin-1")
+    return "text/html" in accept
 
 
 def check_schema() -> None:
@@ -89,5 +122,5 @@ def create_app(*, check_schema_on_start: bool = True) -> FastAPI:
         return JSONResponse({"status": "ready", "schema": state.current})
 
     if (FRONTEND_DIST / "index.html").exists():
-        app.mount("/", StaticFiles(directory=FRONTEND_DIST, html=True), name="frontend")
+        app.mount("/", SpaStaticFiles(directory=FRONTEND_DIST, html=True), name="frontend")
     return app
