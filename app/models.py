@@ -2,7 +2,26 @@
 
 from app.auth.models import Account, LoginFailure, RefreshToken, RevokedAccessToken
 from app.core import db as _db  # noqa: F401  (naming convention before any table)
+from app.core.idempotency import IdempotencyRecord
 from app.members.models import Member
+from app.notifications.models import Notification
 from app.org.models import OrgUnit, RoleGrant
+from app.pledges.models import Pledge, PledgeEvent, PledgeNote, PledgePhoto, PledgeProgress, PledgeRevision
 
-__all__ = ["Account", "LoginFailure", "Member", "OrgUnit", "RefreshToken", "RevokedAccessToken", "RoleGrant"]
+__all__ = [
+    "Account",
+    "IdempotencyRecord",
+    "LoginFailure",
+    "Member",
+    "Notification",
+    "OrgUnit",
+    "Pledge",
+    "PledgeEvent",
+    "PledgeNote",
+    "PledgePhoto",
+    "PledgeProgress",
+    "PledgeRevision",
+    "RefreshToken",
+    "RevokedAccessToken",
+    "RoleGrant",
+]

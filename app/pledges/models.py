@@ -1,0 +1,181 @@
+"""Pledges (承诺) and everything that hangs off them: the event log, progress updates with photos,
+supervision notes and revisions of published pledges. Nothing here is ever deleted.
+
+A pledge is owned by a member (individual) or by an org unit (a group's or branch's collective pledge).
+`unit_id` is where the pledge lives in the org tree (the member's group, else their branch; for a
+collective pledge the owning unit) and decides who can see it; `branch_id` is the branch that vets it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Index, String
+from sqlmodel import Field, SQLModel
+
+from app.core.db import UTCDateTime
+from app.core.time import utcnow
+
+
+class PledgeStatus(StrEnum):
+    draft = "draft"  # 草稿
+    submitted = "submitted"  # 已报诺，待审核
+    approved = "approved"  # 已定诺，待公示
+    published = "published"  # 已亮诺，践诺中
+    revising = "revising"  # 公示中，修改待审核
+    closing = "closing"  # 申请销诺
+    closed = "closed"  # 已销诺
+    withdrawn = "withdrawn"  # 已撤回
+    cancelled = "cancelled"  # 已取消
+
+
+class PledgeCategory(StrEnum):
+    post_duty = "post_duty"
+    public_service = "public_service"
+    pairing = "pairing"
+    collective = "collective"
+    other = "other"
+
+
+class PledgeOutcome(StrEnum):
+    kept = "kept"
+    partly_kept = "partly_kept"
+    not_kept = "not_kept"
+
+
+class OwnerKind(StrEnum):
+    member = "member"
+    unit = "unit"
+
+
+class RevisionStatus(StrEnum):
+    pending = "pending"
+    approved = "approved"
+    returned = "returned"
+
+
+class Pledge(SQLModel, table=True):
+    __table_args__ = (
+        Index("ix_pledge_member_id_year", "member_id", "year"),
+        Index("ix_pledge_unit_id_year", "unit_id", "year"),
+        Index("ix_pledge_branch_id_status", "branch_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    owner_kind: OwnerKind = Field(sa_type=String(10))
+    member_id: int | None = Field(default=None, foreign_key="member.id")
+    unit_id: int = Field(foreign_key="org_unit.id")
+    branch_id: int = Field(foreign_key="org_unit.id")
+    title: str = Field(max_length=60)
+    content: str = Field(max_length=1000)
+    category: PledgeCategory = Field(sa_type=String(20), index=True)
+    post: str = Field(default="", max_length=60)  # the post (岗位) it is tied to
+    year: int = Field(index=True)
+    due_date: date = Field(index=True)
+    status: PledgeStatus = Field(default=PledgeStatus.draft, sa_type=String(20), index=True)
+    outcome: PledgeOutcome | None = Field(default=None, sa_type=String(20))
+    outcome_comment: str | None = Field(default=None, max_length=500)
+    # pairing (结对帮扶): the household helped; private to the branch (Permission.pledge_private)
+    helped_household: str | None = Field(default=None, max_length=40)
+    # denormalised from progress updates and revisions, so lists and boards need no aggregate query
+    percent: int | None = Field(default=None)
+    progress_count: int = Field(default=0)
+    last_progress_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revision_count: int = Field(default=0)
+    revised_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # optimistic concurrency: bumped by every edit and transition; sent as the ETag
+    version: int = Field(default=1)
+    created_by_account_id: int | None = Field(default=None, foreign_key="account.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    status_changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    approved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class PledgeEvent(SQLModel, table=True):
+    """One accepted action on a pledge: who, what, from which status to which, why, when."""
+
+    __tablename__ = "pledge_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    pledge_id: int = Field(foreign_key="pledge.id", index=True)
+    action: str = Field(max_length=30)
+    from_status: str | None = Field(default=None, max_length=20)
+    to_status: str = Field(max_length=20)
+    actor_account_id: int | None = Field(default=None, foreign_key="account.id")
+    actor_name: str = Field(default="", max_length=40)
+    reason: str | None = Field(default=None, max_length=500)
+    data: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class PledgeProgress(SQLModel, table=True):
+    """A progress report (践诺): text, an optional percentage and up to nine photos."""
+
+    __tablename__ = "pledge_progress"
+
+    id: int | None = Field(default=None, primary_key=True)
+    pledge_id: int = Field(foreign_key="pledge.id", index=True)
+    author_account_id: int | None = Field(default=None, foreign_key="account.id")
+    author_name: str = Field(default="", max_length=40)
+    text: str = Field(max_length=500)
+    percent: int | None = Field(default=None)
+    photo_count: int = Field(default=0)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class PledgePhoto(SQLModel, table=True):
+    """A photo of a progress update: a re-encoded display image and a thumbnail, by content hash."""
+
+    __tablename__ = "pledge_photo"
+
+    id: int | None = Field(default=None, primary_key=True)
+    pledge_id: int = Field(foreign_key="pledge.id", index=True)
+    progress_id: int = Field(foreign_key="pledge_progress.id", index=True)
+    key: str = Field(max_length=80, index=True)
+    thumb_key: str = Field(max_length=80, index=True)
+    content_type: str = Field(max_length=30)
+    width: int
+    height: int
+    thumb_width: int
+    thumb_height: int
+    size_bytes: int
+    sort_order: int = Field(default=0)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class PledgeNote(SQLModel, table=True):
+    """A supervision note (监督意见) by the supervision group; seen inside the branch, not on boards."""
+
+    __tablename__ = "pledge_note"
+
+    id: int | None = Field(default=None, primary_key=True)
+    pledge_id: int = Field(foreign_key="pledge.id", index=True)
+    author_account_id: int | None = Field(default=None, foreign_key="account.id")
+    author_name: str = Field(default="", max_length=40)
+    text: str = Field(max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class PledgeRevision(SQLModel, table=True):
+    """A proposed change to a published pledge; the board keeps the approved text until it is approved.
+
+    `changes` holds the proposed values of the changed fields, `previous` their values before."""
+
+    __tablename__ = "pledge_revision"
+
+    id: int | None = Field(default=None, primary_key=True)
+    pledge_id: int = Field(foreign_key="pledge.id", index=True)
+    status: RevisionStatus = Field(default=RevisionStatus.pending, sa_type=String(10))
+    changes: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    previous: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    created_by_account_id: int | None = Field(default=None, foreign_key="account.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    decided_by_account_id: int | None = Field(default=None, foreign_key="account.id")
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reason: str | None = Field(default=None, max_length=500)

@@ -1,0 +1,130 @@
+"""The pledge lifecycle (五诺) as one transition table.
+
+Each row: from status, action, next status, who may do it and what the action needs. `transition()`
+in service.py applies a row; nothing else changes a pledge's status.
+
+Who:
+- `owner`: the member for an individual pledge (Permission.pledge_own in their branch); for a
+  collective pledge, whoever holds Permission.pledge_collective on the owning unit (group leader,
+  secretary). A secretary (Permission.pledge_review) may also act for a member who has no phone.
+- `reviewer`: Permission.pledge_review on the pledge's branch (secretary, committee admin).
+
+    draft ──submit──▶ submitted ──approve──▶ approved ──publish──▶ published ──request_close──▶ closing
+      ▲                   │                                      │   ▲   ▲                       │
+      └──────return───────┘                               revise │   │   └────────reopen─────────┤
+                                                                 ▼   │ approve / return          │ close
+                                                              revising                          closed
+    draft, submitted ──withdraw──▶ withdrawn;   approved, published, revising ──cancel──▶ cancelled
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from app.pledges.models import PledgeStatus
+
+S = PledgeStatus
+
+
+class Action(StrEnum):
+    submit = "submit"
+    approve = "approve"
+    return_ = "return"
+    publish = "publish"
+    withdraw = "withdraw"
+    cancel = "cancel"
+    request_close = "request_close"
+    close = "close"
+    reopen = "reopen"
+    revise = "revise"
+
+
+class Who(StrEnum):
+    owner = "owner"
+    reviewer = "reviewer"
+
+
+@dataclass(frozen=True)
+class Transition:
+    source: PledgeStatus
+    action: Action
+    target: PledgeStatus
+    who: Who
+    reason_required: bool = False
+    outcome_required: bool = False
+
+
+TRANSITIONS: tuple[Transition, ...] = (
+    Transition(S.draft, Action.submit, S.submitted, Who.owner),
+    Transition(S.submitted, Action.approve, S.approved, Who.reviewer),
+    Transition(S.submitted, Action.return_, S.draft, Who.reviewer, reason_required=True),
+    Transition(S.approved, Action.publish, S.published, Who.reviewer),
+    Transition(S.published, Action.request_close, S.closing, Who.owner),
+    Transition(S.closing, Action.close, S.closed, Who.reviewer, reason_required=True, outcome_required=True),
+    Transition(S.closing, Action.reopen, S.published, Who.reviewer, reason_required=True),
+    Transition(S.draft, Action.withdraw, S.withdrawn, Who.owner),
+    Transition(S.submitted, Action.withdraw, S.withdrawn, Who.owner),
+    Transition(S.approved, Action.cancel, S.cancelled, Who.reviewer, reason_required=True),
+    Transition(S.published, Action.cancel, S.cancelled, Who.reviewer, reason_required=True),
+    Transition(S.revising, Action.cancel, S.cancelled, Who.reviewer, reason_required=True),
+    # a published pledge whose content must change goes back through approval; the board keeps
+    # showing the approved text until the revision is approved (then shows that it changed)
+    Transition(S.published, Action.revise, S.revising, Who.owner),
+    Transition(S.revising, Action.approve, S.published, Who.reviewer),
+    Transition(S.revising, Action.return_, S.published, Who.reviewer, reason_required=True),
+)
+
+TABLE: dict[tuple[PledgeStatus, Action], Transition] = {(t.source, t.action): t for t in TRANSITIONS}
+
+# one kind of actor per action, so "may this person ever do it" (403) is told apart from "not now" (409)
+WHO: dict[Action, Who] = {t.action: t.who for t in TRANSITIONS}
+assert all(WHO[t.action] == t.who for t in TRANSITIONS)
+
+STATUSES: frozenset[PledgeStatus] = frozenset({t.source for t in TRANSITIONS} | {t.target for t in TRANSITIONS})
+FINAL: frozenset[PledgeStatus] = frozenset({S.closed, S.withdrawn, S.cancelled})
+# shown on public boards (with their history)
+PUBLIC: frozenset[PledgeStatus] = frozenset({S.published, S.revising, S.closing, S.closed})
+# progress updates and supervision notes are taken while the pledge is being kept
+ACTIVE: frozenset[PledgeStatus] = frozenset({S.published, S.revising, S.closing})
+# the due date matters: past it and not closed means overdue
+DUE: frozenset[PledgeStatus] = frozenset({S.approved, S.published, S.revising, S.closing})
+# only a draft may be edited in place; a published one is revised
+EDITABLE: frozenset[PledgeStatus] = frozenset({S.draft})
+# waiting for the secretary (the review queue)
+AWAITING_REVIEW: frozenset[PledgeStatus] = frozenset({S.submitted, S.revising, S.closing})
+
+STATUS_LABELS: dict[PledgeStatus, str] = {
+    S.draft: "草稿",
+    S.submitted: "待审核",
+    S.approved: "待公示",
+    S.published: "践诺中",
+    S.revising: "修改待审核",
+    S.closing: "申请销诺",
+    S.closed: "已销诺",
+    S.withdrawn: "已撤回",
+    S.cancelled: "已取消",
+}
+
+ACTION_LABELS: dict[str, str] = {
+    "create": "起草承诺",
+    "edit": "修改草稿",
+    Action.submit: "报诺",
+    Action.approve: "定诺",
+    Action.return_: "退回",
+    Action.publish: "亮诺公示",
+    Action.withdraw: "撤回",
+    Action.cancel: "取消承诺",
+    Action.request_close: "申请销诺",
+    Action.close: "销诺",
+    Action.reopen: "重新践诺",
+    Action.revise: "申请修改",
+}
+
+
+def actions_from(status: PledgeStatus) -> list[Transition]:
+    return [t for t in TRANSITIONS if t.source == status]
+
+
+def find(status: PledgeStatus, action: Action) -> Transition | None:
+    return TABLE.get((status, action))
