@@ -1,8 +1,10 @@
 """Every domain's table models, imported in dependency order so Alembic and relationships see them all."""
 
 from app.auth.models import Account, LoginFailure, RefreshToken, RevokedAccessToken
+from app.boards.models import Board, BoardMember, BoardViewDay, RetiredBoardToken
 from app.core import db as _db  # noqa: F401  (naming convention before any table)
 from app.core.idempotency import IdempotencyRecord
+from app.evaluations.models import PublicRating, Suggestion
 from app.members.models import Member
 from app.notifications.models import Notification
 from app.org.models import OrgUnit, RoleGrant
@@ -10,6 +12,9 @@ from app.pledges.models import Pledge, PledgeEvent, PledgeNote, PledgePhoto, Ple
 
 __all__ = [
     "Account",
+    "Board",
+    "BoardMember",
+    "BoardViewDay",
     "IdempotencyRecord",
     "LoginFailure",
     "Member",
@@ -21,7 +26,10 @@ __all__ = [
     "PledgePhoto",
     "PledgeProgress",
     "PledgeRevision",
+    "PublicRating",
     "RefreshToken",
+    "RetiredBoardToken",
     "RevokedAccessToken",
     "RoleGrant",
+    "Suggestion",
 ]
