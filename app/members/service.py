@@ -74,6 +74,27 @@ def to_public(member: Member) -> MemberPublic:
     )
 
 
+def public_members(session: Session, *, unit: OrgUnit, member_ids: Sequence[int] | None = None) -> list[MemberPublic]:
+    """Members a public board of `unit` may show: active, consenting to the board, in the unit
+    (its group, or its branch). With `member_ids`, only those and in that order. One query."""
+    in_unit = col(Member.group_id) == unit.id if unit.kind == UnitKind.group else col(Member.branch_id) == unit.id
+    stmt: Any = select(Member).where(
+        in_unit, col(Member.board_consent).is_(True), col(Member.status) == MemberStatus.active
+    )
+    if member_ids is not None:
+        if not member_ids:
+            return []
+        stmt = stmt.where(col(Member.id).in_(set(member_ids)))
+    rows = list(session.execute(stmt.order_by(col(Member.id))).scalars())
+    if member_ids is not None:
+        order = {m: i for i, m in enumerate(member_ids)}
+        rows.sort(key=lambda m: order.get(m.id or 0, 0))
+    else:
+        # leaders first (those with a public title), then by name as on a paper board
+        rows.sort(key=lambda m: (m.public_title == "", m.name, m.id or 0))
+    return [to_public(m) for m in rows]
+
+
 def read_for(session: Session, actor: Actor, member: Member) -> MemberRead:
     return to_read(member, show_phone=can_see_phone(actor, member, branch_path(session, member)))
 

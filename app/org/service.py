@@ -130,6 +130,12 @@ def touch(session: Session, unit_ids: Iterable[int | None]) -> None:
                 session.expire(obj, ["content_version"])
 
 
+def content_version_of(unit_id: Any) -> Any:
+    """A scalar sub-select of a unit's content_version, so a higher domain can check its cache in the
+    same single query that loads its own row (e.g. a board by its public token)."""
+    return select(col(OrgUnit.content_version)).where(col(OrgUnit.id) == unit_id).scalar_subquery()
+
+
 def content_version(session: Session, unit_id: int) -> int:
     stmt = select(col(OrgUnit.content_version)).where(col(OrgUnit.id) == unit_id)
     return int(session.execute(stmt).scalar_one())
