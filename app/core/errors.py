@@ -204,6 +204,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", extra={"route": request.url.path})
-        code, title = _STATUS_TITLES[500]
-        return problem(500, code, title)
+        # normally RequestContextMiddleware answers first (with headers); this is the last resort
+        log.error("unhandled error", exc_info=exc, extra={"route": request.url.path})
+        return internal_error_response()
+
+
+def internal_error_response() -> JSONResponse:
+    code, title = _STATUS_TITLES[500]
+    return problem(500, code, title)

@@ -10,9 +10,11 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core.errors import internal_error_response
 from app.core.logging import request_id_var
 
 log = logging.getLogger("liangnuo.access")
+error_log = logging.getLogger("liangnuo.errors")
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
@@ -51,11 +53,12 @@ class RequestContextMiddleware:
         path: str = scope["path"]
         authenticated = any(k == b"authorization" for k, _ in scope["headers"])
         started = time.perf_counter()
-        status_holder: dict[str, Any] = {"status": 500}
+        status_holder: dict[str, Any] = {"status": 500, "started": False}
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
+                status_holder["started"] = True
                 headers = list(message.get("headers", []))
                 present = {k.lower() for k, _ in headers}
                 for key, value in _default_headers(path, scope.get("scheme") == "https"):
@@ -69,17 +72,35 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_wrapper)
+        except Exception as exc:
+            # Answer here rather than in Starlette's outermost error middleware, so a 500 still carries
+            # the security headers and request id, and its traceback is logged scrubbed (a database
+            # error's parameters can hold a phone number) instead of raw by the server.
+            error_log.error("unhandled error", exc_info=exc, extra={"route": _route_template(scope, path)})
+            if status_holder["started"]:
+                raise
+            await internal_error_response()(scope, receive, send_wrapper)
         finally:
-            route = scope.get("route")
             state = scope.get("state") or {}
             log.info(
                 "request",
                 extra={
                     "method": scope["method"],
-                    "route": getattr(route, "path", None) or ("/b/…" if path.startswith("/b/") else "-"),
+                    "route": _route_template(scope, path),
                     "status": status_holder["status"],
                     "duration_ms": round((time.perf_counter() - started) * 1000, 1),
                     "account_id": state.get("account_id"),
                 },
             )
             request_id_var.reset(token)
+
+
+def _route_template(scope: Scope, path: str) -> str:
+    """The matched route's template ("/api/v1/units/{unit_id}"): ids and tokens in paths stay out of logs."""
+    # FastAPI ≥ 0.16x keeps included routers nested: scope["route"] holds the path without the prefix,
+    # the effective route context the full one.
+    context = (scope.get("fastapi") or {}).get("effective_route_context")
+    template = getattr(context, "path", None) or getattr(scope.get("route"), "path", None)
+    if template:
+        return str(template)
+    return "/b/…" if path.startswith("/b/") else "-"
