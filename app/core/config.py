@@ -6,20 +6,27 @@ permissions, so a restart keeps sessions and hashes valid.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from functools import cached_property
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+MIN_SECRET_LENGTH = 32  # characters; generated secrets have 64 (384 bits)
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="LIANGNUO_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix="LIANGNUO_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        hide_input_in_errors=True,  # a rejected secret must not be echoed
     )
 
     var_dir: Path = Field(default=PROJECT_ROOT / "var", description="数据目录：数据库、上传文件、生成的密钥")
@@ -33,14 +40,36 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     login_window_minutes: int = 15
     hash_salt: str | None = Field(default=None, description="IP/设备哈希的盐；不设则在 var/ 下生成并保存")
-    trusted_proxies: list[str] = Field(default_factory=list, description="可信反向代理地址（信任其 X-Forwarded-For）")
-    cors_origins: list[str] = Field(default_factory=list, description="允许跨域的来源；默认关闭")
+    # lists: comma-separated ("10.0.0.2,10.0.0.3") or JSON ('["10.0.0.2"]')
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="可信反向代理地址（信任其 X-Forwarded-For）"
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list, description="允许跨域的来源；默认关闭")
     docs_enabled: bool = True
     log_level: str = "INFO"
     log_json: bool = True
     storage_dir: Path | None = Field(default=None, description="上传文件目录，默认 var/uploads")
     idempotency_hours: int = 48
     scheduler_enabled: bool = Field(default=True, description="服务内每日生成到期提醒")
+
+    @field_validator("trusted_proxies", "cors_origins", mode="before")
+    @classmethod
+    def _split_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("jwt_secret", "hash_salt")
+    @classmethod
+    def _long_enough(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            return None  # set but empty (e.g. an unset compose variable): generate one
+        if value is not None and len(value.strip()) < MIN_SECRET_LENGTH:
+            raise ValueError(f"must be at least {MIN_SECRET_LENGTH} characters (leave it unset to generate one)")
+        return value
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -66,17 +95,26 @@ class Settings(BaseSettings):
 def _kept_secret(path: Path) -> str:
     """Read a generated secret, or create it once with owner-only permissions."""
     if path.exists():
-        return path.read_text().strip()
+        return _read_secret(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     value = secrets.token_urlsafe(48)  # 384 bits
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:  # another process won the race
-        return path.read_text().strip()
+        return _read_secret(path)
     try:
         os.write(fd, value.encode())
+        os.fsync(fd)
     finally:
         os.close(fd)
+    return value
+
+
+def _read_secret(path: Path) -> str:
+    value = path.read_text().strip()
+    if len(value) < MIN_SECRET_LENGTH:
+        # an empty or truncated file must never become a signing key
+        raise RuntimeError(f"{path} holds no usable secret: delete it to generate a new one")
     return value
 
 
