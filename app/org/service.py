@@ -348,6 +348,27 @@ def revoke_roles_in(session: Session, *, account_id: int, unit: OrgUnit, roles: 
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+def role_holders(session: Session, unit_ids: Iterable[int], roles: Iterable[Role]) -> dict[int, set[int]]:
+    """unit id → the accounts holding one of `roles` directly on that unit (active grants), in one query.
+
+    Pass a unit's `ancestor_ids()` to find everyone whose grant covers it (e.g. a branch's secretaries
+    and supervisors for a pledge in one of its groups)."""
+    wanted = set(unit_ids)
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(col(RoleGrant.unit_id), col(RoleGrant.account_id)).where(
+            col(RoleGrant.unit_id).in_(wanted),
+            col(RoleGrant.role).in_([r.value for r in roles]),
+            col(RoleGrant.revoked_at).is_(None),
+        )
+    ).all()
+    out: dict[int, set[int]] = {}
+    for unit_id, account_id in rows:
+        out.setdefault(unit_id, set()).add(account_id)
+    return out
+
+
 def grants_of(session: Session, account_id: int) -> list[GrantRead]:
     rows = (
         session.execute(
