@@ -15,7 +15,7 @@ from app.core import security
 from app.core.config import settings
 from app.core.errors import AppError, Conflict, NotFound, TooManyRequests, Unauthorized, Unprocessable
 from app.core.time import as_utc, utcnow
-from app.core.validation import normalize_phone
+from app.core.validation import PHONE_FORMAT_MESSAGE, is_valid_phone, normalize_phone
 
 security_log = logging.getLogger("liangnuo.security")
 
@@ -44,6 +44,10 @@ def create_account(
 ) -> Account:
     """Create an account; the password is checked against the policy unless a hash is given."""
     phone = normalize_phone(phone)
+    if not is_valid_phone(phone):  # the phone is the login name: it must be one a person can type
+        raise Unprocessable(
+            PHONE_FORMAT_MESSAGE, code="invalid_phone", errors=[{"field": "phone", "message": PHONE_FORMAT_MESSAGE}]
+        )
     if find_account_by_phone(session, phone) is not None:
         raise Conflict("该手机号已有账号", code="phone_taken")
     if password_hash is None:

@@ -19,10 +19,17 @@ def normalize_phone(value: str) -> str:
     return digits
 
 
+PHONE_FORMAT_MESSAGE = "手机号格式不正确，应为 11 位数字"
+
+
+def is_valid_phone(value: str) -> bool:
+    return bool(_PHONE.match(normalize_phone(value)))
+
+
 def _phone(value: str) -> str:
     digits = normalize_phone(value)
     if not _PHONE.match(digits):
-        raise ValueError("手机号格式不正确，应为 11 位数字")
+        raise ValueError(PHONE_FORMAT_MESSAGE)
     return digits
 
 
