@@ -1,0 +1,77 @@
+// Who is signed in. The access token lives in memory only; the refresh token (rotated on every
+// use) and the last-seen profile (for offline start) live in localStorage.
+import { reactive, computed } from 'vue'
+
+const REFRESH = 'ln.refresh'
+const ME = 'ln.me'
+
+function readJSON(key) {
+  try {
+    return JSON.parse(localStorage.getItem(key) || 'null')
+  } catch {
+    return null
+  }
+}
+
+export const session = reactive({
+  accessToken: null,
+  me: readJSON(ME), // { account, member, grants } from GET /auth/me
+  mustChangePassword: false,
+  // the password typed at sign-in, kept in memory only while a forced change is pending
+  pendingPassword: null,
+})
+
+export function refreshToken() {
+  return localStorage.getItem(REFRESH)
+}
+
+export function setTokens(pair) {
+  session.accessToken = pair.access_token
+  session.mustChangePassword = !!pair.must_change_password
+  localStorage.setItem(REFRESH, pair.refresh_token)
+}
+
+export function setMe(me) {
+  session.me = me
+  session.mustChangePassword = !!me?.account?.must_change_password
+  localStorage.setItem(ME, JSON.stringify(me))
+}
+
+export function clearSession() {
+  session.accessToken = null
+  session.me = null
+  session.mustChangePassword = false
+  session.pendingPassword = null
+  localStorage.removeItem(REFRESH)
+  localStorage.removeItem(ME)
+}
+
+export const isSignedIn = computed(() => !!(session.me && refreshToken()))
+export const accountId = computed(() => session.me?.account?.id ?? null)
+
+function grantsOf(role) {
+  return (session.me?.grants || []).filter((g) => g.role === role && !g.revoked_at)
+}
+
+export const roles = computed(() => {
+  const grants = session.me?.grants || []
+  return {
+    secretary: grantsOf('secretary'),
+    groupLeader: grantsOf('group_leader'),
+    supervisor: grantsOf('supervisor'),
+    admin: grantsOf('committee_admin'),
+    any: grants.length > 0,
+  }
+})
+
+export const isSecretary = computed(() => roles.value.secretary.length > 0 || roles.value.admin.length > 0)
+export const isGroupLeader = computed(() => roles.value.groupLeader.length > 0)
+export const isSupervisor = computed(() => roles.value.supervisor.length > 0)
+
+export const ROLE_LABELS = {
+  member: '党员',
+  group_leader: '党小组长',
+  secretary: '支部书记',
+  supervisor: '监督小组成员',
+  committee_admin: '党委管理员',
+}

@@ -1,0 +1,53 @@
+import { createRouter, createWebHistory } from 'vue-router'
+import { boot } from './lib/boot'
+import { session, isSignedIn, isSecretary } from './lib/session'
+import Home from './views/Home.vue'
+import Login from './views/Login.vue'
+
+const routes = [
+  { path: '/login', component: Login, meta: { public: true, title: '登录' } },
+  { path: '/password', component: () => import('./views/ChangePassword.vue'), meta: { title: '修改密码', allowMustChange: true } },
+  { path: '/', component: Home, meta: { tab: 'home', title: '亮诺' } },
+  { path: '/pledges', component: () => import('./views/PledgeList.vue'), meta: { title: '承诺' } },
+  { path: '/pledges/new', component: () => import('./views/PledgeForm.vue'), meta: { title: '起草承诺' } },
+  { path: '/pledges/:id(\\d+)', component: () => import('./views/PledgeDetail.vue'), meta: { title: '承诺详情' } },
+  { path: '/pledges/:id(\\d+)/edit', component: () => import('./views/PledgeForm.vue'), meta: { title: '修改草稿' } },
+  { path: '/pledges/:id(\\d+)/progress', component: () => import('./views/ProgressForm.vue'), meta: { title: '报告进展' } },
+  { path: '/review', component: () => import('./views/ReviewQueue.vue'), meta: { tab: 'review', title: '审核', secretary: true } },
+  { path: '/members', component: () => import('./views/Members.vue'), meta: { title: '党员名册', secretary: true } },
+  { path: '/org', component: () => import('./views/OrgTree.vue'), meta: { title: '组织架构' } },
+  { path: '/notifications', component: () => import('./views/Notifications.vue'), meta: { tab: 'notifications', title: '消息' } },
+  { path: '/outbox', component: () => import('./views/Outbox.vue'), meta: { title: '待发送' } },
+  { path: '/me', component: () => import('./views/Me.vue'), meta: { tab: 'me', title: '我的' } },
+  { path: '/:rest(.*)*', redirect: '/' },
+]
+
+export const router = createRouter({
+  history: createWebHistory(),
+  routes,
+  scrollBehavior: (_to, _from, saved) => saved || { top: 0 },
+})
+
+router.beforeEach(async (to) => {
+  await boot()
+  if (to.meta.public) return isSignedIn.value && to.path === '/login' ? '/' : true
+  if (!isSignedIn.value) return { path: '/login', query: to.fullPath !== '/' ? { next: to.fullPath } : {} }
+  if (session.mustChangePassword && !to.meta.allowMustChange) return '/password'
+  if (to.meta.secretary && !isSecretary.value) return '/'
+  return true
+})
+
+router.afterEach((to) => {
+  document.title = to.meta.title && to.meta.title !== '亮诺' ? `${to.meta.title} · 亮诺` : '亮诺'
+})
+
+// a lazily loaded screen that fails to load (deploy changed the file names, or offline without
+// a service worker): reload once to get the new shell
+router.onError((err, to) => {
+  if (/Failed to fetch dynamically imported module|Importing a module script failed|error loading dynamically/i.test(String(err?.message))) {
+    if (navigator.onLine && !sessionStorage.getItem('ln.reloaded')) {
+      sessionStorage.setItem('ln.reloaded', '1')
+      location.assign(to.fullPath)
+    }
+  }
+})
