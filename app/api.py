@@ -4,9 +4,13 @@ from fastapi import APIRouter
 
 from app.auth.router import router as auth_router
 from app.members.router import router as members_router
+from app.notifications.router import router as notifications_router
 from app.org.router import router as org_router
+from app.pledges.router import router as pledges_router
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(auth_router)
 api_router.include_router(org_router)
 api_router.include_router(members_router)
+api_router.include_router(notifications_router)
+api_router.include_router(pledges_router)

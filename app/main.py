@@ -17,12 +17,13 @@ from starlette.types import Scope
 
 from app import models  # noqa: F401  (all tables registered)
 from app.api import api_router
-from app.core import db
+from app.core import db, idempotency
 from app.core.config import PROJECT_ROOT, settings
 from app.core.errors import install_error_handlers, problem
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
 from app.core.schema import schema_state
+from app.pledges import jobs as pledge_jobs
 
 log = logging.getLogger("liangnuo")
 
@@ -76,7 +77,11 @@ def check_schema() -> None:
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if app.state.check_schema:
         check_schema()
+    # daily due-date reminders (tests and extra workers may switch it off)
+    daily = pledge_jobs.start() if settings.scheduler_enabled else None
     yield
+    if daily is not None:
+        await pledge_jobs.stop(daily)
 
 
 def create_app(*, check_schema_on_start: bool = True) -> FastAPI:
@@ -92,6 +97,7 @@ def create_app(*, check_schema_on_start: bool = True) -> FastAPI:
     )
     app.state.check_schema = check_schema_on_start
     install_error_handlers(app)
+    idempotency.install(app)  # replays the stored response of a repeated Idempotency-Key
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

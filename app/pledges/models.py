@@ -179,3 +179,18 @@ class PledgeRevision(SQLModel, table=True):
     decided_by_account_id: int | None = Field(default=None, foreign_key="account.id")
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     reason: str | None = Field(default=None, max_length=500)
+
+
+CATEGORY_LABELS: dict[PledgeCategory, str] = {
+    PledgeCategory.post_duty: "岗位承诺",
+    PledgeCategory.public_service: "公益服务",
+    PledgeCategory.pairing: "结对帮扶",
+    PledgeCategory.collective: "集体承诺",
+    PledgeCategory.other: "其他",
+}
+
+OUTCOME_LABELS: dict[PledgeOutcome, str] = {
+    PledgeOutcome.kept: "已兑现",
+    PledgeOutcome.partly_kept: "部分兑现",
+    PledgeOutcome.not_kept: "未兑现",
+}

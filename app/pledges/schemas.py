@@ -1,0 +1,271 @@
+"""Request and response shapes of pledges.
+
+`…Public` schemas are the privacy boundary for public boards: they never carry the helped
+household of a pairing pledge, supervision notes, return reasons, account ids or anyone's phone.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from app.core.validation import ShortText
+from app.pledges.models import OwnerKind, PledgeCategory, PledgeOutcome, PledgeStatus, RevisionStatus
+
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+Content = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+Household = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Year = Annotated[int, Field(ge=2000, le=2100)]
+
+
+# ---------------------------------------------------------------- requests
+
+
+class PledgeCreate(BaseModel):
+    """A new draft. Without `member_id` / `unit_id` it is the caller's own pledge; `unit_id` makes it a
+    collective pledge of that group or branch; a secretary may give `member_id` to enter a member's
+    pledge for them (from a paper form)."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: Title
+    content: Content
+    category: PledgeCategory
+    post: ShortText = ""
+    year: Year | None = Field(default=None, description="承诺年度，默认今年")
+    due_date: date | None = Field(default=None, description="完成时限，默认年度最后一天")
+    member_id: int | None = None
+    unit_id: int | None = Field(default=None, description="集体承诺：作出承诺的党小组或党支部")
+    helped_household: Household | None = Field(default=None, description="结对帮扶的对象（仅支部内可见）")
+
+    @model_validator(mode="after")
+    def _owner_and_category(self) -> PledgeCreate:
+        if self.member_id is not None and self.unit_id is not None:
+            raise ValueError("个人承诺和集体承诺只能选一种")
+        if self.unit_id is not None and self.category != PledgeCategory.collective:
+            raise ValueError("集体承诺的类别应为“集体承诺”")
+        if self.unit_id is None and self.category == PledgeCategory.collective:
+            raise ValueError("集体承诺须指明作出承诺的党小组或党支部")
+        if self.helped_household is not None and self.category != PledgeCategory.pairing:
+            raise ValueError("只有结对帮扶承诺才能填写帮扶对象")
+        return self
+
+
+class PledgeUpdate(BaseModel):
+    """Changed fields of a draft (PATCH), or of a published pledge (a revision to approve)."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: Title | None = None
+    content: Content | None = None
+    category: PledgeCategory | None = None
+    post: ShortText | None = None
+    year: Year | None = None
+    due_date: date | None = None
+    helped_household: Household | None = None
+
+
+class PledgeAction(BaseModel):
+    """The body of an action; which fields are required depends on the action (see states.py)."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: Reason | None = Field(
+        default=None,
+        validation_alias=AliasChoices("reason", "comment"),
+        description="退回、取消、重新践诺的原因；销诺时的核实意见（也可写作 comment）",
+    )
+    outcome: PledgeOutcome | None = Field(default=None, description="销诺结果：已兑现、部分兑现、未兑现")
+
+
+class BatchPublish(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    pledge_ids: list[int] | None = Field(
+        default=None, max_length=1000, description="只公示这些承诺；不给则公示该组织下全部待公示的承诺"
+    )
+
+
+class NoteCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: Reason
+
+
+# ---------------------------------------------------------------- public (boards)
+
+
+class PhotoPublic(BaseModel):
+    """A photo as anyone may see it: URLs of the display image and the thumbnail (no metadata)."""
+
+    url: str
+    thumb_url: str
+    width: int
+    height: int
+    thumb_width: int
+    thumb_height: int
+
+
+class ProgressPublic(BaseModel):
+    id: int
+    text: str
+    percent: int | None
+    created_at: datetime
+    photos: list[PhotoPublic] = Field(default_factory=list)
+
+
+class PledgePublic(BaseModel):
+    """What a public board shows of a pledge (亮诺). Owner: `member_id` (show it with the member's own
+    MemberPublic) or, for a collective pledge, `unit_id`."""
+
+    id: int
+    owner_kind: OwnerKind
+    member_id: int | None
+    unit_id: int
+    branch_id: int
+    title: str
+    content: str
+    category: PledgeCategory
+    category_label: str
+    post: str
+    year: int
+    due_date: date
+    status: PledgeStatus
+    status_label: str
+    outcome: PledgeOutcome | None
+    outcome_label: str | None
+    percent: int | None
+    progress_count: int
+    last_progress_at: datetime | None
+    published_at: datetime | None
+    closed_at: datetime | None
+    revision_count: int
+    revised_at: datetime | None
+    overdue: bool
+    latest_progress: ProgressPublic | None = None
+
+
+class TimelineEntryPublic(BaseModel):
+    """One entry of a pledge's public history: a lifecycle step (`event`) or a progress report."""
+
+    kind: Literal["event", "progress"]
+    at: datetime
+    action: str | None = None
+    label: str
+    outcome: PledgeOutcome | None = None
+    comment: str | None = None  # the secretary's verification comment when closed
+    changes: dict[str, Any] | None = None  # a revision: {field: {"from": old, "to": new}}
+    text: str | None = None
+    percent: int | None = None
+    photos: list[PhotoPublic] = Field(default_factory=list)
+
+
+# ---------------------------------------------------------------- staff views
+
+
+class PhotoRead(PhotoPublic):
+    id: int
+    key: str
+    thumb_key: str
+
+
+class ProgressRead(BaseModel):
+    id: int
+    pledge_id: int
+    text: str
+    percent: int | None
+    author_name: str
+    created_at: datetime
+    photos: list[PhotoRead] = Field(default_factory=list)
+
+
+class NoteRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    pledge_id: int
+    text: str
+    author_name: str
+    created_at: datetime
+
+
+class RevisionRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    status: RevisionStatus
+    changes: dict[str, Any]
+    previous: dict[str, Any]
+    created_at: datetime
+    decided_at: datetime | None
+    reason: str | None
+
+
+class PledgeRead(BaseModel):
+    """A pledge as its branch sees it. `helped_household` is null unless the caller holds
+    Permission.pledge_private; `allowed_actions` are what the caller may do now."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    owner_kind: OwnerKind
+    member_id: int | None
+    member_name: str | None = None
+    unit_id: int
+    unit_name: str = ""
+    branch_id: int
+    title: str
+    content: str
+    category: PledgeCategory
+    category_label: str = ""
+    post: str
+    year: int
+    due_date: date
+    status: PledgeStatus
+    status_label: str = ""
+    outcome: PledgeOutcome | None
+    outcome_label: str | None = None
+    outcome_comment: str | None
+    helped_household: str | None = None
+    has_helped_household: bool = False
+    percent: int | None
+    progress_count: int
+    last_progress_at: datetime | None
+    revision_count: int
+    revised_at: datetime | None
+    version: int
+    overdue: bool = False
+    created_by_account_id: int | None
+    created_at: datetime
+    updated_at: datetime
+    status_changed_at: datetime
+    submitted_at: datetime | None
+    approved_at: datetime | None
+    published_at: datetime | None
+    closed_at: datetime | None
+    allowed_actions: list[str] = Field(default_factory=list)
+    pending_revision: RevisionRead | None = None
+
+
+class TimelineEntry(BaseModel):
+    """One entry of a pledge's full history (staff): an event, a progress report or a supervision note."""
+
+    kind: Literal["event", "progress", "note"]
+    id: int
+    at: datetime
+    action: str | None = None
+    label: str
+    from_status: str | None = None
+    to_status: str | None = None
+    actor_name: str = ""
+    reason: str | None = None
+    data: dict[str, Any] | None = None
+    text: str | None = None
+    percent: int | None = None
+    photos: list[PhotoRead] = Field(default_factory=list)
+
+
+class BatchPublishResult(BaseModel):
+    published: list[int]
+    skipped: list[int] = Field(default_factory=list, description="给出但不处于待公示状态的承诺")
+
+
+class PledgeCounts(BaseModel):
+    total: int
+    overdue: int
+    by_status: dict[str, int]
