@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+
+
+class BoardCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    unit_id: int = Field(description="所属党小组（村民组）、社区或党支部")
+    title: Title | None = Field(default=None, description="不填为“{组织名称}党员公开承诺公示牌”")
+    note: Note = ""
+    member_ids: list[int] | None = Field(
+        default=None, max_length=500, description="只展示这些党员（按此顺序）；不填为本组织全部同意公示的党员"
+    )
+
+
+class BoardUpdate(BaseModel):
+    """Only the fields sent change; `member_ids: null` switches back to all consenting members."""
+
+    model_config = ConfigDict(extra="forbid")
+    unit_id: int | None = None
+    title: Title | None = None
+    note: Note | None = None
+    member_ids: list[int] | None = Field(default=None, max_length=500)
+
+
+class BoardRead(BaseModel):
+    id: int
+    unit_id: int
+    unit_name: str
+    title: str
+    note: str
+    member_ids: list[int] | None = Field(description="选定的党员；null 表示本组织全部同意公示的党员")
+    version: int
+    public_url: str
+    qr_svg_url: str
+    qr_png_url: str
+    poster_url: str
+    poster_pdf_url: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class BoardViewsDay(BaseModel):
+    day: date
+    views: int
+
+
+class BoardViews(BaseModel):
+    board_id: int
+    total: int
+    days: list[BoardViewsDay]
+
+
+# ---------------------------------------------------------------- the public page's view model
+# Built from the other domains' …Public schemas only: nothing here can carry a phone or an address.
+
+
+class PhotoPublic(BaseModel):
+    url: str
+    thumb_url: str
+    width: int
+    height: int
+
+
+class ProgressPublic(BaseModel):
+    text: str
+    at: datetime
+    percent: int | None = None
+    photos: list[PhotoPublic] = Field(default_factory=list)
+
+
+class SatisfactionView(BaseModel):
+    satisfied: int
+    basic: int
+    unsatisfied: int
+    total: int
+    satisfied_percent: int
+
+
+class PledgeCard(BaseModel):
+    id: int
+    title: str
+    content: str
+    status: str
+    status_label: str
+    due_date: date | None = None
+    outcome_label: str | None = None
+    outcome_comment: str | None = None
+    percent: int | None = None
+    latest: ProgressPublic | None = None
+    satisfaction: SatisfactionView | None = None
+    url: str = ""
+    rateable: bool = False
+
+
+class MemberCard(BaseModel):
+    name: str
+    post: str
+    public_title: str
+    photo_url: str | None = None
+    star_level: int | None = None
+    pledges: list[PledgeCard] = Field(default_factory=list)
+
+
+class SuggestionView(BaseModel):
+    text: str
+    day: str
+
+
+class BoardView(BaseModel):
+    title: str
+    unit_name: str
+    branch_name: str
+    note: str
+    year: int
+    members: list[MemberCard]
+    collective: list[PledgeCard]
+    pledges: int
+    kept: int
+    in_progress: int
+    updated_at: datetime
+    suggestions: list[SuggestionView] = Field(default_factory=list)
+    image_keys: list[str] = Field(default_factory=list)

@@ -1,0 +1,88 @@
+"""Secretaries' side of villager evaluations: the moderation queue, flagged ratings, summaries.
+
+The villagers' side (rating and suggestion forms) is on the public board pages, in app/boards.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from app.core.db import SessionDep
+from app.core.pagination import Page, PageDep
+from app.evaluations import service
+from app.evaluations.models import RatingStatus, SuggestionStatus
+from app.evaluations.schemas import (
+    MemberEvaluationSummary,
+    PledgeEvaluationSummary,
+    RatingRead,
+    RatingReview,
+    SuggestionModerate,
+    SuggestionRead,
+)
+from app.org.dependencies import ActorDep
+
+router = APIRouter(prefix="/evaluations", tags=["evaluations"])
+
+Period = Annotated[str | None, Query(pattern=r"^\d{4}Q[1-4]$", description="考评季度，如 2026Q4；不填为全部")]
+
+
+@router.get("/suggestions", response_model=Page[SuggestionRead])
+def list_suggestions(
+    session: SessionDep,
+    actor: ActorDep,
+    paging: PageDep,
+    status: SuggestionStatus | None = SuggestionStatus.pending,
+    unit_id: int | None = None,
+) -> Page[SuggestionRead]:
+    """群众意见建议审核队列（默认待审核，最早的在前）。"""
+    return service.suggestion_queue(session, actor=actor, params=paging, status=status, unit_id=unit_id)
+
+
+@router.post("/suggestions/{suggestion_id}/moderate", response_model=SuggestionRead)
+def moderate_suggestion(
+    session: SessionDep, actor: ActorDep, suggestion_id: int, body: SuggestionModerate
+) -> SuggestionRead:
+    """公开（手机号、身份证号自动打码）或不公开一条意见建议。"""
+    suggestion = service.moderate(
+        session, actor=actor, suggestion_id=suggestion_id, approve=body.approve, reason=body.reason
+    )
+    return SuggestionRead.model_validate(suggestion)
+
+
+@router.get("/ratings", response_model=Page[RatingRead])
+def list_ratings(
+    session: SessionDep,
+    actor: ActorDep,
+    paging: PageDep,
+    status: RatingStatus | None = RatingStatus.flagged,
+    unit_id: int | None = None,
+    pledge_id: int | None = None,
+) -> Page[RatingRead]:
+    """群众测评记录（默认只列出短时间内集中提交、待复核的）。"""
+    return service.rating_list(session, actor=actor, params=paging, status=status, unit_id=unit_id, pledge_id=pledge_id)
+
+
+@router.post("/ratings/{rating_id}/review", response_model=RatingRead)
+def review_rating(session: SessionDep, actor: ActorDep, rating_id: int, body: RatingReview) -> RatingRead:
+    """复核一条待复核的测评：计入或作废。"""
+    return RatingRead.model_validate(
+        service.review_rating(session, actor=actor, rating_id=rating_id, accept=body.accept)
+    )
+
+
+@router.get("/summary/pledges", response_model=Page[PledgeEvaluationSummary])
+def pledge_summaries(
+    session: SessionDep, actor: ActorDep, paging: PageDep, unit_id: int | None = None, period: Period = None
+) -> Page[PledgeEvaluationSummary]:
+    """按承诺汇总的群众测评结果。"""
+    return service.pledge_summaries(session, actor=actor, params=paging, unit_id=unit_id, period=period)
+
+
+@router.get("/summary/members", response_model=Page[MemberEvaluationSummary])
+def member_summaries(
+    session: SessionDep, actor: ActorDep, paging: PageDep, unit_id: int | None = None, period: Period = None
+) -> Page[MemberEvaluationSummary]:
+    """按党员汇总的群众测评结果（供星级评定使用）。"""
+    return service.member_summaries(session, actor=actor, params=paging, unit_id=unit_id, period=period)
