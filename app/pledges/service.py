@@ -144,7 +144,7 @@ def _wrong_state(actor: Actor, located: Located, what: str) -> Conflict:
         f"该承诺当前为“{states.STATUS_LABELS[status]}”，不能{what}",
         code="pledge_wrong_state",
         extra={
-            "status": status.value,
+            "pledge_status": status.value,
             "allowed_actions": allowed_actions(actor, located.pledge, located.unit.path),
         },
     )
