@@ -2,12 +2,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, File, Query, Response, UploadFile
+from fastapi.responses import FileResponse
 
 from app.auth.dependencies import SignedInAny
+from app.core import images
 from app.core.db import SessionDep
+from app.core.errors import NotFound
 from app.core.pagination import Page, PageDep
 from app.core.permissions import Permission, require
+from app.core.storage import content_type_of, get_storage
 from app.members import service
 from app.members.dependencies import VisibleMember
 from app.members.models import MemberStatus
@@ -78,3 +82,34 @@ def open_account(session: SessionDep, actor: ActorDep, member: VisibleMember, bo
     """为党员开通登录账号（手机号登录，首次登录须修改密码）。"""
     service.open_account(session, actor=actor, member=member, initial_password=body.initial_password)
     return service.read_for(session, actor, member)
+
+
+@router.put("/members/{member_id}/photo", response_model=MemberRead)
+def upload_photo(
+    session: SessionDep,
+    actor: ActorDep,
+    member: VisibleMember,
+    photo: UploadFile = File(description="JPEG、PNG 或 WebP"),
+) -> MemberRead:
+    """上传或更换亮身份照片（本人或本支部书记）；照片会重新编码，去除位置等信息。"""
+    data = photo.file.read(images.MAX_BYTES + 1)
+    return service.read_for(session, actor, service.set_photo(session, actor=actor, member=member, data=data))
+
+
+@router.delete("/members/{member_id}/photo", response_model=MemberRead)
+def delete_photo(session: SessionDep, actor: ActorDep, member: VisibleMember) -> MemberRead:
+    """删除亮身份照片。"""
+    return service.read_for(session, actor, service.set_photo(session, actor=actor, member=member, data=None))
+
+
+@router.get("/members/{member_id}/photo", response_class=Response, responses={200: {"content": {"image/jpeg": {}}}})
+def read_photo(session: SessionDep, actor: ActorDep, member: VisibleMember) -> Response:
+    """亮身份照片。"""
+    if member.account_id != actor.account_id:
+        require(actor, Permission.member_read, service.branch_path(session, member))
+    path = get_storage().path(member.photo_key) if member.photo_key else None
+    if path is None or member.photo_key is None:
+        raise NotFound("该党员还没有照片", code="photo_missing")
+    return FileResponse(
+        path, media_type=content_type_of(member.photo_key), headers={"Cache-Control": "private, max-age=300"}
+    )

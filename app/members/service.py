@@ -12,10 +12,12 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from app.auth import service as auth_service
+from app.core import images
 from app.core.db import pk
 from app.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from app.core.pagination import Page, PageParams, paginate
 from app.core.permissions import Actor, Permission, Role, allowed, require
+from app.core.storage import get_storage
 from app.core.time import utcnow
 from app.members.models import Member, MemberStatus
 from app.members.schemas import AccountSummary, Me, MemberCreate, MemberPublic, MemberRead, MemberUpdate
@@ -273,6 +275,27 @@ def move_member(session: Session, *, actor: Actor, member: Member, branch_id: in
             session, actor=None, account_id=member.account_id, role=Role.member, unit_id=pk(new_branch)
         )
     session.flush()
+    return member
+
+
+PHOTO_MAX_SIDE = 320  # a profile photo is shown small on a board; 320 px covers 2x screens
+
+
+def set_photo(session: Session, *, actor: Actor, member: Member, data: bytes | None) -> Member:
+    """Set (or with None remove) a member's public profile photo (亮身份), by the member themself or
+    whoever manages the branch. Same pipeline as progress photos: sniffed, re-encoded, no EXIF."""
+    if member.account_id != actor.account_id:
+        require(actor, Permission.member_manage, branch_path(session, member))
+    if data is None:
+        member.photo_key = None
+    else:
+        processed = images.process_upload(data, display_max=PHOTO_MAX_SIDE, thumb_max=PHOTO_MAX_SIDE)
+        member.photo_key = get_storage().put(processed.display.data, ext=processed.display.ext)
+    member.version += 1
+    member.updated_at = utcnow()
+    session.add(member)
+    session.flush()
+    org_service.touch(session, [member.branch_id, member.group_id])
     return member
 
 
