@@ -3,6 +3,8 @@
 from fastapi import APIRouter
 
 from app.auth.router import router as auth_router
+from app.boards.router import router as boards_router
+from app.evaluations.router import router as evaluations_router
 from app.members.router import router as members_router
 from app.notifications.router import router as notifications_router
 from app.org.router import router as org_router
@@ -14,3 +16,5 @@ api_router.include_router(org_router)
 api_router.include_router(members_router)
 api_router.include_router(notifications_router)
 api_router.include_router(pledges_router)
+api_router.include_router(evaluations_router)
+api_router.include_router(boards_router)

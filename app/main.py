@@ -17,6 +17,7 @@ from starlette.types import Scope
 
 from app import models  # noqa: F401  (all tables registered)
 from app.api import api_router
+from app.boards.router import public_router as boards_public_router
 from app.core import db, idempotency
 from app.core.config import PROJECT_ROOT, settings
 from app.core.errors import install_error_handlers, problem
@@ -108,6 +109,7 @@ def create_app(*, check_schema_on_start: bool = True) -> FastAPI:
         )
     app.add_middleware(RequestContextMiddleware)
     app.include_router(api_router)
+    app.include_router(boards_public_router)  # the public boards at /b/{token}, outside /api/v1
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

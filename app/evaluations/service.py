@@ -43,10 +43,11 @@ from app.org import service as org_service
 
 MIN_PUBLIC_RATINGS = 5
 SUGGESTION_MAX_CHARS = 200
-# a burst on one pledge: more than this many ratings in the window are flagged for review
+# a burst on one pledge: beyond this many ratings in the window (all, or from one address) they are
+# flagged for review; above what a village meeting on one NAT address gives (30 phones at once)
 BURST_WINDOW = timedelta(minutes=10)
-BURST_PER_PLEDGE = 20
-BURST_PER_PLEDGE_AND_ADDRESS = 12
+BURST_PER_PLEDGE = 60
+BURST_PER_PLEDGE_AND_ADDRESS = 40
 SCORES = {Satisfaction.satisfied: 100, Satisfaction.basic: 60, Satisfaction.unsatisfied: 0}
 
 

@@ -1,0 +1,81 @@
+"""Printable A4 posters: a board's title, a large QR code, the call to scan and the members with their
+pledges as on a wall board. Print-ready HTML, and PDF through WeasyPrint with the CJK font embedded
+(fonts-noto-cjk; WeasyPrint subsets and embeds every font it uses).
+
+PDFs are cached by the same versions as the public page, so printing twice costs one render.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+
+from markupsafe import Markup
+from sqlmodel import Session
+
+from app.boards import public, qr, service
+from app.boards.models import Board
+from app.boards.render import TEMPLATES, render
+from app.boards.schemas import BoardView
+from app.org import service as org_service
+
+# our own stylesheet, trusted
+_CSS_LINES = (TEMPLATES / "poster.css").read_text("utf-8").splitlines()
+POSTER_CSS = Markup(" ".join(line.strip() for line in _CSS_LINES))  # noqa: S704
+CALL_TO_ACTION = "扫码查看党员承诺 · 欢迎监督评价"
+
+
+@dataclass(frozen=True)
+class PosterPart:
+    view: BoardView
+    url: str
+    qr_svg: Markup
+
+
+def _part(session: Session, board: Board) -> tuple[PosterPart, Hashable]:
+    resolved = service.Resolved(
+        board_id=board.id or 0,
+        unit_id=board.unit_id,
+        version=board.version,
+        content_version=org_service.content_version(session, board.unit_id),
+        token=board.token,
+    )
+    model = public.model_for(session, resolved)
+    url = service.public_url(board)
+    code = Markup(qr.svg(url, title=f"{board.title}二维码"))  # noqa: S704  (built by qr.svg, its title escaped)
+    return PosterPart(view=model.view, url=url, qr_svg=code), resolved.cache_key
+
+
+def html(session: Session, boards: Sequence[Board], *, title: str | None = None) -> str:
+    parts = [_part(session, b)[0] for b in boards]
+    return render(
+        "poster.html",
+        posters=parts,
+        poster_css=POSTER_CSS,
+        title=title or (parts[0].view.title if parts else "公示牌"),
+    )
+
+
+_pdf_cache: OrderedDict[Hashable, bytes] = OrderedDict()
+_pdf_lock = threading.Lock()
+
+
+def pdf(session: Session, boards: Sequence[Board], *, title: str | None = None) -> bytes:
+    """One PDF with a poster (one or more A4 pages) per board, cached by the boards' versions."""
+    from weasyprint import HTML  # imported lazily: pango loads only when a PDF is asked for
+
+    keys = tuple(_part(session, b)[1] for b in boards)
+    with _pdf_lock:
+        cached = _pdf_cache.get(keys)
+        if cached is not None:
+            _pdf_cache.move_to_end(keys)
+            return cached
+    document = html(session, boards, title=title)
+    data: bytes = HTML(string=document, base_url=str(TEMPLATES)).write_pdf()
+    with _pdf_lock:
+        _pdf_cache[keys] = data
+        while len(_pdf_cache) > 32:
+            _pdf_cache.popitem(last=False)
+    return data

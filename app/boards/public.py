@@ -1,0 +1,263 @@
+"""The public board: what a villager sees after scanning the QR code, built only from other domains'
+`…Public` schemas (members, pledges, evaluations) — the privacy boundary — and cached.
+
+Cache key: (board id, board version, the unit's content_version [, large text]). Every change a board
+shows bumps one of the two versions (members and pledges services call `org_service.touch`, so do
+evaluations and moderation; board edits bump the board's own version), so an entry is never stale
+and never needs invalidating.
+
+Query count of a cold render is constant in the number of members and pledges (see tests).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlmodel import Session
+
+from app.boards import service
+from app.boards.models import Board
+from app.boards.render import PageCache, Rendered, render
+from app.boards.schemas import (
+    BoardView,
+    MemberCard,
+    PhotoPublic,
+    PledgeCard,
+    ProgressPublic,
+    SatisfactionView,
+    SuggestionView,
+)
+from app.core.errors import NotFound
+from app.core.storage import is_key
+from app.core.time import today_local
+from app.evaluations import service as evaluations_service
+from app.members import service as members_service
+from app.org import service as org_service
+from app.org.models import OrgUnit
+from app.pledges import service as pledges_service
+from app.pledges.schemas import PhotoPublic as PledgePhotoPublic
+from app.pledges.schemas import PledgePublic, TimelineEntryPublic
+
+IN_PROGRESS = {"published", "revising", "closing"}
+OUTCOME_TEXT = {"kept": "已兑现。", "partly_kept": "部分兑现。", "not_kept": "未兑现。"}
+
+
+@dataclass(frozen=True)
+class BoardModel:
+    """The view model of one board version, plus what the public routes need to check requests."""
+
+    view: BoardView
+    unit: OrgUnit
+    branch: OrgUnit | None
+    cards: dict[int, PledgeCard]  # every pledge on the board, by id
+    owners: dict[int, tuple[str, str]]  # pledge id → (owner's public name, post)
+    refs: dict[int, evaluations_service.PledgeRef] = field(default_factory=dict)
+
+
+view_cache: PageCache = PageCache(size=256)
+_models: dict[tuple[int, str, int, int], BoardModel] = {}
+
+
+def base_path(token: str) -> str:
+    return f"/b/{token}"
+
+
+def photo_key(url: str) -> str:
+    """The storage key at the end of a pledge photo's URL (content hash + extension)."""
+    key = url.rsplit("/", 1)[-1].split("?", 1)[0]
+    return key if is_key(key) else ""
+
+
+def _photo(base: str, pledge_id: int, photo: PledgePhotoPublic) -> PhotoPublic:
+    """A pledge photo re-addressed under this board's public URL (served after a check)."""
+    return PhotoPublic(
+        url=f"{base}/p/{pledge_id}/img/{photo_key(photo.url)}",
+        thumb_url=f"{base}/p/{pledge_id}/img/{photo_key(photo.thumb_url)}",
+        width=photo.thumb_width,
+        height=photo.thumb_height,
+    )
+
+
+def _keys(photos: Sequence[PledgePhotoPublic]) -> set[str]:
+    return {k for ph in photos for k in (photo_key(ph.url), photo_key(ph.thumb_url)) if k}
+
+
+def _card(base: str, p: PledgePublic, satisfaction: dict[int, SatisfactionView]) -> PledgeCard:
+    latest = None
+    if p.latest_progress is not None:
+        latest = ProgressPublic(
+            text=p.latest_progress.text,
+            at=p.latest_progress.created_at,
+            percent=p.latest_progress.percent,
+            photos=[_photo(base, p.id, ph) for ph in p.latest_progress.photos],
+        )
+    status = str(p.status)
+    return PledgeCard(
+        id=p.id,
+        title=p.title,
+        content=p.content,
+        status=status,
+        status_label=p.status_label,
+        due_date=p.due_date,
+        outcome_label=p.outcome_label,
+        percent=p.percent,
+        latest=latest,
+        satisfaction=satisfaction.get(p.id),
+        url=f"{base}/p/{p.id}",
+        rateable=True,
+    )
+
+
+def build(session: Session, board: Board, unit: OrgUnit) -> BoardModel:
+    """The board's view model, from the members, pledges and evaluations services (constant queries)."""
+    assert board.id is not None
+    assert unit.id is not None
+    base = base_path(board.token)
+    branch = org_service.branch_of(session, unit)
+    branch_id = (branch or unit).id or 0
+    member_ids = service.selected_member_ids(session, [board.id]).get(board.id, []) if board.selected_members else None
+    members = members_service.public_members(session, unit=unit, member_ids=member_ids)
+    year = today_local().year
+    found = pledges_service.public_pledges_for_units(
+        session, member_ids=[m.id for m in members], unit_ids=[unit.id], year=year
+    )
+    pledges = [p for m in members for p in found.by_member.get(m.id, [])] + found.by_unit.get(unit.id, [])
+    satisfaction = {
+        k: SatisfactionView(**v.model_dump())
+        for k, v in evaluations_service.public_satisfaction(session, [p.id for p in pledges]).items()
+    }
+    suggestions = evaluations_service.public_suggestions(session, unit_ids=[unit.id], limit=5)
+
+    by_member: dict[int, list[PledgeCard]] = {}
+    collective: list[PledgeCard] = []
+    cards: dict[int, PledgeCard] = {}
+    refs: dict[int, evaluations_service.PledgeRef] = {}
+    names = {m.id: (m.name, m.post) for m in members}
+    owners: dict[int, tuple[str, str]] = {}
+    image_keys: set[str] = set()
+    updated_at = board.updated_at
+    for p in pledges:
+        card = _card(base, p, satisfaction)
+        cards[p.id] = card
+        refs[p.id] = evaluations_service.PledgeRef(
+            id=p.id, branch_id=branch_id, unit_id=p.unit_id, member_id=p.member_id
+        )
+        if p.member_id is not None:
+            by_member.setdefault(p.member_id, []).append(card)
+            owners[p.id] = names.get(p.member_id, ("", ""))
+        else:
+            collective.append(card)
+            owners[p.id] = (unit.name, "集体承诺")
+        if p.latest_progress is not None:
+            image_keys.update(_keys(p.latest_progress.photos))
+        for moment in (p.published_at, p.last_progress_at, p.revised_at, p.closed_at):
+            if moment is not None and moment > updated_at:
+                updated_at = moment
+    member_cards = []
+    for m in members:
+        photo_url = None
+        if m.photo_key:
+            image_keys.add(m.photo_key)
+            photo_url = f"{base}/img/{m.photo_key}"
+        member_cards.append(
+            MemberCard(
+                name=m.name,
+                post=m.post,
+                public_title=m.public_title,
+                photo_url=photo_url,
+                pledges=by_member.get(m.id, []),
+            )
+        )
+    all_cards = list(cards.values())
+    view = BoardView(
+        title=board.title,
+        unit_name=unit.name,
+        branch_name=branch.name if branch is not None else unit.name,
+        note=board.note,
+        year=year,
+        members=member_cards,
+        collective=collective,
+        pledges=len(all_cards),
+        kept=sum(1 for p in pledges if p.status == "closed" and p.outcome == "kept"),
+        in_progress=sum(1 for c in all_cards if c.status in IN_PROGRESS),
+        updated_at=updated_at,
+        suggestions=[SuggestionView(text=s.public_text, day=f"{s.created_at:%Y-%m-%d}") for s in suggestions],
+        image_keys=sorted(image_keys),
+    )
+    return BoardModel(view=view, unit=unit, branch=branch, cards=cards, owners=owners, refs=refs)
+
+
+def model_for(session: Session, resolved: service.Resolved) -> BoardModel:
+    """The view model for this version of the board, from the cache or built once."""
+    key = resolved.cache_key
+    model = _models.get(key)
+    if model is not None:
+        return model
+    board = service.get_board(session, resolved.board_id)
+    unit = org_service.get_unit(session, board.unit_id)
+    model = build(session, board, unit)
+    if len(_models) >= 512:  # versions move on; old models are garbage
+        _models.clear()
+    _models[key] = model
+    return model
+
+
+def board_page(session: Session, resolved: service.Resolved, token: str, *, big: bool) -> Rendered:
+    key = ("board", *resolved.cache_key, big)
+    page = view_cache.get(key)
+    if page is not None:
+        return page
+    model = model_for(session, resolved)
+    html = render("board.html", v=model.view, base=base_path(token), big=big, title=model.view.title)
+    page = Rendered.of(html, frozenset(model.view.image_keys))
+    view_cache.put(key, page)
+    return page
+
+
+@dataclass(frozen=True)
+class PledgePage:
+    model: BoardModel
+    card: PledgeCard
+    timeline: list[TimelineEntryPublic]
+
+
+def pledge_context(session: Session, resolved: service.Resolved, pledge_id: int) -> PledgePage | None:
+    """The pledge as shown on this board with its whole public timeline; None if not on the board."""
+    model = model_for(session, resolved)
+    card = model.cards.get(pledge_id)
+    if card is None:
+        return None
+    try:
+        timeline = pledges_service.public_timeline(session, pledge_id)
+    except NotFound:
+        return None
+    return PledgePage(model=model, card=card, timeline=list(timeline))
+
+
+def timeline_entries(base: str, page: PledgePage) -> list[dict[str, object]]:
+    out: list[dict[str, object]] = []
+    for e in page.timeline:
+        text = e.text or ""
+        if e.kind == "event" and e.comment:
+            text = OUTCOME_TEXT.get(str(e.outcome), "") + e.comment
+        if e.percent is not None:
+            text = f"{text}（完成 {e.percent}%）" if text else f"完成 {e.percent}%"
+        out.append(
+            {"label": e.label, "at": e.at, "text": text, "photos": [_photo(base, page.card.id, ph) for ph in e.photos]}
+        )
+    return out
+
+
+def photo_keys(page: PledgePage) -> set[str]:
+    return {k for e in page.timeline for k in _keys(e.photos)}
+
+
+def suggestions_for(session: Session, pledge_ids: Sequence[int]) -> list[SuggestionView]:
+    rows = evaluations_service.public_suggestions(session, pledge_ids=list(pledge_ids), limit=20)
+    return [SuggestionView(text=s.public_text, day=f"{s.created_at:%Y-%m-%d}") for s in rows]
+
+
+def clear_caches() -> None:
+    view_cache.clear()
+    _models.clear()
