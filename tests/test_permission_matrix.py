@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from app.core.permissions import Role
-from app.org.models import RoleGrant
-from tests.factories import PASSWORD, World, create_member
+from app.org.models import RoleGrant, UnitKind
+from tests.factories import PASSWORD, World, create_member, create_unit
 from tests.matrix import ANONYMOUS, PERSONAS, Case, check, params
 
 API = "/api/v1"
@@ -27,6 +27,11 @@ def _leader_grant_id(w: World) -> int:
         )
     ).scalar_one()
     return int(grant_id)
+
+
+def _general_branch_id(w: World) -> int:
+    assert w.db is not None
+    return int(create_unit(w.db, kind=UnitKind.general_branch, name="新党总支", parent=w.town).id or 0)
 
 
 def _member_without_account(w: World) -> int:
@@ -73,11 +78,11 @@ CASES = [
     ),
     Case(
         "POST",
-        lambda w: f"{API}/units/{w.group.id}/move",
+        lambda w: f"{API}/units/{w.branch.id}/move",
         name="POST /units/{id}/move",
         allowed=["committee_admin"],
         denied_403=["secretary", *NOT_MANAGERS],
-        body_factory=lambda w: {"parent_id": w.branch.id},
+        body_factory=lambda w: {"parent_id": _general_branch_id(w)},
     ),
     Case(
         "POST",

@@ -203,6 +203,9 @@ def move_unit(session: Session, *, actor: Actor, unit: OrgUnit, parent_id: int) 
     if new_parent.path.startswith(unit.path):
         raise Conflict("不能把组织移到它自己或它的下级组织之下", code="unit_cycle")
     _check_parent(UnitKind(unit.kind), new_parent)
+    if unit.kind == UnitKind.group and new_parent.id != unit.parent_id:
+        # a member's group must lie in the member's branch: a group cannot take its members elsewhere
+        raise Conflict("党小组不能移到其他党支部；请在目标党支部新建党小组，再把党员转过去", code="unit_group_move")
     old_path = unit.path
     new_path = f"{new_parent.path}{unit.id}/"
     session.flush()
