@@ -1,0 +1,137 @@
+"""Role grants: who may hand out which role where; a grant covers the unit's subtree at once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.factories import World, create_member
+
+GRANTS = "/api/v1/grants"
+
+
+def _grant(client: TestClient, headers: dict[str, str], account_id: Any, role: str, unit_id: Any) -> Any:
+    return client.post(GRANTS, headers=headers, json={"account_id": account_id, "role": role, "unit_id": unit_id})
+
+
+@pytest.mark.parametrize(("role", "unit"), [("group_leader", "group"), ("supervisor", "branch"), ("member", "group")])
+def test_secretary_grants_local_roles_in_the_branch(client: TestClient, world: World, role: str, unit: str) -> None:
+    unit_id = getattr(world, unit).id
+    response = _grant(client, world.secretary.headers, world.member.account_id, role, unit_id)
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["role"] == role
+    assert body["unit_id"] == unit_id
+    assert body["unit_name"] == getattr(world, unit).name
+    assert body["revoked_at"] is None
+
+
+@pytest.mark.parametrize("role", ["secretary", "committee_admin"])
+def test_secretary_cannot_grant_higher_roles(client: TestClient, world: World, role: str) -> None:
+    response = _grant(client, world.secretary.headers, world.member.account_id, role, world.branch.id)
+    assert response.status_code == 403
+
+
+def test_secretary_cannot_grant_in_another_branch(client: TestClient, world: World) -> None:
+    response = _grant(client, world.secretary.headers, world.member.account_id, "supervisor", world.other_branch.id)
+    assert response.status_code == 404
+
+
+def test_committee_admin_grants_a_secretary(client: TestClient, world: World) -> None:
+    response = _grant(client, world.committee_admin.headers, world.member.account_id, "secretary", world.branch.id)
+    assert response.status_code == 201
+    # the new secretary can manage members at once
+    created = client.post(
+        "/api/v1/members", headers=world.member.headers, json={"name": "新党员", "branch_id": world.branch.id}
+    )
+    assert created.status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("role", "unit", "code"),
+    [
+        ("secretary", "group", "grant_bad_unit"),
+        ("secretary", "town", "grant_bad_unit"),
+        ("member", "town", "grant_bad_unit"),
+        ("supervisor", "town", "grant_bad_unit"),
+    ],
+)
+def test_roles_go_on_the_right_kind_of_unit(client: TestClient, world: World, role: str, unit: str, code: str) -> None:
+    response = _grant(client, world.committee_admin.headers, world.member.account_id, role, getattr(world, unit).id)
+    assert response.status_code == 422
+    assert response.json()["code"] == code
+
+
+def test_grant_to_a_missing_account_or_unit(client: TestClient, world: World) -> None:
+    assert _grant(client, world.committee_admin.headers, 987654, "member", world.branch.id).status_code == 404
+    assert _grant(client, world.committee_admin.headers, world.member.account_id, "member", 987654).status_code == 404
+    bad = client.post(
+        GRANTS, headers=world.committee_admin.headers, json={"account_id": 1, "role": "king", "unit_id": 1}
+    )
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "role"
+
+
+def test_granting_twice_returns_the_same_grant(client: TestClient, world: World) -> None:
+    first = _grant(client, world.secretary.headers, world.member.account_id, "supervisor", world.branch.id).json()
+    second = _grant(client, world.secretary.headers, world.member.account_id, "supervisor", world.branch.id).json()
+    assert first["id"] == second["id"]
+
+
+def test_list_grants_within_scope(client: TestClient, world: World) -> None:
+    mine = client.get(GRANTS, headers=world.secretary.headers).json()
+    accounts = {g["account_id"] for g in mine["items"]}
+    assert world.outsider.account_id not in accounts
+    assert world.committee_admin.account_id not in accounts  # their grant is on the town, above the branch
+    assert {world.secretary.account_id, world.member.account_id, world.group_leader.account_id} <= accounts
+    everything = client.get(GRANTS, headers=world.committee_admin.headers).json()
+    assert everything["total"] > mine["total"]
+    only_one = client.get(
+        f"{GRANTS}?account_id={world.group_leader.account_id}", headers=world.secretary.headers
+    ).json()
+    assert {g["role"] for g in only_one["items"]} == {"member", "group_leader"}
+    in_group = client.get(f"{GRANTS}?unit_id={world.group.id}", headers=world.supervisor.headers).json()
+    assert [(g["account_id"], g["role"]) for g in in_group["items"]] == [
+        (world.group_leader.account_id, "group_leader")
+    ]
+    paged = client.get(f"{GRANTS}?size=2&page=2", headers=world.committee_admin.headers).json()
+    assert paged["page"] == 2
+    assert len(paged["items"]) == 2
+    assert paged["pages"] == (paged["total"] + 1) // 2
+
+
+def test_revoke_a_grant(client: TestClient, world: World) -> None:
+    grant = _grant(client, world.secretary.headers, world.member.account_id, "supervisor", world.branch.id).json()
+    assert client.delete(f"{GRANTS}/{grant['id']}", headers=world.secretary.headers).status_code == 204
+    assert client.delete(f"{GRANTS}/{grant['id']}", headers=world.secretary.headers).status_code == 404
+    roles = {g["role"] for g in client.get("/api/v1/auth/me", headers=world.member.headers).json()["grants"]}
+    assert roles == {"member"}
+
+
+def test_revoking_takes_effect_at_once(client: TestClient, world: World) -> None:
+    me = client.get("/api/v1/auth/me", headers=world.group_leader.headers).json()
+    leader_grant = next(g for g in me["grants"] if g["role"] == "group_leader")
+    assert client.delete(f"{GRANTS}/{leader_grant['id']}", headers=world.secretary.headers).status_code == 204
+    member_grant = next(g for g in me["grants"] if g["role"] == "member")
+    assert client.delete(f"{GRANTS}/{member_grant['id']}", headers=world.secretary.headers).status_code == 204
+    # no grants left: nothing is visible any more
+    assert client.get("/api/v1/units", headers=world.group_leader.headers).json() == []
+    assert client.get(f"/api/v1/units/{world.branch.id}", headers=world.group_leader.headers).status_code == 404
+
+
+def test_secretary_cannot_revoke_a_secretary(client: TestClient, world: World) -> None:
+    me = client.get("/api/v1/auth/me", headers=world.secretary.headers).json()
+    own = next(g for g in me["grants"] if g["role"] == "secretary")
+    assert client.delete(f"{GRANTS}/{own['id']}", headers=world.secretary.headers).status_code == 403
+    assert client.delete(f"{GRANTS}/{own['id']}", headers=world.outsider.headers).status_code == 404
+    assert client.delete(f"{GRANTS}/{own['id']}", headers=world.committee_admin.headers).status_code == 204
+
+
+def test_a_grant_covers_the_subtree(client: TestClient, world: World) -> None:
+    """A supervisor on the branch sees the members of its groups too."""
+    assert world.db is not None
+    in_group = create_member(world.db, branch=world.branch, group=world.group, name="组里的人")
+    response = client.get(f"/api/v1/members/{in_group.id}", headers=world.supervisor.headers)
+    assert response.status_code == 200
