@@ -39,6 +39,7 @@ from app.pledges.states import PUBLIC
 from tests.factories import Persona, World
 
 _titles = itertools.count(1)
+_colors = itertools.count(1)
 
 
 def actor_of(db: Session, persona: Persona) -> Actor:
@@ -173,7 +174,8 @@ def add_progress(
     db.flush()
     storage = get_storage()
     for i in range(photos):
-        data = jpeg_bytes(color=(i * 20 % 255, 100, 100))
+        n = next(_colors)  # every photo different, so each has its own key
+        data = jpeg_bytes(color=(n % 256, (n // 256) % 256, (i * 37) % 256))
         key = storage.put(data, ext="jpg")
         db.add(
             PledgePhoto(
