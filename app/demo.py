@@ -16,6 +16,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from app.boards.demo import seed_boards
 from app.core.db import pk
 from app.core.permissions import Role
 from app.core.security import hash_password
@@ -261,6 +262,10 @@ def seed(session: Session, *, progress: Callable[[int], None] | None = None) -> 
             DemoAccount(role=label, phone=member.phone or "", password=password, unit=unit.name, name=member.name)
         )
     session.flush()
+
+    # boards: last, because a board shows everything above (a board per group and per branch, and a
+    # few villager ratings and approved suggestions on the demo group's board)
+    seed_boards(session, demo_group=DEMO_GROUP, rng=rng)
     return accounts
 
 

@@ -54,9 +54,9 @@ def branch_posters_pdf(session: SessionDep, actor: ActorDep, branch_id: int) -> 
 
 
 @router.get("/{board_id}", response_model=BoardRead)
-def read_board(session: SessionDep, board: VisibleBoard) -> BoardRead:
+def read_board(session: SessionDep, actor: ActorDep, board: VisibleBoard) -> BoardRead:
     """一块公示牌的设置和公开地址。"""
-    return service.read(session, board)
+    return service.read(session, board, service.require_manage(session, actor, board))
 
 
 @router.patch("/{board_id}", response_model=BoardRead)
