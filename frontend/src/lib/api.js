@@ -157,3 +157,15 @@ export function qs(params) {
   const s = p.toString()
   return s ? `?${s}` : ''
 }
+
+/** An image that needs the bearer token, as an object URL (null when it can't be had). */
+export async function authedImage(url) {
+  try {
+    if (!session.accessToken && refreshToken()) await refreshSession()
+    const res = await rawFetch(url, { headers: { Authorization: `Bearer ${session.accessToken}` } })
+    if (!res.ok) return null
+    return URL.createObjectURL(await res.blob())
+  } catch {
+    return null
+  }
+}

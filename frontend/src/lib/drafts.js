@@ -1,21 +1,12 @@
 // Autosave of what is being typed, per account, in IndexedDB (photos included), so a closed tab,
 // a dead battery or a lost connection never costs the person their text.
-import { watch, toRaw } from 'vue'
-import { openStore } from './store'
+import { watch } from 'vue'
+import { openStore, plain } from './store'
 import { accountId } from './session'
 
 const store = openStore('drafts')
 const key = (name) => `${accountId.value}:${name}`
 
-// reactive proxies can't be cloned into IndexedDB; Blobs can (and must stay Blobs)
-function plain(v) {
-  v = toRaw(v)
-  if (Array.isArray(v)) return v.map(plain)
-  if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]))
-  }
-  return v
-}
 
 export const loadDraft = (name) => store.get(key(name)).catch(() => null)
 export const saveDraft = (name, value) => store.set(key(name), { ...plain(value), savedAt: Date.now() }).catch(() => {})

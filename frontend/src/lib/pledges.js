@@ -52,11 +52,14 @@ export function isSupervisorOf(p) {
   return grants('supervisor').some((g) => g.unit_id === p.branch_id || g.unit_id === p.unit_id) || isReviewerOf(p)
 }
 
-/** The actions this person may take now, owner's first (as buttons on the detail page). */
+const TRANSITIONS = new Set(T.map(([, a]) => a))
+const has = (p, a) => Array.isArray(p?.allowed_actions) && p.allowed_actions.includes(a)
+
+/** The lifecycle actions this person may take now (the server's `allowed_actions`; the local
+ * table only for a pledge read from an old cache without them). */
 export function allowedActions(p) {
   if (!p) return []
-  if (Array.isArray(p.allowed_actions)) return p.allowed_actions
-  if (Array.isArray(p.actions)) return p.actions
+  if (Array.isArray(p.allowed_actions)) return p.allowed_actions.filter((a) => TRANSITIONS.has(a))
   const owner = isOwnerOf(p)
   const reviewer = isReviewerOf(p)
   return T.filter(([from, , who]) => from === p.status)
@@ -65,13 +68,13 @@ export function allowedActions(p) {
 }
 
 export function canEdit(p) {
-  return p?.status === 'draft' && isOwnerOf(p)
+  return p?.allowed_actions ? has(p, 'edit') : p?.status === 'draft' && isOwnerOf(p)
 }
 export function canReport(p) {
-  return ACTIVE.has(p?.status) && isOwnerOf(p)
+  return p?.allowed_actions ? has(p, 'progress') : ACTIVE.has(p?.status) && isOwnerOf(p)
 }
 export function canNote(p) {
-  return ACTIVE.has(p?.status) && isSupervisorOf(p)
+  return p?.allowed_actions ? has(p, 'note') : ACTIVE.has(p?.status) && isSupervisorOf(p)
 }
 
 export function isOverdue(p) {

@@ -1,7 +1,18 @@
 // IndexedDB through idb-keyval: one database per store name (idb-keyval's createStore opens
 // one object store per database). Falls back to memory where IndexedDB is unavailable
 // (some private modes), so the app still works online.
+import { toRaw } from 'vue'
 import { createStore, get, set, del, entries, delMany } from 'idb-keyval'
+
+// reactive proxies can't be cloned into IndexedDB; Blobs can (and must stay Blobs)
+export function plain(v) {
+  v = toRaw(v)
+  if (Array.isArray(v)) return v.map(plain)
+  if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]))
+  }
+  return v
+}
 
 function memoryStore() {
   const m = new Map()
@@ -24,7 +35,7 @@ export function openStore(name) {
   }
   return {
     get: (k) => get(k, store),
-    set: (k, v) => set(k, v, store),
+    set: (k, v) => set(k, plain(v), store),
     del: (k) => del(k, store),
     entries: () => entries(store),
     delMany: (ks) => delMany(ks, store),
