@@ -69,6 +69,23 @@ def create_account(
     return account
 
 
+def change_phone(session: Session, *, account_id: int, phone: str) -> Account:
+    """Change an account's login phone (a member's phone changed); another account's is refused."""
+    account = get_account(session, account_id)
+    phone = normalize_phone(phone)
+    if not is_valid_phone(phone):
+        raise Unprocessable(PHONE_FORMAT_MESSAGE, code="invalid_phone")
+    other = find_account_by_phone(session, phone)
+    if other is not None and other.id != account.id:
+        raise Conflict(
+            "该手机号已有账号", code="phone_taken", errors=[{"field": "phone", "message": "该手机号已有账号"}]
+        )
+    account.phone = phone
+    session.add(account)
+    session.flush()
+    return account
+
+
 def _failures_since(session: Session, phone_key: str) -> tuple[int, int | None]:
     window_start = utcnow() - timedelta(minutes=settings.login_window_minutes)
     count, oldest = session.execute(

@@ -60,7 +60,7 @@ def create_member(session: SessionDep, actor: ActorDep, body: MemberCreate) -> M
 def read_member(session: SessionDep, actor: ActorDep, member: VisibleMember) -> MemberRead:
     """一名党员的信息（手机号仅本人、本支部书记和党委管理员可见）。"""
     if member.account_id != actor.account_id:
-        require(actor, Permission.member_read, service.branch_path(session, member))
+        require(actor, Permission.member_read, service.read_path(session, actor, member))
     return service.read_for(session, actor, member)
 
 
@@ -106,7 +106,7 @@ def delete_photo(session: SessionDep, actor: ActorDep, member: VisibleMember) ->
 def read_photo(session: SessionDep, actor: ActorDep, member: VisibleMember) -> Response:
     """亮身份照片。"""
     if member.account_id != actor.account_id:
-        require(actor, Permission.member_read, service.branch_path(session, member))
+        require(actor, Permission.member_read, service.read_path(session, actor, member))
     path = get_storage().path(member.photo_key) if member.photo_key else None
     if path is None or member.photo_key is None:
         raise NotFound("该党员还没有照片", code="photo_missing")

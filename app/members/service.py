@@ -36,12 +36,24 @@ def branch_path(session: Session, member: Member) -> str:
     return org_service.get_unit(session, member.branch_id).path
 
 
+def read_path(session: Session, actor: Actor, member: Member) -> str:
+    """The unit through which the actor sees this member: the branch, or else (a group leader
+    holding only a group grant) the member's group."""
+    path = branch_path(session, member)
+    if not actor.can_see(path) and member.group_id is not None:
+        return org_service.get_unit(session, member.group_id).path
+    return path
+
+
 def visible_member(session: Session, actor: Actor, member_id: int) -> tuple[Member, OrgUnit]:
     """The member and their branch, or 404 when missing or outside the actor's scope."""
     member = session.get(Member, member_id)
     if member is not None:
         branch = org_service.get_unit(session, member.branch_id)
         if actor.can_see(branch.path) or member.account_id == actor.account_id:
+            return member, branch
+        # a grant on the member's group alone (a group leader) shows them too, as the roll does
+        if member.group_id is not None and actor.can_see(org_service.get_unit(session, member.group_id).path):
             return member, branch
     raise NotFound("未找到该党员，或不在您的管理范围内")
 
@@ -236,15 +248,35 @@ def open_account(
     return member
 
 
+# columns a PATCH may change but never clear (an explicit null would hit NOT NULL: a 500)
+_REQUIRED_ON_UPDATE = ("name", "post", "public_title", "status", "board_consent")
+
+
 def update_member(session: Session, *, actor: Actor, member: Member, data: MemberUpdate) -> Member:
     branch = org_service.get_unit(session, member.branch_id)
     require(actor, Permission.member_manage, branch)
     changes = data.model_dump(exclude_unset=True)
+    cleared = [key for key in _REQUIRED_ON_UPDATE if key in changes and changes[key] is None]
+    if cleared:
+        raise Unprocessable(
+            "这些内容不能清空：" + "、".join(cleared),
+            code="validation_error",
+            errors=[{"field": key, "message": "不能为空"} for key in cleared],
+        )
     old_group = member.group_id
     if "group_id" in changes:
         _check_group(session, branch, changes["group_id"])
     if changes.get("phone"):
         _phone_taken(session, changes["phone"], exclude_id=member.id)
+    if "phone" in changes and member.account_id is not None and changes["phone"] != member.phone:
+        # the phone is the login: keep the account's in step
+        if not changes["phone"]:
+            raise Unprocessable(
+                "已开通账号的党员必须有手机号（手机号就是登录账号）",
+                code="phone_required",
+                errors=[{"field": "phone", "message": "必填"}],
+            )
+        auth_service.change_phone(session, account_id=member.account_id, phone=changes["phone"])
     for key, value in changes.items():
         setattr(member, key, value)
     member.version += 1
@@ -255,9 +287,17 @@ def update_member(session: Session, *, actor: Actor, member: Member, data: Membe
     return member
 
 
+# roles that come with being in a branch; they end when the member leaves it (committee roles stay)
+_BRANCH_ROLES = (Role.member, Role.group_leader, Role.supervisor, Role.secretary)
+
+
 def move_member(session: Session, *, actor: Actor, member: Member, branch_id: int, group_id: int | None) -> Member:
-    """Move a member to another branch: needs member management on both branches."""
+    """Move a member to another branch (or group): needs member management on both branches.
+
+    The member role moves with them; their other roles in the old branch end, and leading a group
+    ends when they leave that group."""
     old_branch = org_service.get_unit(session, member.branch_id)
+    old_group_id = member.group_id
     require(actor, Permission.member_manage, old_branch)
     new_branch = _branch_for_write(session, actor, branch_id)
     org_service.touch(session, [member.branch_id, member.group_id, branch_id, group_id])
@@ -268,11 +308,16 @@ def move_member(session: Session, *, actor: Actor, member: Member, branch_id: in
     member.updated_at = utcnow()
     session.add(member)
     if member.account_id is not None and old_branch.id != new_branch.id:
-        org_service.revoke_roles_in(
-            session, account_id=member.account_id, unit=old_branch, roles=(Role.member, Role.group_leader)
-        )
+        org_service.revoke_roles_in(session, account_id=member.account_id, unit=old_branch, roles=_BRANCH_ROLES)
         org_service.grant_role(
             session, actor=None, account_id=member.account_id, role=Role.member, unit_id=pk(new_branch)
+        )
+    elif member.account_id is not None and old_group_id is not None and old_group_id != group_id:
+        org_service.revoke_roles_in(
+            session,
+            account_id=member.account_id,
+            unit=org_service.get_unit(session, old_group_id),
+            roles=(Role.group_leader,),
         )
     session.flush()
     return member

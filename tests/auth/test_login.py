@@ -79,19 +79,16 @@ def test_unknown_phone_spends_a_real_hash(client: TestClient, world: World, monk
 
 
 def test_unknown_phone_takes_about_as_long_as_a_wrong_password(client: TestClient, world: World) -> None:
+    """A loose wall-clock check on top of the spy above; interleaved so machine load hits both alike."""
     security.burn_password_check("warm-up")  # the dummy hash is made once, lazily
-
-    def timed(phone: str | None) -> float:
-        best = float("inf")
-        for _ in range(3):
+    best = {"known": float("inf"), "unknown": float("inf")}
+    for _ in range(4):  # stays under the throttling limit of 5
+        for label, phone in (("known", world.member.phone or ""), ("unknown", "13999999997")):
             started = time.perf_counter()
-            login(client, phone or "", "not-the-password-x")
-            best = min(best, time.perf_counter() - started)
-        return best
-
-    known, unknown = timed(world.member.phone), timed("13999999997")
-    assert unknown > known * 0.5
-    assert known > unknown * 0.5
+            assert login(client, phone, "not-the-password-x").status_code == 401
+            best[label] = min(best[label], time.perf_counter() - started)
+    assert best["unknown"] > best["known"] * 0.4, best
+    assert best["known"] > best["unknown"] * 0.4, best
 
 
 def test_throttling_after_five_failures(client: TestClient, world: World) -> None:
