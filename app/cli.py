@@ -183,6 +183,34 @@ def check() -> None:
         raise typer.Exit(1)
 
 
+@cli.command()
+def poster(
+    branch: Annotated[str, typer.Option("--branch", help="党支部的名称或编号")],
+    out: Annotated[Path, typer.Option("--out", help="输出的 PDF 文件")] = Path("posters.pdf"),
+) -> None:
+    """把一个党支部（含其党小组）的全部公示牌海报导出为一个 A4 PDF，可直接打印。"""
+    from sqlalchemy import select
+    from sqlmodel import col
+
+    from app.boards import poster as board_poster
+    from app.boards import service as boards_service
+    from app.core.db import new_session
+    from app.org.models import OrgUnit, UnitKind
+
+    with new_session() as session:
+        where = col(OrgUnit.id) == int(branch) if branch.isdigit() else col(OrgUnit.name) == branch
+        units = list(session.execute(select(OrgUnit).where(where, col(OrgUnit.kind) == UnitKind.branch)).scalars())
+        if len(units) != 1:
+            _fail(f"找不到党支部“{branch}”" if not units else f"有 {len(units)} 个党支部叫“{branch}”，请用编号")
+            return
+        boards = boards_service.boards_under(session, units[0])
+        if not boards:
+            _fail(f"“{units[0].name}”还没有公示牌")
+        data = board_poster.pdf(session, boards, title=f"{units[0].name}公示牌")
+    out.write_bytes(data)
+    console.print(f"[green]已导出[/] {len(boards)} 块公示牌的海报：{out}（{len(data) // 1024} KB）")
+
+
 def main() -> None:
     cli(prog_name="liangnuo")
 

@@ -265,7 +265,7 @@ def seed(session: Session, *, progress: Callable[[int], None] | None = None) -> 
 
     # boards: last, because a board shows everything above (a board per group and per branch, and a
     # few villager ratings and approved suggestions on the demo group's board)
-    seed_boards(session, demo_group=DEMO_GROUP, rng=rng)
+    seed_boards(session, demo_group_id=pk(demo_group), rng=rng)
     return accounts
 
 

@@ -31,7 +31,7 @@ DEMO_SUGGESTIONS = [
 PLEDGE_SUGGESTION = "程师傅修路灯很及时，点个赞。"
 
 
-def seed_boards(session: Session, *, demo_group: str, rng: random.Random) -> int:
+def seed_boards(session: Session, *, demo_group_id: int, rng: random.Random) -> int:
     """Create the boards; returns how many. Ratings go on the demo group's board."""
     units = list(
         session.execute(
@@ -43,7 +43,7 @@ def seed_boards(session: Session, *, demo_group: str, rng: random.Random) -> int
     boards = [Board(unit_id=u.id or 0, title=default_title(u), token=new_token()) for u in units]
     session.add_all(boards)
     session.flush()
-    group = next((u for u in units if u.name == demo_group), None)
+    group = next((u for u in units if u.id == demo_group_id), None)
     if group is not None:
         _seed_evaluations(session, group, rng)
     return len(boards)

@@ -237,12 +237,17 @@ def boards_of_branch(session: Session, *, actor: Actor, branch_id: int) -> tuple
     require(actor, Permission.board_manage, branch)
     if branch.kind != UnitKind.branch:
         raise Unprocessable("请选择党支部", code="board_bad_unit")
+    return branch, boards_under(session, branch)
+
+
+def boards_under(session: Session, unit: OrgUnit) -> list[Board]:
+    """Boards of a unit and its subtree, in tree order (no permission check: CLI and callers above)."""
     rows = session.execute(
         select(Board)
-        .where(col(Board.unit_id).in_(org_service.subtree_ids([branch.path])), col(Board.archived_at).is_(None))
+        .where(col(Board.unit_id).in_(org_service.subtree_ids([unit.path])), col(Board.archived_at).is_(None))
         .order_by(col(Board.unit_id), col(Board.id))
     ).scalars()
-    return branch, list(rows)
+    return list(rows)
 
 
 # ---------------------------------------------------------------- resolving a public token
@@ -297,9 +302,7 @@ def resolve(session: Session, token: str) -> Resolved:
     board_id, unit_id, version, archived_at, content_version = row
     if archived_at is not None:
         raise BoardGone(unit_id, taken_down=True)
-    return Resolved(
-        board_id=board_id, unit_id=unit_id, version=version, content_version=content_version, token=token
-    )
+    return Resolved(board_id=board_id, unit_id=unit_id, version=version, content_version=content_version, token=token)
 
 
 def get_board(session: Session, board_id: int) -> Board:

@@ -92,7 +92,8 @@ def test_aggregates_public_only_from_five_ratings(client: TestClient, db: Sessio
         db, pledge=_ref(make, pid), choice=Satisfaction.unsatisfied, device_hash="d-last", ip_hash="ip"
     )
     html = client.get(board_path(board)).text
-    assert "群众满意度 80%（满意 3 · 基本满意 1 · 不满意 1）" in html
+    assert "群众满意度 80%（5 人评价）" in html
+    assert "群众满意度 80%（满意 3 · 基本满意 1 · 不满意 1）" in client.get(f"{board_path(board)}/p/{pid}").text
 
 
 def test_flagged_ratings_reviewed_and_summaries(client: TestClient, db: Session, world: World, make: Maker) -> None:
