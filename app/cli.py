@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -19,7 +20,8 @@ console = Console()
 
 
 def _fail(message: str, code: int = 1) -> None:
-    console.print(f"[bold red]错误：[/]{message}")
+    # escaped: a message may quote user input, and "[…]" in it is not rich markup
+    console.print(f"[bold red]错误：[/]{escape(message)}")
     raise typer.Exit(code)
 
 

@@ -24,6 +24,7 @@ from app.members import service as members_service
 from app.members.models import Gender, Member
 from app.org import service as org_service
 from app.org.models import OrgUnit, UnitKind
+from app.pledges.demo import seed_pledges
 
 TOWN = "平山镇党委"
 GENERAL_BRANCH = "平山镇机关党总支"
@@ -262,6 +263,18 @@ def seed(session: Session, *, progress: Callable[[int], None] | None = None) -> 
             DemoAccount(role=label, phone=member.phone or "", password=password, unit=unit.name, name=member.name)
         )
     session.flush()
+
+    # pledges: every member's of this year, the groups' collective ones, every state in the demo branch
+    seed_pledges(
+        session,
+        rng=rng,
+        branches=branches,
+        groups_of=groups_of,
+        members_by_branch=members_by_branch,
+        demo_branch=demo_branch,
+        demo_group=demo_group,
+        persona_members={label: member for label, member, _role, _unit in personas},
+    )
 
     # boards: last, because a board shows everything above (a board per group and per branch, and a
     # few villager ratings and approved suggestions on the demo group's board)
