@@ -213,6 +213,18 @@ def poster(
     console.print(f"[green]已导出[/] {len(boards)} 块公示牌的海报：{out}（{len(data) // 1024} KB）")
 
 
+@cli.command()
+def remind() -> None:
+    """生成到期提醒：7 天内到期和已逾期的承诺，提醒承诺人和监督小组（可反复运行，不会重复提醒）。"""
+    from app.pledges import jobs
+
+    result = jobs.run_daily()
+    console.print(
+        f"[green]到期提醒已生成[/]：7 天内到期 {result.due_soon} 项，已逾期 {result.overdue} 项；"
+        f"清理过期的幂等键 {result.purged_keys} 个。"
+    )
+
+
 def main() -> None:
     cli(prog_name="liangnuo")
 

@@ -1,0 +1,553 @@
+"""The demo town's pledges (modelled on 平山镇, seeds/003): most members of most branches with one or two
+pledges of the current year tied to their post — published, asking to close or closed, with progress
+reports — about sixty collective pledges of groups and branches (修路、换路灯、绿化…), and, in the demo
+branch, pledges in every other state too, so each persona has something to do when they sign in.
+
+Called from `app.demo.seed()` after the members and logins and before the boards. Written in bulk
+(one INSERT per table for most rows), so it adds a second or two to `seed-demo`.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from PIL import Image, ImageDraw
+from sqlalchemy import insert
+from sqlmodel import Session
+
+from app.core import images
+from app.core.db import pk
+from app.core.storage import get_storage
+from app.core.time import CHINA_TZ, today_local, utcnow
+from app.members.models import Member
+from app.notifications import service as notifications
+from app.notifications.service import Message
+from app.org.models import OrgUnit
+from app.pledges.models import (
+    OwnerKind,
+    Pledge,
+    PledgeCategory,
+    PledgeEvent,
+    PledgeNote,
+    PledgeOutcome,
+    PledgePhoto,
+    PledgeProgress,
+    PledgeRevision,
+    PledgeStatus,
+)
+
+S = PledgeStatus
+
+# post → (title, content, category); the first fits the post, a member's second pledge is often general
+BY_POST: dict[str, list[tuple[str, str, PledgeCategory]]] = {
+    "政策宣传岗": [
+        (
+            "宣传惠民政策",
+            "每月到组里宣讲一次惠农补贴、医保和养老保险政策，帮助群众把该办的手续办好。",
+            PledgeCategory.post_duty,
+        ),
+    ],
+    "环境卫生监督岗": [
+        (
+            "义务清扫组内道路卫生",
+            "每周义务清扫组内主干道一次，督促农户做好门前三包，垃圾不落地。",
+            PledgeCategory.post_duty,
+        ),
+    ],
+    "矛盾纠纷调解岗": [
+        (
+            "协调村民组矛盾",
+            "组内邻里纠纷、土地纠纷第一时间到场调解，做到小事不出组、大事不出村。",
+            PledgeCategory.post_duty,
+        ),
+    ],
+    "帮扶济困岗": [
+        (
+            "定点帮扶一户低保户",
+            "每月至少上门两次，帮助解决生产生活中的实际困难，年底前帮助增收。",
+            PledgeCategory.pairing,
+        ),
+    ],
+    "安全生产监督岗": [
+        (
+            "排查组内安全隐患",
+            "每季度排查一次组内用电、用火和危房隐患，发现问题当天上报、跟踪整改。",
+            PledgeCategory.post_duty,
+        ),
+    ],
+    "文明新风岗": [
+        ("倡导移风易俗", "带头红白喜事从简，劝导组内群众不大操大办、不搞封建迷信。", PledgeCategory.post_duty),
+    ],
+    "产业发展岗": [
+        (
+            "带头发展特色种养",
+            "带动组内 3 户农户发展稻虾共养，免费提供技术指导，帮助联系销路。",
+            PledgeCategory.post_duty,
+        ),
+    ],
+    "治安巡逻岗": [
+        (
+            "参加夜间治安巡逻",
+            "每周参加两次夜间治安巡逻，重点看护空巢老人和留守儿童家庭。",
+            PledgeCategory.public_service,
+        ),
+    ],
+    "关爱留守老人岗": [
+        (
+            "关爱空巢老人",
+            "每周看望组内空巢老人一次，帮助买药、代办事务，节假日上门陪伴。",
+            PledgeCategory.public_service,
+        ),
+    ],
+    "村务监督岗": [
+        ("监督村务公开", "每季度参与一次村务公开监督，把群众的意见和建议带到支委会。", PledgeCategory.post_duty),
+    ],
+    "防汛抗旱岗": [
+        (
+            "汛期巡堤查险",
+            "汛期每天巡查一次组内塘坝和沟渠，发现险情第一时间报告并组织群众转移。",
+            PledgeCategory.post_duty,
+        ),
+    ],
+    "党员先锋岗": [
+        (
+            "义务维修组内路灯",
+            "组内路灯坏了当周修好，每月检查一次线路，确保群众夜间出行方便。",
+            PledgeCategory.public_service,
+        ),
+    ],
+}
+GENERAL = [
+    ("处理好组内各项事务", "配合党小组长处理好组内各项事务，群众有事随叫随到。", PledgeCategory.other),
+    (
+        "帮助群众代办事务",
+        "为行动不便的群众代办社保、医保、养老认证等事务，每月不少于两次。",
+        PledgeCategory.public_service,
+    ),
+    ("义务清扫组内道路卫生", "每周清扫组内道路一次，带动邻居一起搞好环境卫生。", PledgeCategory.public_service),
+    ("协调村民组矛盾", "及时了解邻里之间的矛盾，主动上门做工作，化解在萌芽状态。", PledgeCategory.post_duty),
+    ("关爱留守儿童", "结对 2 名留守儿童，每月辅导一次作业，寒暑假组织一次活动。", PledgeCategory.public_service),
+]
+COLLECTIVE = [
+    ("修通组内水泥路", "年内修通组内 1.2 公里通组水泥路，党员带头义务出工，群众出行不再走泥巴路。"),
+    ("换路灯", "把组内老旧路灯全部更换为太阳能路灯，做到主干道夜间全覆盖。"),
+    ("村民组绿化", "在组内道路两旁和塘埂边植树 300 棵，党员分片包干管护。"),
+    ("清理组内沟渠", "汛期前清理组内沟渠淤泥，保证排水畅通，党员每人包一段。"),
+    ("整治塘埂环境", "清理塘埂垃圾和杂草，建好护栏，打造干净整洁的村民组环境。"),
+    ("建设村民组文化广场", "利用闲置空地建设文化广场，配齐健身器材，方便群众休闲娱乐。"),
+]
+PROGRESS = {
+    "default": ["已按承诺完成本月任务，群众反映良好。", "本月上门走访 {n} 次，收集意见 {m} 条，已逐条回应。"],
+    "路灯": ["本月修好路灯 {n} 盏，更换灯泡 {m} 个。", "检查组内线路一遍，排除隐患 {n} 处。"],
+    "清扫": ["本月清扫主干道 {n} 次，清运垃圾 {m} 车。", "组织 {n} 户群众一起清扫了村道。"],
+    "低保户": ["上门 {n} 次，帮助联系了务工岗位。", "帮助申请临时救助，并送去米油。"],
+    "老人": ["本月看望空巢老人 {n} 次，代买药品 {m} 次。", "陪同一位老人到镇卫生院体检。"],
+    "矛盾": ["本月调解邻里纠纷 {n} 起，均已化解。", "上门调解一起宅基地纠纷，双方签了协议。"],
+    "路": ["已完成路基 {n}0%，党员义务出工 {m} 人次。", "水泥路面已浇筑 {n} 百米。"],
+    "绿化": ["本月植树 {n}0 棵，成活率九成以上。", "组织党员给新栽的树浇水、扶正。"],
+}
+HOUSEHOLDS = ["程某某户", "汪某某户", "胡某某户", "檀某某户", "王某某户", "李某某户"]
+CLOSE_COMMENTS = ["经核实已按承诺兑现，群众满意。", "经走访群众核实，承诺事项已完成。"]
+PARTLY_COMMENT = "大部分已完成，剩余部分因天气原因推迟，转入明年承诺。"
+
+
+@dataclass
+class _Plan:
+    pledge: Pledge
+    path: list[PledgeStatus]
+    progress: int
+    actor_name: str  # the owner's name, for their own steps
+    reviewer_name: str
+    stamps: dict[PledgeStatus, datetime] = field(default_factory=dict)
+
+
+def _at(day: date, rng: random.Random) -> datetime:
+    local = datetime.combine(day, time(rng.randint(8, 19), rng.randint(0, 59)), tzinfo=CHINA_TZ)
+    return local.astimezone(UTC)
+
+
+def _path(status: PledgeStatus) -> list[PledgeStatus]:
+    published = [S.draft, S.submitted, S.approved, S.published]
+    return {
+        S.draft: [S.draft],
+        S.submitted: [S.draft, S.submitted],
+        S.approved: [S.draft, S.submitted, S.approved],
+        S.published: published,
+        S.revising: [*published, S.revising],
+        S.closing: [*published, S.closing],
+        S.closed: [*published, S.closing, S.closed],
+        S.withdrawn: [S.draft, S.withdrawn],
+        S.cancelled: [*published, S.cancelled],
+    }[status]
+
+
+_ACTION = {
+    S.draft: "create",
+    S.submitted: "submit",
+    S.approved: "approve",
+    S.published: "publish",
+    S.revising: "revise",
+    S.closing: "request_close",
+    S.closed: "close",
+    S.withdrawn: "withdraw",
+    S.cancelled: "cancel",
+}
+
+
+def _status(rng: random.Random) -> PledgeStatus:
+    roll = rng.random()
+    if roll < 0.55:
+        return S.published
+    if roll < 0.70:
+        return S.closing
+    return S.closed
+
+
+def _picture(rng: random.Random, label: int) -> bytes:
+    """A simple generated "photo" (sky, field, a road and a lamp post), as a phone would upload it."""
+    img = Image.new("RGB", (1200, 900), (135, 190, 235))
+    draw = ImageDraw.Draw(img)
+    draw.rectangle((0, 520, 1200, 900), fill=(90 + label * 10 % 60, 150, 70))
+    draw.polygon([(520, 900), (680, 900), (620, 520), (580, 520)], fill=(160, 160, 160))
+    x = 300 + rng.randint(0, 500)
+    draw.rectangle((x, 260, x + 14, 600), fill=(60, 60, 60))
+    draw.ellipse((x - 25, 230, x + 40, 280), fill=(250, 230, 120))
+    out = io.BytesIO()
+    img.save(out, format="JPEG", quality=85)
+    return out.getvalue()
+
+
+def seed_pledges(
+    session: Session,
+    *,
+    rng: random.Random,
+    branches: Sequence[OrgUnit],
+    groups_of: dict[int, list[OrgUnit]],
+    members_by_branch: dict[int, list[Member]],
+    demo_branch: OrgUnit,
+    demo_group: OrgUnit,
+    persona_members: dict[str, Member],
+) -> int:
+    """Create the demo pledges (flushes; the caller commits); returns how many."""
+    today = today_local()
+    year = today.year
+    jan = date(year, 1, 1)
+    span = max((today - jan).days, 30)
+    plans: list[_Plan] = []
+
+    def plan(
+        *,
+        unit: OrgUnit,
+        branch: OrgUnit,
+        member: Member | None,
+        title: str,
+        content: str,
+        category: PledgeCategory,
+        status: PledgeStatus,
+        owner_name: str,
+        reviewer_name: str,
+        post: str = "",
+        overdue: bool = False,
+        created_by: int | None = None,
+    ) -> Pledge:
+        created = jan + timedelta(days=rng.randint(5, max(6, min(60, span // 3))))
+        if overdue:
+            due = today - timedelta(days=rng.randint(5, 40))
+        elif status == S.closed:
+            due = created + timedelta(days=rng.randint(90, 200))
+        else:
+            roll = rng.random()
+            if roll < 0.8:
+                due = date(year, 12, 31)
+            elif roll < 0.9:
+                due = today + timedelta(days=rng.randint(2, 6))  # the reminders have something to say
+            else:
+                due = today + timedelta(days=rng.randint(10, 40))
+        pledge = Pledge(
+            owner_kind=OwnerKind.member if member else OwnerKind.unit,
+            member_id=member.id if member else None,
+            unit_id=pk(unit),
+            branch_id=pk(branch),
+            title=title,
+            content=content,
+            category=category,
+            post=post,
+            year=year,
+            due_date=due,
+            status=status,
+            helped_household=rng.choice(HOUSEHOLDS) if category == PledgeCategory.pairing else None,
+            created_by_account_id=created_by,
+            created_at=_at(created, rng),
+        )
+        progress = 0
+        if status in (S.published, S.revising, S.closing, S.closed, S.cancelled):
+            progress = rng.randint(0, 3) if status in (S.published, S.cancelled) else rng.randint(1, 3)
+        plans.append(_Plan(pledge, _path(status), progress, owner_name, reviewer_name))
+        return pledge
+
+    # members of every branch: ~85% with one or two pledges of this year
+    for branch in branches:
+        members = members_by_branch[pk(branch)]
+        secretary = members[-1]
+        units = {g.id: g for g in groups_of.get(pk(branch), [])}
+        for member in members:
+            if rng.random() < 0.15 and member not in persona_members.values():
+                continue
+            unit = units.get(member.group_id) if member.group_id else None
+            choices = [*BY_POST.get(member.post, []), *rng.sample(GENERAL, 2)]
+            for title, content, category in choices[: 1 if rng.random() < 0.55 else 2]:
+                plan(
+                    unit=unit or branch,
+                    branch=branch,
+                    member=member,
+                    title=title,
+                    content=content,
+                    category=category,
+                    status=_status(rng),
+                    owner_name=member.name,
+                    reviewer_name=secretary.name,
+                    post=member.post if category == PledgeCategory.post_duty else "",
+                    overdue=rng.random() < 0.07,
+                    created_by=member.account_id,
+                )
+
+    # collective pledges: one per party group, a few branches' own (about sixty in all)
+    collective_units: list[tuple[OrgUnit, OrgUnit]] = [(g, b) for b in branches for g in groups_of.get(pk(b), [])]
+    collective_units += [(b, b) for b in branches if pk(b) in groups_of][:8]
+    for unit, branch in collective_units:
+        leader = next((m for m in members_by_branch[pk(branch)] if m.group_id == unit.id), None)
+        secretary = members_by_branch[pk(branch)][-1]
+        title, content = rng.choice(COLLECTIVE)
+        name = unit.name.removesuffix("党小组").removesuffix("党支部")
+        plan(
+            unit=unit,
+            branch=branch,
+            member=None,
+            title=f"{title}（{name}）"[:60],
+            content=content,
+            category=PledgeCategory.collective,
+            status=rng.choice([S.published, S.published, S.closing, S.closed]),
+            owner_name=leader.name if leader and unit.id != branch.id else secretary.name,
+            reviewer_name=secretary.name,
+            created_by=leader.account_id if leader and unit.id != branch.id else None,
+        )
+
+    # the demo branch: something in every state, so each persona has work waiting
+    demo_members = members_by_branch[pk(demo_branch)]
+    secretary = persona_members["secretary"]
+    plain, leader = persona_members["member"], persona_members["group_leader"]
+    others = [m for m in demo_members if m not in persona_members.values()][:12]
+    extra: list[tuple[Member, PledgeStatus]] = [
+        (plain, S.draft),
+        (leader, S.submitted),
+        *((m, S.submitted) for m in others[:3]),
+        *((m, S.approved) for m in others[3:6]),
+        (others[6], S.revising),
+        (others[7], S.withdrawn),
+        (others[8], S.cancelled),
+        (others[9], S.closing),
+    ]
+    for member, status in extra:
+        title, content, category = rng.choice(GENERAL)
+        plan(
+            unit=demo_group if member.group_id == demo_group.id else demo_branch,
+            branch=demo_branch,
+            member=member,
+            title=title,
+            content=content,
+            category=category,
+            status=status,
+            owner_name=member.name,
+            reviewer_name=secretary.name,
+            created_by=member.account_id,
+        )
+    plan(
+        unit=demo_group,
+        branch=demo_branch,
+        member=None,
+        title="更换司山组 12 盏路灯",
+        content="把组内 12 盏老旧路灯全部更换为太阳能路灯，党员义务出工安装。",
+        category=PledgeCategory.collective,
+        status=S.submitted,
+        owner_name=leader.name,
+        reviewer_name=secretary.name,
+        created_by=leader.account_id,
+    )
+
+    # timestamps along each pledge's path, then write everything
+    now = utcnow()
+    for p in plans:
+        moment = p.pledge.created_at
+        stamps = p.stamps
+        for status in p.path:
+            stamps[status] = moment
+            moment = min(moment + timedelta(days=rng.randint(2, 12), hours=rng.randint(0, 8)), now)
+        pledge = p.pledge
+        pledge.submitted_at = stamps.get(S.submitted)
+        pledge.approved_at = stamps.get(S.approved)
+        pledge.published_at = stamps.get(S.published)
+        pledge.closed_at = stamps.get(S.closed)
+        pledge.status_changed_at = stamps[p.path[-1]]
+        pledge.updated_at = pledge.status_changed_at
+        pledge.version = len(p.path)
+        if pledge.status == S.closed:
+            kept = rng.random() < 0.85
+            pledge.outcome = PledgeOutcome.kept if kept else PledgeOutcome.partly_kept
+            pledge.outcome_comment = rng.choice(CLOSE_COMMENTS) if kept else PARTLY_COMMENT
+    session.add_all(p.pledge for p in plans)
+    session.flush()
+
+    events: list[dict[str, Any]] = []
+    progress_rows: list[dict[str, Any]] = []
+    with_photos: list[tuple[Pledge, datetime, str, int]] = []
+    for p in plans:
+        pledge = p.pledge
+        previous: PledgeStatus | None = None
+        for status in p.path:
+            moment = p.stamps[status]
+            reviewer_step = status in (S.approved, S.published, S.closed, S.cancelled)
+            events.append(
+                {
+                    "pledge_id": pk(pledge),
+                    "action": _ACTION[status],
+                    "from_status": previous.value if previous else None,
+                    "to_status": status.value,
+                    "actor_account_id": None,
+                    "actor_name": p.reviewer_name if reviewer_step else p.actor_name,
+                    "reason": (
+                        pledge.outcome_comment
+                        if status == S.closed
+                        else "该党员已外出务工，无法继续履行"
+                        if status == S.cancelled
+                        else None
+                    ),
+                    "data": {"outcome": pledge.outcome} if status == S.closed else None,
+                    "at": moment,
+                }
+            )
+            previous = status
+        if p.progress and pledge.published_at is not None:
+            start = pledge.published_at
+            end = pledge.closed_at or pledge.status_changed_at if pledge.status != S.published else now
+            key = next((k for k in PROGRESS if k in pledge.title), "default")
+            percent = 0
+            for k in range(p.progress):
+                at = start + (end - start) * (k + 1) / (p.progress + 1)
+                percent = min(100, percent + rng.randint(20, 40))
+                text = rng.choice(PROGRESS[key]).format(n=rng.randint(2, 6), m=rng.randint(1, 5))
+                if pledge.unit_id == demo_group.id and k == p.progress - 1 and len(with_photos) < 8:
+                    with_photos.append((pledge, at, text, percent))
+                    continue
+                progress_rows.append(
+                    {
+                        "pledge_id": pk(pledge),
+                        "author_account_id": None,
+                        "author_name": p.actor_name,
+                        "text": text,
+                        "percent": percent,
+                        "photo_count": 0,
+                        "created_at": at,
+                    }
+                )
+            pledge.progress_count = p.progress
+            pledge.percent = 100 if pledge.status == S.closed else percent
+            pledge.last_progress_at = start + (end - start) * p.progress / (p.progress + 1)
+    session.execute(insert(PledgeEvent), events)
+    if progress_rows:
+        session.execute(insert(PledgeProgress), progress_rows)
+
+    # a few reports with photos on the demo group's board
+    storage = get_storage()
+    for i, (pledge, at, text, percent) in enumerate(with_photos):
+        processed = images.process_upload(_picture(rng, i))
+        report = PledgeProgress(
+            pledge_id=pk(pledge), author_name="党员", text=text, percent=percent, photo_count=1, created_at=at
+        )
+        session.add(report)
+        session.flush()
+        session.add(
+            PledgePhoto(
+                pledge_id=pk(pledge),
+                progress_id=pk(report),
+                key=storage.put(processed.display.data, ext=processed.display.ext),
+                thumb_key=storage.put(processed.thumb.data, ext=processed.thumb.ext),
+                content_type=processed.display.content_type,
+                width=processed.display.width,
+                height=processed.display.height,
+                thumb_width=processed.thumb.width,
+                thumb_height=processed.thumb.height,
+                size_bytes=len(processed.display.data),
+                created_at=at,
+            )
+        )
+
+    # the pending revision and a supervision note in the demo branch
+    for p in plans:
+        if p.pledge.status == S.revising:
+            session.add(
+                PledgeRevision(
+                    pledge_id=pk(p.pledge),
+                    changes={"content": p.pledge.content + "另外每月组织一次集中活动。"},
+                    previous={"content": p.pledge.content},
+                    created_at=p.pledge.status_changed_at,
+                )
+            )
+    supervisor = persona_members["supervisor"]
+    noted = [p.pledge for p in plans if p.pledge.branch_id == demo_branch.id and p.pledge.status == S.published][:3]
+    for pledge in noted:
+        session.add(
+            PledgeNote(
+                pledge_id=pk(pledge),
+                author_account_id=supervisor.account_id,
+                author_name=supervisor.name,
+                text="已到现场查看，群众反映较好，请继续保持并及时上传进展照片。",
+                created_at=now - timedelta(days=rng.randint(1, 20)),
+            )
+        )
+    session.flush()
+    _seed_notifications(session, plans, persona_members)
+    return len(plans)
+
+
+def _seed_notifications(session: Session, plans: list[_Plan], personas: dict[str, Member]) -> None:
+    """What the demo personas find in their message feed."""
+    messages: list[tuple[Message, list[int]]] = []
+    secretary = personas["secretary"].account_id
+    for p in plans:
+        pledge = p.pledge
+        link = f"/pledges/{pk(pledge)}"
+        owner = personas.get("member")
+        if owner and pledge.member_id == owner.id and owner.account_id and pledge.published_at:
+            messages.append(
+                (
+                    Message(
+                        kind="pledge_published",
+                        title="您的承诺已公示（亮诺）",
+                        body=f"《{pledge.title}》",
+                        link=link,
+                        subject_type="pledge",
+                        subject_id=pk(pledge),
+                    ),
+                    [owner.account_id],
+                )
+            )
+        if secretary and pledge.branch_id == personas["secretary"].branch_id and pledge.status == S.submitted:
+            messages.append(
+                (
+                    Message(
+                        kind="review_waiting",
+                        title="有承诺等待审核（定诺）",
+                        body=f"《{pledge.title}》",
+                        link=link,
+                        subject_type="pledge",
+                        subject_id=pk(pledge),
+                    ),
+                    [secretary],
+                )
+            )
+    notifications.notify(session, messages)
