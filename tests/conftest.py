@@ -39,6 +39,12 @@ os.environ["LIANGNUO_DATABASE_URL"] = _database_url()
 os.environ["LIANGNUO_VAR_DIR"] = str(_TMP / "var")
 os.environ["LIANGNUO_PUBLIC_BASE_URL"] = "http://testserver"
 os.environ["LIANGNUO_SCHEDULER_ENABLED"] = "false"
+# the defaults the suite assumes, whatever a developer's .env (e.g. for docker compose) says
+os.environ["LIANGNUO_DOCS_ENABLED"] = "true"
+os.environ["LIANGNUO_CORS_ORIGINS"] = ""
+os.environ["LIANGNUO_TRUSTED_PROXIES"] = ""
+os.environ["LIANGNUO_JWT_SECRET"] = ""  # empty: generated into the temp var dir
+os.environ["LIANGNUO_HASH_SALT"] = ""
 os.environ.setdefault("LIANGNUO_LOG_LEVEL", "WARNING")
 
 from fastapi.testclient import TestClient  # noqa: E402

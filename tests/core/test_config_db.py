@@ -104,6 +104,7 @@ def test_environment_and_list_spellings(monkeypatch: pytest.MonkeyPatch) -> None
 
 def test_dotenv_file_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("LIANGNUO_PUBLIC_BASE_URL", raising=False)
+    monkeypatch.delenv("LIANGNUO_DOCS_ENABLED", raising=False)
     env_file = tmp_path / ".env"
     env_file.write_text("LIANGNUO_PUBLIC_BASE_URL=https://liangnuo.example\nLIANGNUO_DOCS_ENABLED=false\n")
     s = Settings(_env_file=env_file)  # type: ignore[call-arg]

@@ -130,14 +130,16 @@ def test_422_problem_for_a_bad_query(client: TestClient, world: World) -> None:
 
 
 def test_500_problem(db: Session) -> None:
+    from app.org.dependencies import current_actor
+
     app = create_app(check_schema_on_start=False)
 
-    @app.get("/api/v1/boom")
     def boom() -> None:
         raise RuntimeError("the unexpected")
 
+    app.dependency_overrides[current_actor] = boom
     with TestClient(app, raise_server_exceptions=False) as c:
-        response = c.get("/api/v1/boom")
+        response = c.get("/api/v1/units")
     body = assert_problem(response, 500, "internal_error")
     assert "unexpected" not in response.text
     assert body["detail"] == "服务器出了点问题，请稍后再试"
