@@ -34,6 +34,14 @@ def visible_pledge(pledge_id: int, session: SessionDep, actor: PledgeActorDep) -
 VisiblePledge = Annotated[Located, Depends(visible_pledge)]
 
 
+def writable_pledge(pledge_id: int, session: SessionDep, actor: PledgeActorDep) -> Located:
+    """The pledge, locked for this request's transaction (see service.visible_pledge)."""
+    return service.visible_pledge(session, actor, pledge_id, for_update=True)
+
+
+WritablePledge = Annotated[Located, Depends(writable_pledge)]
+
+
 def if_match(
     if_match: Annotated[str | None, Header(alias="If-Match", description='承诺的版本号（响应头 ETag），如 "3"')] = None,
 ) -> int:

@@ -21,7 +21,7 @@ from app.core.idempotency import Idempotency, IdempotencyDep
 from app.core.pagination import Page, PageDep
 from app.org.dependencies import VisibleUnit
 from app.pledges import service
-from app.pledges.dependencies import IfMatchDep, OptionalActorDep, PledgeActorDep, VisiblePledge
+from app.pledges.dependencies import IfMatchDep, OptionalActorDep, PledgeActorDep, VisiblePledge, WritablePledge
 from app.pledges.models import PledgeCategory, PledgeStatus
 from app.pledges.schemas import (
     BatchPublish,
@@ -126,7 +126,7 @@ def read_pledge(session: SessionDep, actor: PledgeActorDep, located: VisiblePled
 
 @router.patch("/pledges/{pledge_id}", response_model=PledgeRead)
 def update_pledge(
-    session: SessionDep, actor: PledgeActorDep, located: VisiblePledge, expected: IfMatchDep, body: PledgeUpdate
+    session: SessionDep, actor: PledgeActorDep, located: WritablePledge, expected: IfMatchDep, body: PledgeUpdate
 ) -> Response:
     """修改草稿（被退回的承诺也是草稿）。已公示的承诺请用“申请修改”。"""
     service.update_draft(session, actor=actor, located=located, data=body, expected_version=expected)
@@ -161,7 +161,7 @@ def _action_endpoint(action: Action) -> Callable[..., Response]:
         idem: IdempotencyDep,
         session: SessionDep,
         actor: PledgeActorDep,
-        located: VisiblePledge,
+        located: WritablePledge,
         expected: IfMatchDep,
         body: PledgeAction | None = None,
     ) -> Response:
@@ -198,7 +198,7 @@ def revise_pledge(
     idem: IdempotencyDep,
     session: SessionDep,
     actor: PledgeActorDep,
-    located: VisiblePledge,
+    located: WritablePledge,
     expected: IfMatchDep,
     body: PledgeUpdate,
 ) -> Response:
@@ -238,7 +238,7 @@ def add_progress(
     idem: IdempotencyDep,
     session: SessionDep,
     actor: PledgeActorDep,
-    located: VisiblePledge,
+    located: WritablePledge,
     text: Annotated[str, Form(max_length=500, description="进展情况")],
     percent: Annotated[int | None, Form(ge=0, le=100, description="完成百分比")] = None,
     photos: Annotated[

@@ -172,9 +172,13 @@ def get_pledge(session: Session, pledge_id: int) -> Pledge:
     return pledge
 
 
-def visible_pledge(session: Session, actor: Actor, pledge_id: int) -> Located:
-    """The pledge and its unit, or 404 when missing or not visible to the actor."""
-    pledge = session.get(Pledge, pledge_id)
+def visible_pledge(session: Session, actor: Actor, pledge_id: int, *, for_update: bool = False) -> Located:
+    """The pledge and its unit, or 404 when missing or not visible to the actor.
+
+    `for_update` locks the row until the request commits (PostgreSQL; SQLite's writers are serialised
+    anyway), so two concurrent writers cannot both pass the If-Match check: the second one waits, then
+    sees the new version and gets 412."""
+    pledge = session.get(Pledge, pledge_id, with_for_update=for_update or None)
     if pledge is not None:
         unit = org_service.get_unit(session, pledge.unit_id)
         if can_see(actor, pledge, unit.path):
@@ -184,7 +188,9 @@ def visible_pledge(session: Session, actor: Actor, pledge_id: int) -> Located:
 
 def _visibility(actor: Actor) -> ColumnElement[bool]:
     """SQL form of can_see()."""
-    conds: list[ColumnElement[bool]] = [col(Pledge.created_by_account_id) == actor.account_id]
+    conds: list[ColumnElement[bool]] = [
+        and_(col(Pledge.owner_kind) == OwnerKind.unit, col(Pledge.created_by_account_id) == actor.account_id)
+    ]
     if actor.member_id is not None:
         conds.append(col(Pledge.member_id) == actor.member_id)
     read_paths = actor.scope_paths(Permission.pledge_read)
@@ -487,12 +493,22 @@ def _jsonable(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
 
+_REQUIRED_FIELDS = {
+    "title": "标题",
+    "content": "承诺内容",
+    "category": "类别",
+    "post": "岗位",
+    "year": "年度",
+    "due_date": "完成时限",
+}
+
+
 def _changes(pledge: Pledge, data: PledgeUpdate) -> dict[str, Any]:
     """The fields `data` really changes, validated against the pledge's kind."""
     given = data.model_dump(exclude_unset=True)
-    for name in ("title", "content", "category", "post", "year", "due_date"):
+    for name, label in _REQUIRED_FIELDS.items():
         if name in given and given[name] is None:
-            raise Unprocessable(f"{name} 不能为空", code="invalid", errors=[{"field": name, "message": "不能为空"}])
+            raise Unprocessable(f"{label}不能为空", code="invalid", errors=[{"field": name, "message": "不能为空"}])
     category = given.get("category", pledge.category)
     if "category" in given and (category == PledgeCategory.collective) != (pledge.owner_kind == OwnerKind.unit):
         raise Unprocessable(
@@ -746,6 +762,7 @@ def publish_batch(
             col(Pledge.status) == PledgeStatus.approved,
         )
         .order_by(col(Pledge.id))
+        .with_for_update()
     )
     if pledge_ids is not None:
         stmt = stmt.where(col(Pledge.id).in_(set(pledge_ids)))

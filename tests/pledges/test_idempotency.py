@@ -292,3 +292,35 @@ def test_a_concurrent_duplicate_gets_409_while_the_first_is_in_flight(
     assert third.json() == results["first"].json()
     with Session(committed_engine) as session:
         assert session.execute(select(func.count()).select_from(Pledge)).scalar_one() == 1
+
+
+def test_two_concurrent_approvals_with_one_version_one_wins(committed_engine: Engine, app_instance: FastAPI) -> None:
+    from app.pledges.models import PledgeEvent, PledgeStatus
+    from tests.pledges.factories import create_pledge
+
+    with Session(committed_engine, expire_on_commit=False) as session:
+        world = build_world(session)
+        pledge = create_pledge(
+            session, unit=world.group, member_id=world.member.member_id, status=PledgeStatus.submitted
+        )
+        session.commit()
+    start = threading.Barrier(2)
+    results: list[int] = []
+
+    def approve(who: Any) -> None:
+        start.wait(10)
+        r = client.post(f"{API}/pledges/{pledge.id}/approve", headers={**who.headers, "If-Match": '"2"'})
+        results.append(r.status_code)
+
+    with TestClient(app_instance, base_url="http://testserver") as client:
+        threads = [threading.Thread(target=approve, args=(who,)) for who in (world.secretary, world.committee_admin)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+    assert sorted(results) == [200, 412]
+    with Session(committed_engine) as session:
+        events = session.execute(
+            select(func.count()).where(col(PledgeEvent.pledge_id) == pledge.id, col(PledgeEvent.action) == "approve")
+        ).scalar_one()
+        assert events == 1
