@@ -73,7 +73,7 @@ def _next_step(data: st.DataObject, status: PledgeStatus, collective: bool) -> t
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=st.data(), collective=st.booleans(), length=st.integers(1, 16))
+@given(data=st.data(), collective=st.booleans(), length=st.integers(1, 12))
 def test_random_actions_stay_inside_the_table(
     client: TestClient, world: World, db: Session, data: st.DataObject, collective: bool, length: int
 ) -> None:
