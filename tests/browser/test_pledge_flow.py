@@ -43,6 +43,8 @@ def test_draft_submit_approve_publish_progress(
     sec = sec_ctx.new_page()
     try:
         sign_in(sec, server, "secretary")
+        summary = sec.get_by_test_id("review-summary")  # a secretary's home starts with the review counts
+        summary.filter(has_text="待审核").filter(has_text="待销诺").wait_for()
         sec.screenshot(path=str(screenshots / "home-secretary.png"), full_page=True)
         sec.goto(server.base_url + "/review")
         card = sec.get_by_test_id(f"pledge-{pledge_id}")

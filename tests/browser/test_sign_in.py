@@ -9,7 +9,6 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.browser.helpers import sign_in
 from tests.live import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -43,11 +42,3 @@ def test_member_signs_in_sees_home_and_signs_out(page: Any, server: LiveServer, 
     page.get_by_test_id("logout").click()
     page.wait_for_url("**/login")
     assert page.evaluate("localStorage.getItem('ln.refresh')") is None
-
-
-def test_secretary_home_starts_with_the_review_queue(page: Any, server: LiveServer) -> None:
-    sign_in(page, server, "secretary")
-    summary = page.get_by_test_id("review-summary")
-    summary.wait_for()
-    assert "待审核" in summary.inner_text()
-    assert "待销诺" in summary.inner_text()

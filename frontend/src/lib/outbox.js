@@ -11,7 +11,7 @@
 //   same version get the new ETag (they were queued on top of each other by the same person).
 import { reactive, computed } from 'vue'
 import { request, isTransient } from './api'
-import { accountId, refreshToken } from './session'
+import { accountId, refreshToken, session } from './session'
 import { openStore } from './store'
 import { newId } from './ids'
 
@@ -120,7 +120,8 @@ export async function retry(id, patch = {}) {
 
 function backoff(attempts, retryAfter) {
   if (retryAfter) return retryAfter * 1000
-  const base = Math.min(5 * 60000, 2000 * 2 ** Math.min(attempts, 8))
+  // 1 s, 2 s, 4 s … up to 5 minutes, with jitter so a village's phones don't retry in step
+  const base = Math.min(5 * 60000, 1000 * 2 ** Math.min(attempts - 1, 9))
   return base / 2 + Math.random() * (base / 2)
 }
 
@@ -169,7 +170,7 @@ export function flush() {
 
 async function flushOnce() {
   if (!outbox.loaded) await loadOutbox()
-  if (!refreshToken()) return
+  if (!refreshToken() || session.mustChangePassword) return
   for (;;) {
     // strictly oldest first: a later write may depend on an earlier one (progress, then closing)
     const item = outbox.items.find((i) => i.status === 'pending' && !i.ref)
@@ -188,7 +189,8 @@ async function flushOnce() {
         settle(item.id, { state: 'queued', error: err })
         return // offline or the server is struggling: try again later, in order
       }
-      if (err.status === 401) return // signed out: kept for the next sign-in of this account
+      // signed out, or the password must be changed first: kept for later, untouched
+      if (err.status === 401 || err.code === 'password_change_required') return
       const detail = err.status === 412 ? '内容已被他人修改，请刷新后重试' : err.detail
       const failed = { ...item, status: 'failed', error: { status: err.status, code: err.code, detail, errors: err.errors } }
       await save(failed)

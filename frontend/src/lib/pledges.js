@@ -84,3 +84,9 @@ export function isOverdue(p) {
   const iso = `${today.getFullYear()}-${String(today.getMonth() + 1).padStart(2, '0')}-${String(today.getDate()).padStart(2, '0')}`
   return p.due_date < iso
 }
+
+/** The secretary's reason when the newest step of a draft was 退回 (return), else ''. */
+export function lastReturnReason(entries) {
+  const newest = entries.find((e) => e.kind === 'event')
+  return newest && newest.action === 'return' ? newest.reason || '' : ''
+}

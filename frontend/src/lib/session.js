@@ -13,10 +13,11 @@ function readJSON(key) {
   }
 }
 
+const cachedMe = readJSON(ME)
 export const session = reactive({
   accessToken: null,
-  me: readJSON(ME), // { account, member, grants } from GET /auth/me
-  mustChangePassword: false,
+  me: cachedMe, // { account, member, grants } from GET /auth/me
+  mustChangePassword: !!cachedMe?.account?.must_change_password,
   // the password typed at sign-in, kept in memory only while a forced change is pending
   pendingPassword: null,
 })
