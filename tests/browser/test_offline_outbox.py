@@ -96,3 +96,23 @@ def test_a_lost_response_is_retried_with_the_same_key_and_applied_once(page: Any
     assert keys[0]
     assert keys[0] == keys[1]
     assert len(progress_reports(server, pledge_id)) == 1
+
+
+def test_with_a_service_worker_the_app_starts_offline_and_shows_the_last_seen_lists(
+    browser: Any, server: LiveServer
+) -> None:
+    pledge_id = published_pledge(server, "组织党员义务植树")
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")  # service workers allowed
+    try:
+        page = ctx.new_page()
+        sign_in(page, server, "member")
+        page.get_by_test_id(f"pledge-{pledge_id}").wait_for()
+        assert page.evaluate("navigator.serviceWorker.ready.then((r) => !!r.active)")
+        page.wait_for_timeout(300)  # let the lists land in IndexedDB
+        ctx.set_offline(True)
+        page.reload()
+        page.get_by_text("网络已断开").wait_for()
+        page.get_by_text("离线查看").first.wait_for()
+        page.get_by_test_id(f"pledge-{pledge_id}").filter(has_text="组织党员义务植树").wait_for()
+    finally:
+        ctx.close()

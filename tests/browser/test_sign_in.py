@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import random
 import re
+import urllib.error
+import urllib.parse
+import urllib.request
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -42,3 +46,20 @@ def test_member_signs_in_sees_home_and_signs_out(page: Any, server: LiveServer, 
     page.get_by_test_id("logout").click()
     page.wait_for_url("**/login")
     assert page.evaluate("localStorage.getItem('ln.refresh')") is None
+
+
+def test_too_many_failures_show_the_wait(page: Any, server: LiveServer) -> None:
+    phone = "137" + "".join(random.choice("0123456789") for _ in range(8))  # unknown: throttled all the same
+    form = urllib.parse.urlencode({"username": phone, "password": "wrong-password-1"}).encode()
+    for _ in range(5):
+        with pytest.raises(urllib.error.HTTPError) as failed:
+            urllib.request.urlopen(server.base_url + "/api/v1/auth/token", data=form, timeout=10)  # noqa: S310
+        assert failed.value.code == 401
+    page.goto(server.base_url + "/login")
+    page.fill("input[name=phone]", phone)
+    page.fill("input[name=password]", "wrong-password-1")
+    button = page.locator("button[type=submit]")
+    button.click()
+    page.get_by_test_id("login-error").filter(has_text="登录失败次数过多").wait_for()
+    assert "后再试" in button.inner_text()
+    assert button.is_disabled()
