@@ -32,6 +32,7 @@ from app.core.errors import NotFound
 from app.core.storage import is_key
 from app.core.time import today_local
 from app.evaluations import service as evaluations_service
+from app.evaluations.dependencies import HONEYPOT_FIELD
 from app.members import service as members_service
 from app.org import service as org_service
 from app.org.models import OrgUnit
@@ -251,6 +252,44 @@ def timeline_entries(base: str, page: PledgePage) -> list[dict[str, object]]:
 
 def photo_keys(page: PledgePage) -> set[str]:
     return {k for e in page.timeline for k in _keys(e.photos)}
+
+
+CSRF_SENTINEL = "__LN_FORM_TOKEN__"  # replaced per request: the rest of a pledge page is shared
+
+
+def pledge_page(session: Session, resolved: service.Resolved, pledge_id: int, *, big: bool) -> Rendered | None:
+    """A pledge's page for this board version, cached like the board (the device's form token is put in
+    by the caller); None when the pledge is not on the board. A cached page costs no query."""
+    key = ("pledge", *resolved.cache_key, pledge_id, big)
+    page = view_cache.get(key)
+    if page is not None:
+        return page
+    context = pledge_context(session, resolved, pledge_id)
+    if context is None:
+        return None
+    base = base_path(resolved.token)
+    owner, post = context.model.owners.get(pledge_id, ("", ""))
+    view = {
+        "board_title": context.model.view.title,
+        "owner": owner,
+        "owner_post": post,
+        "timeline": timeline_entries(base, context),
+        "suggestions": suggestions_for(session, [pledge_id]),
+    }
+    html = render(
+        "pledge.html",
+        p=context.card,
+        v=view,
+        base=base,
+        here=f"{base}/p/{pledge_id}",
+        title=context.card.title,
+        csrf=CSRF_SENTINEL,
+        honeypot=HONEYPOT_FIELD,
+        big=big,
+    )
+    page = Rendered.of(html, frozenset(photo_keys(context)))
+    view_cache.put(key, page)
+    return page
 
 
 def suggestions_for(session: Session, pledge_ids: Sequence[int]) -> list[SuggestionView]:

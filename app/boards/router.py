@@ -230,10 +230,9 @@ def pledge_image(session: SessionDep, token: str, pledge_id: int, key: str) -> R
     resolved = _resolve(session, token)
     if isinstance(resolved, HTMLResponse):
         return resolved
-    model = public.model_for(session, resolved)
-    if key not in model.view.image_keys:
-        page = public.pledge_context(session, resolved, pledge_id)
-        if page is None or key not in public.photo_keys(page):
+    if key not in public.model_for(session, resolved).view.image_keys:
+        page = public.pledge_page(session, resolved, pledge_id, big=False)
+        if page is None or key not in page.image_keys:
             return _not_found()
     return _image(key)
 
@@ -250,32 +249,16 @@ def pledge_page(request: Request, session: SessionDep, token: str, pledge_id: in
     resolved = _resolve(session, token)
     if isinstance(resolved, HTMLResponse):
         return resolved
-    page = public.pledge_context(session, resolved, pledge_id)
+    page = public.pledge_page(session, resolved, pledge_id, big=_big(request))
     if page is None:
         return _message(
             404, "未找到该承诺", ["这项承诺不在本公示牌上，或尚未公示。"], link=f"/b/{token}", link_text="返回公示牌"
         )
     device = guard.device_of(request)
-    base = public.base_path(token)
-    owner, post = page.model.owners.get(pledge_id, ("", ""))
-    view = {
-        "board_title": page.model.view.title,
-        "owner": owner,
-        "owner_post": post,
-        "timeline": public.timeline_entries(base, page),
-        "suggestions": public.suggestions_for(session, [pledge_id]),
-    }
-    return _form_page(
-        request,
-        "pledge.html",
-        device,
-        p=page.card,
-        v=view,
-        base=base,
-        here=f"{base}/p/{pledge_id}",
-        title=page.card.title,
-        csrf=guard.form_token(device, f"rate:{pledge_id}"),
-    )
+    html = page.body.decode("utf-8").replace(public.CSRF_SENTINEL, guard.form_token(device, f"rate:{pledge_id}"))
+    response = HTMLResponse(html, headers=_headers(**{"Cache-Control": "private, no-store"}))
+    guard.remember_device(response, device, request)
+    return response
 
 
 def _thanks(token: str, request: Request, *, back: str) -> RedirectResponse:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import tempfile
+import urllib.error
 import urllib.parse
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from PIL import Image
+from sqlalchemy import create_engine, text
 
 from tests.live import CHROMIUM_FLAGS, LiveServer, chromium_path
 
@@ -58,3 +62,49 @@ def test_demo_group_board_renders_in_chromium(server: LiveServer, tmp_path: Path
     # the red header is there (the inline stylesheet was allowed by the CSP)
     red = image.getpixel((10, 10))
     assert red[0] > 150 > red[1], red
+
+
+HREF = re.compile(r'(?:href|src)="(/b/[^"#]+)"')  # GET links; form actions are POST-only
+
+
+def _fetch(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=30) as r:  # noqa: S310  (loopback)
+            return r.status, r.read().decode("utf-8")
+    except urllib.error.HTTPError as exc:
+        return exc.code, ""
+
+
+def test_privacy_crawl_of_every_public_page(server: LiveServer) -> None:
+    """Every public page of the demo town (every board, pledge page and suggestion card, by following
+    the links from each board): none shows a seeded phone number or a helped household."""
+    engine = create_engine(server.env["LIANGNUO_DATABASE_URL"])
+    with engine.connect() as conn:
+        phones = {p for (p,) in conn.execute(text("SELECT phone FROM member")) if p}
+        households = {h for (h,) in conn.execute(text("SELECT helped_household FROM pledge")) if h}
+        tokens = [t for (t,) in conn.execute(text("SELECT token FROM board WHERE archived_at IS NULL"))]
+    engine.dispose()
+    assert len(phones) > 1000
+    assert len(tokens) == 52 + 37
+
+    seen: set[str] = set()
+    frontier = [f"/b/{t}" for t in tokens]
+    pages = 0
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        while frontier:
+            batch = [p for p in dict.fromkeys(frontier) if p not in seen]
+            seen.update(batch)
+            frontier = []
+            for path, (status, body) in zip(batch, pool.map(lambda p: _fetch(server.base_url + p), batch), strict=True):
+                assert status == 200, (path, status)
+                pages += 1
+                found = set(re.findall(r"(?<!\d)1[3-9]\d{9}(?!\d)", body)) & phones
+                assert not found, (path, found)
+                leaked = [h for h in households if h in body]
+                assert not leaked, (path, leaked)
+                assert "member_id" not in body
+                for link in HREF.findall(body):
+                    link = link.split("?", 1)[0]
+                    if "/img/" not in link and not link.endswith((".png", ".svg")) and link not in seen:
+                        frontier.append(link)
+    assert pages > len(tokens) * 2  # boards, their suggestion cards and every pledge page
