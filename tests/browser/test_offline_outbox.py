@@ -16,6 +16,7 @@ pytestmark = pytest.mark.browser
 
 STORED_OUTBOX = """() => new Promise((resolve, reject) => {
   const open = indexedDB.open('liangnuo-outbox')
+  open.onupgradeneeded = () => open.transaction.abort() // not created yet: don't create it here
   open.onerror = () => reject(open.error)
   open.onsuccess = () => {
     const req = open.result.transaction('outbox').objectStore('outbox').getAll()

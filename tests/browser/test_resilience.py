@@ -15,6 +15,21 @@ from tests.live import LiveServer
 pytestmark = pytest.mark.browser
 
 
+# the titles of the drafts autosaved in IndexedDB (a promise)
+SAVED_DRAFT_TITLES = """() => new Promise((resolve) => {
+  const open = indexedDB.open('liangnuo-drafts')
+  open.onupgradeneeded = () => open.transaction.abort() // not created yet: don't create it here
+  open.onerror = () => resolve([])
+  open.onsuccess = () => {
+    try {
+      const req = open.result.transaction('drafts').objectStore('drafts').getAll()
+      req.onsuccess = () => resolve(req.result.map((d) => d.title))
+      req.onerror = () => resolve([])
+    } catch (e) { resolve([]) }
+  }
+})"""
+
+
 def submitted_pledge(server: LiveServer, title: str) -> int:
     member = Api(server, "member")
     status, created, _ = member.call(
@@ -30,7 +45,10 @@ def test_typed_draft_survives_a_reload(page: Any, server: LiveServer) -> None:
     page.goto(server.base_url + "/pledges/new")
     page.locator("textarea[name=title]").fill("每季度清理一次村口水塘")
     page.locator("textarea[name=content]").fill("带头清理水塘垃圾，")
-    page.wait_for_timeout(600)  # autosave runs 300 ms after typing stops
+    for _ in range(50):  # autosave writes 300 ms after typing stops
+        if "每季度清理一次村口水塘" in page.evaluate(SAVED_DRAFT_TITLES):
+            break
+        page.wait_for_timeout(100)
     page.reload()
     page.get_by_text("已恢复您上次没有提交的内容").wait_for()
     assert page.locator("textarea[name=title]").input_value() == "每季度清理一次村口水塘"

@@ -32,11 +32,13 @@ export function autosave(name, source, delay = 300) {
   // the page may be hidden for good (WeChat closed): save what is typed right away
   const onHide = () => document.visibilityState === 'hidden' && flushNow()
   document.addEventListener('visibilitychange', onHide)
+  window.addEventListener('pagehide', flushNow)
   // stop(false) after the draft was handed to the outbox: don't write it back
   return (keep = true) => {
     if (keep) flushNow()
     else clearTimeout(t)
     stop()
     document.removeEventListener('visibilitychange', onHide)
+    window.removeEventListener('pagehide', flushNow)
   }
 }
