@@ -15,10 +15,15 @@ SCREENSHOTS = ROOT / "var" / "screenshots"
 @pytest.fixture(scope="session")
 def server() -> Iterator[LiveServer]:
     """One live server with the demo town for all browser tests of a run."""
-    if not DIST_INDEX.exists():
-        pytest.fail("frontend/dist/index.html is missing: build the PWA first with `make frontend` (make test does it)")
     with live_server() as srv:
         yield srv
+
+
+@pytest.fixture(scope="session")
+def pwa_built() -> None:
+    """The PWA tests need the build; a missing one is a failure (never a skip)."""
+    if not DIST_INDEX.exists():
+        pytest.fail("frontend/dist/index.html is missing: build the PWA first with `make frontend` (make test does it)")
 
 
 @pytest.fixture(scope="session")
@@ -40,7 +45,7 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def context(browser: object) -> Iterator[object]:
+def context(pwa_built: None, browser: object) -> Iterator[object]:
     """A fresh phone-sized profile. Service workers are blocked: the app must work without one
     (iOS WeChat has none), and offline emulation then applies to every request the page makes."""
     ctx = browser.new_context(  # type: ignore[attr-defined]

@@ -99,6 +99,7 @@ def test_a_lost_response_is_retried_with_the_same_key_and_applied_once(page: Any
     assert len(progress_reports(server, pledge_id)) == 1
 
 
+@pytest.mark.usefixtures("pwa_built")
 def test_with_a_service_worker_the_app_starts_offline_and_shows_the_last_seen_lists(
     browser: Any, server: LiveServer
 ) -> None:

@@ -9,7 +9,9 @@ export function plain(v) {
   v = toRaw(v)
   if (Array.isArray(v)) return v.map(plain)
   if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]))
+    const out = {} // (no Object.fromEntries: older WeChat WebViews lack it)
+    for (const k of Object.keys(v)) out[k] = plain(v[k])
+    return out
   }
   return v
 }
