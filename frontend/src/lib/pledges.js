@@ -73,6 +73,9 @@ export function canEdit(p) {
 export function canReport(p) {
   return p?.allowed_actions ? has(p, 'progress') : ACTIVE.has(p?.status) && isOwnerOf(p)
 }
+export function canRevise(p) {
+  return has(p, 'revise')
+}
 export function canNote(p) {
   return p?.allowed_actions ? has(p, 'note') : ACTIVE.has(p?.status) && isSupervisorOf(p)
 }
