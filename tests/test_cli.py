@@ -12,16 +12,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlalchemy import select
+from sqlmodel import Session, col
 from typer.testing import CliRunner
 
 from app import demo
 from app.cli import cli
+from app.core import db as core_db
 from app.core.db import make_engine
 from app.core.schema import alembic_config
 from app.core.security import verify_password
-from tests.factories import World, login
+from app.members.models import Member
+from app.org.models import OrgUnit
+from tests.factories import World, login, password_hash
 
 ROOT = Path(__file__).resolve().parents[1]
 LIANGNUO = Path(sys.executable).parent / "liangnuo"
@@ -58,17 +63,13 @@ def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def town(tmp_path_factory: pytest.TempPathFactory) -> Town:
-    """A demo town built by the real CLI in a temp SQLite file: check, migrate, check, seed-demo."""
+    """A demo town built by the real CLI in a temp SQLite file: migrate, then seed-demo."""
     tmp = tmp_path_factory.mktemp("town")
     db_path, accounts_json = tmp / "town.db", tmp / "out" / "demo-accounts.json"
     env = _env(tmp, db_path)
     runs = {
-        "check-empty": _run(env, "check"),
         "migrate": _run(env, "migrate"),
-        "check": _run(env, "check"),
         "seed-demo": _run(env, "seed-demo", "--accounts-json", str(accounts_json)),
-        "seed-again": _run(env, "seed-demo"),
-        "seed-if-empty": _run(env, "seed-demo", "--if-empty"),
     }
     accounts = json.loads(accounts_json.read_text(encoding="utf-8")) if accounts_json.exists() else []
     return Town(db_path=db_path, accounts_json=accounts_json, accounts=accounts, runs=runs)
@@ -82,15 +83,22 @@ def test_console_script_is_installed() -> None:
         assert command in run.stdout
 
 
-def test_check_and_migrate(town: Town) -> None:
-    empty, migrate, check = town.runs["check-empty"], town.runs["migrate"], town.runs["check"]
-    assert empty.returncode == 1
-    assert "需要迁移" in empty.stdout
+def test_migrate(town: Town) -> None:
+    migrate = town.runs["migrate"]
     assert migrate.returncode == 0, migrate.stderr
     assert "数据库结构已是最新" in migrate.stdout
-    assert check.returncode == 0, check.stdout
-    assert "最新" in check.stdout
-    assert "可写" in check.stdout
+    assert town.query("SELECT version_num FROM alembic_version") == [
+        (ScriptDirectory.from_config(alembic_config()).get_current_head(),)
+    ]
+
+
+def test_check_on_an_unmigrated_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    empty = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+    monkeypatch.setattr(core_db, "engine", empty)
+    result = CliRunner().invoke(cli, ["check"])
+    empty.dispose()
+    assert result.exit_code == 1
+    assert "需要迁移" in result.output
 
 
 def test_seed_demo_builds_the_town(town: Town) -> None:
@@ -138,37 +146,27 @@ def test_seed_demo_accounts_json(town: Town) -> None:
     assert secretary["phone"] in town.runs["seed-demo"].stdout
 
 
-def test_seed_demo_only_into_an_empty_database(town: Town) -> None:
-    assert town.runs["seed-again"].returncode == 1
-    assert "已有数据" in town.runs["seed-again"].stdout
-    assert town.runs["seed-if-empty"].returncode == 0
-    assert town.query("SELECT count(*) FROM org_unit WHERE kind = 'committee'") == [(1,)]
+def test_seed_demo_only_into_an_empty_database(db: Session, world: World) -> None:
+    again = CliRunner().invoke(cli, ["seed-demo"])
+    assert again.exit_code == 1
+    assert "已有数据" in again.output
+    skipped = CliRunner().invoke(cli, ["seed-demo", "--if-empty"])
+    assert skipped.exit_code == 0
+    assert "跳过" in skipped.output
 
 
-def test_seed_demo_is_deterministic(town: Town, tmp_path: Path) -> None:
-    """A second town built in-process has the same tree, names and phones (passwords differ)."""
-    from alembic import command
-
-    url = f"sqlite:///{tmp_path / 'again.db'}"
-    cfg = alembic_config(url)
-    cfg.attributes["skip_logging"] = True
-    command.upgrade(cfg, "head")
-    engine = make_engine(url)
-    try:
-        with Session(engine) as session:
-            accounts = demo.seed(session)
-            session.commit()
-    finally:
-        engine.dispose()
-    again = sqlite3.connect(tmp_path / "again.db")
-    try:
-        ours = again.execute("SELECT name, phone, post FROM member ORDER BY id").fetchall()
-        units = again.execute("SELECT kind, name, path FROM org_unit ORDER BY id").fetchall()
-    finally:
-        again.close()
-    assert ours == town.query("SELECT name, phone, post FROM member ORDER BY id")
-    assert units == town.query("SELECT kind, name, path FROM org_unit ORDER BY id")
+def test_seed_demo_is_deterministic(town: Town, db: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same town again (in the test's rolled-back transaction): same tree, names, phones and posts;
+    only the passwords differ."""
+    monkeypatch.setattr(demo, "hash_password", lambda _password: password_hash())  # cheap: not under test here
+    accounts = demo.seed(db)
+    db.flush()
+    members = db.execute(select(Member.name, Member.phone, Member.post).order_by(col(Member.id))).all()
+    units = db.execute(select(OrgUnit.kind, OrgUnit.name).order_by(col(OrgUnit.id))).all()
+    assert [tuple(m) for m in members] == town.query("SELECT name, phone, post FROM member ORDER BY id")
+    assert [tuple(u) for u in units] == town.query("SELECT kind, name FROM org_unit ORDER BY id")
     assert [(a.role, a.phone) for a in accounts] == [(a["role"], a["phone"]) for a in town.accounts]
+    assert [a.password for a in accounts] != [a["password"] for a in town.accounts]
 
 
 # ---------------------------------------------------------------- create-admin (in-process)
