@@ -93,20 +93,27 @@ class Settings(BaseSettings):
 
 
 def _kept_secret(path: Path) -> str:
-    """Read a generated secret, or create it once with owner-only permissions."""
+    """Read a generated secret, or create it once with owner-only permissions.
+
+    The value is written to a private temp file first and then hard-linked into place, so another
+    process starting at the same moment sees either no file or the whole secret, never half of it."""
     if path.exists():
         return _read_secret(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     value = secrets.token_urlsafe(48)  # 384 bits
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process won the race
-        return _read_secret(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         os.write(fd, value.encode())
         os.fsync(fd)
     finally:
         os.close(fd)
+    try:
+        os.link(tmp, path)
+    except FileExistsError:  # another process won the race: use theirs
+        return _read_secret(path)
+    finally:
+        tmp.unlink()
     return value
 
 

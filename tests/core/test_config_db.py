@@ -166,3 +166,16 @@ def test_utc_datetime_round_trip(db: Session) -> None:
     assert stored.hour == 0
     with pytest.raises(Exception, match="naive"):
         conn.execute(table.insert().values(id=2, at=datetime(2026, 5, 1, 8, 30)))
+
+
+def test_concurrent_first_starts_agree_on_one_secret(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from app.core.config import _kept_secret
+
+    path = tmp_path / "var" / "jwt_secret"
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        values = set(pool.map(lambda _i: _kept_secret(path), range(16)))
+    assert len(values) == 1
+    assert path.read_text() == values.pop()
+    assert sorted(p.name for p in path.parent.iterdir()) == ["jwt_secret"]  # no temp files left
