@@ -178,9 +178,26 @@ def refresh(session: Session, *, refresh_token: str) -> TokenPair:
     account = session.get(Account, row.account_id)
     if account is None or account.disabled:
         raise Unauthorized("账号不可用", code="account_disabled")
-    row.used_at = utcnow()
-    session.add(row)
-    return issue_tokens(session, account, family=row.family)
+    # claim the token atomically: of two requests racing with the same token only one wins, and the
+    # other is treated as the reuse it is
+    claimed = session.execute(
+        update(RefreshToken)
+        .where(
+            col(RefreshToken.id) == row.id,
+            col(RefreshToken.used_at).is_(None),
+            col(RefreshToken.revoked_at).is_(None),
+        )
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if not getattr(claimed, "rowcount", 0):
+        _revoke_family(session, row.family)
+        session.flush()
+        security_log.warning("refresh token reuse", extra={"event": "refresh_reuse", "account_id": row.account_id})
+        raise Unauthorized("登录已失效，请重新登录", code="refresh_reused", commit=True)
+    family = row.family
+    session.expire(row)
+    return issue_tokens(session, account, family=family)
 
 
 def logout(session: Session, *, claims: security.AccessClaims, refresh_token: str | None) -> None:

@@ -346,3 +346,22 @@ def test_purge_expired(db: Session, world: World, client: TestClient) -> None:
     pair: Any = login(client, world.member.phone).json()
     client.post("/api/v1/auth/logout", headers=bearer(pair["access_token"]))
     assert auth_service.purge_expired(db) == 0  # not expired yet
+
+
+def test_a_refresh_race_has_one_winner(client: TestClient, world: World, db: Session) -> None:
+    """Another request used the token between our read and our claim: ours counts as reuse."""
+    from sqlalchemy import update
+
+    pair = login(client, world.member.phone).json()
+    digest = security.token_digest(pair["refresh_token"])
+    row = db.execute(select(RefreshToken).where(col(RefreshToken.token_hash) == digest)).scalar_one()
+    assert row.used_at is None  # loaded: the service will see this stale copy
+    db.execute(
+        update(RefreshToken)
+        .where(col(RefreshToken.id) == row.id)
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    with pytest.raises(Exception, match="登录已失效") as excinfo:
+        auth_service.refresh(db, refresh_token=pair["refresh_token"])
+    assert getattr(excinfo.value, "code", "") == "refresh_reused"
