@@ -103,7 +103,7 @@ def create_app(*, check_schema_on_start: bool = True) -> FastAPI:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key"],
             expose_headers=["ETag"],
         )
