@@ -180,7 +180,7 @@ def seed(session: Session, *, progress: Callable[[int], None] | None = None) -> 
 
     village_branches = [b for b in branches if b.name.removesuffix("党支部") in VILLAGES]
     groups_of: dict[int, list[OrgUnit]] = {}
-    names = iter(GROUP_NAMES * 3)
+    names = iter([n for n in GROUP_NAMES if f"{n}党小组" != DEMO_GROUP] * 3)  # the demo group is named once
     made = 0
     for index, branch in enumerate(village_branches):
         count = 2 if index < GROUPS_TOTAL - len(village_branches) else 1
