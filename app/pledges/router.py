@@ -16,7 +16,7 @@ from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 
 from app.core import images, storage
 from app.core.db import SessionDep
-from app.core.errors import NotFound, PayloadTooLarge, Unprocessable
+from app.core.errors import NotFound, Unprocessable
 from app.core.idempotency import Idempotency, IdempotencyDep
 from app.core.pagination import Page, PageDep
 from app.org.dependencies import VisibleUnit
@@ -224,10 +224,9 @@ def publish_batch(
 
 
 def _read_upload(upload: UploadFile) -> bytes:
+    """The file's bytes; 413 as soon as it is larger than a photo may be (never read further)."""
     data = upload.file.read(images.MAX_BYTES + 1)
-    if len(data) > images.MAX_BYTES:
-        images.check_size(len(data))
-        raise PayloadTooLarge()  # unreachable: check_size raised
+    images.check_size(len(data))
     return data
 
 
@@ -256,6 +255,7 @@ def add_progress(
             code="too_many_photos",
             errors=[{"field": "photos", "message": "太多了"}],
         )
+    service.check_progress_allowed(actor, located)  # before reading up to 90 MB of photos
     progress = service.add_progress(
         session, actor=actor, located=located, text=text, percent=percent, uploads=[_read_upload(f) for f in files]
     )

@@ -818,6 +818,13 @@ def publish_batch(
 # ---------------------------------------------------------------- progress and notes
 
 
+def check_progress_allowed(actor: Actor, located: Located) -> None:
+    """Only the owner reports progress, and only while the pledge is being kept (403 / 409)."""
+    _require_who(actor, located, Who.owner)
+    if PledgeStatus(located.pledge.status) not in states.ACTIVE:
+        raise _wrong_state(actor, located, "报告进展（只有公示后、销诺前可以报告进展）")
+
+
 def add_progress(
     session: Session,
     *,
@@ -833,9 +840,7 @@ def add_progress(
     the whole report), then the files are stored durably, and only then are the rows written. Progress
     is an append, not an edit: it needs no If-Match and does not bump the pledge's version."""
     pledge = located.pledge
-    _require_who(actor, located, Who.owner)
-    if PledgeStatus(pledge.status) not in states.ACTIVE:
-        raise _wrong_state(actor, located, "报告进展（只有公示后、销诺前可以报告进展）")
+    check_progress_allowed(actor, located)
     if len(uploads) > MAX_PHOTOS:
         raise Unprocessable(
             f"每次最多上传 {MAX_PHOTOS} 张照片",
