@@ -48,14 +48,22 @@ os.environ["LIANGNUO_HASH_SALT"] = ""
 os.environ.setdefault("LIANGNUO_LOG_LEVEL", "WARNING")
 
 from fastapi.testclient import TestClient  # noqa: E402
+from pwdlib import PasswordHash  # noqa: E402
+from pwdlib.hashers.argon2 import Argon2Hasher  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
 from app.core import db as core_db  # noqa: E402
+from app.core import security as core_security  # noqa: E402
 from app.core.config import settings  # noqa: E402
 from app.core.schema import upgrade  # noqa: E402
 from app.main import create_app  # noqa: E402
 from tests.factories import World, build_world  # noqa: E402
+
+# argon2id at its lowest cost for the whole suite: hundreds of logins would otherwise spend ~0.1 s
+# each. The cost lives in each hash, so nothing else changes; the timing-safety test puts the real
+# cost back (tests/auth/test_login.py).
+core_security._hasher = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -11,12 +11,14 @@ from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlmodel import Session
 
 from app.auth import service as auth_service
+from app.auth.models import Account
 from app.core.permissions import Role
 from app.core.security import create_access_token
+from app.core.time import utcnow
 from app.members import service as members_service
 from app.members.models import Member
 from app.org import service as org_service
-from app.org.models import OrgUnit, UnitKind
+from app.org.models import OrgUnit, RoleGrant, UnitKind
 
 PASSWORD = "Persona-Pass-2026"
 _phones = itertools.count(13_800_000_000)
@@ -126,37 +128,99 @@ def create_persona(
     )
 
 
+def _units(db: Session) -> tuple[OrgUnit, ...]:
+    """The world's tree: rows inserted one by one (ids in the usual order), paths set in one go."""
+    town = OrgUnit(kind=UnitKind.committee, name="测试镇党委")
+    branch = OrgUnit(kind=UnitKind.branch, name="大洼社区党支部")
+    group = OrgUnit(kind=UnitKind.group, name="司山党小组")
+    other_branch = OrgUnit(kind=UnitKind.branch, name="花车村党支部")
+    other_group = OrgUnit(kind=UnitKind.group, name="花车党小组")
+    office = OrgUnit(kind=UnitKind.branch, name="机关党支部")
+    tree: list[tuple[OrgUnit, OrgUnit | None]] = [
+        (town, None),
+        (branch, town),
+        (group, branch),
+        (other_branch, town),
+        (other_group, other_branch),
+        (office, town),
+    ]
+    for unit, parent in tree:
+        unit.parent_id = parent.id if parent else None
+        db.add(unit)
+        db.flush()
+        unit.path = f"{parent.path if parent else '/'}{unit.id}/"
+    db.flush()
+    return town, branch, group, other_branch, other_group, office
+
+
 def build_world(db: Session) -> World:
-    town = create_unit(db, kind=UnitKind.committee, name="测试镇党委", parent=None)
-    branch = create_unit(db, kind=UnitKind.branch, name="大洼社区党支部", parent=town)
-    group = create_unit(db, kind=UnitKind.group, name="司山党小组", parent=branch)
-    other_branch = create_unit(db, kind=UnitKind.branch, name="花车村党支部", parent=town)
-    other_group = create_unit(db, kind=UnitKind.group, name="花车党小组", parent=other_branch)
-    office = create_unit(db, kind=UnitKind.branch, name="机关党支部", parent=town)
-    world = World(
+    """A committee with two branches (each with a group), an office branch, and one account per persona.
+
+    The same rows `create_persona()` would make (member, account, the member grant, the persona's
+    role), written in a handful of batched statements: every test builds a world, so it must be cheap.
+    """
+    town, branch, group, other_branch, other_group, office = _units(db)
+    specs: list[tuple[str, str, OrgUnit, OrgUnit | None, Role, OrgUnit]] = [
+        ("committee_admin", "管委员", office, None, Role.committee_admin, town),
+        ("secretary", "书记", branch, group, Role.secretary, branch),
+        ("group_leader", "组长", branch, group, Role.group_leader, group),
+        ("member", "党员甲", branch, group, Role.member, branch),
+        ("supervisor", "监督员", branch, None, Role.supervisor, branch),
+        ("outsider", "外支书", other_branch, other_group, Role.secretary, other_branch),
+    ]
+    now = utcnow()
+    phones = [next_phone() for _ in specs]
+    accounts = [
+        Account(phone=phone, display_name=name, password_hash=password_hash(), password_changed_at=now)
+        for phone, (_label, name, *_rest) in zip(phones, specs, strict=True)
+    ]
+    db.add_all(accounts)
+    db.flush()
+    members = [
+        Member(
+            name=name,
+            phone=phone,
+            branch_id=member_branch.id,  # type: ignore[arg-type]
+            group_id=member_group.id if member_group else None,
+            board_consent=True,
+            account_id=account.id,
+        )
+        for phone, account, (_label, name, member_branch, member_group, _role, _unit) in zip(
+            phones, accounts, specs, strict=True
+        )
+    ]
+    db.add_all(members)
+    grants: list[RoleGrant] = []
+    for account, (_label, _name, member_branch, _group, role, role_unit) in zip(accounts, specs, strict=True):
+        grants.append(RoleGrant(account_id=account.id, role=Role.member, unit_id=member_branch.id))  # type: ignore[arg-type]
+        if role != Role.member:
+            grants.append(RoleGrant(account_id=account.id, role=role, unit_id=role_unit.id))  # type: ignore[arg-type]
+    db.add_all(grants)
+    db.flush()
+    personas = {
+        label: Persona(
+            label=label,
+            account_id=account.id,
+            member_id=member.id,
+            phone=member.phone,
+            unit=role_unit,
+            headers={"Authorization": f"Bearer {create_access_token(account.id, account.token_version)}"},  # type: ignore[arg-type]
+        )
+        for account, member, (label, _name, _branch, _group, _role, role_unit) in zip(
+            accounts, members, specs, strict=True
+        )
+    }
+    return World(
         town=town,
         branch=branch,
         group=group,
         other_branch=other_branch,
         other_group=other_group,
-        committee_admin=create_persona(
-            db, "committee_admin", branch=office, role=Role.committee_admin, role_unit=town, name="管委员"
-        ),
-        secretary=create_persona(db, "secretary", branch=branch, group=group, role=Role.secretary, name="书记"),
-        group_leader=create_persona(
-            db, "group_leader", branch=branch, group=group, role=Role.group_leader, role_unit=group, name="组长"
-        ),
-        member=create_persona(db, "member", branch=branch, group=group, role=Role.member, name="党员甲"),
-        supervisor=create_persona(db, "supervisor", branch=branch, role=Role.supervisor, name="监督员"),
-        outsider=create_persona(
-            db, "outsider", branch=other_branch, group=other_group, role=Role.secretary, name="外支书"
-        ),
         anonymous=Persona(label="anonymous"),
         office=office,
         db=db,
+        **personas,
     )
-    db.flush()
-    return world
 
 
 def login(client, phone: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]

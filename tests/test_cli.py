@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from alembic.script import ScriptDirectory
+from click.testing import Result
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlmodel import Session, col
@@ -21,6 +22,7 @@ from typer.testing import CliRunner
 from app import demo
 from app.cli import cli
 from app.core import db as core_db
+from app.core.config import settings
 from app.core.db import make_engine
 from app.core.schema import alembic_config
 from app.core.security import verify_password
@@ -38,6 +40,7 @@ class Town:
     accounts_json: Path
     accounts: list[dict[str, str]]
     runs: dict[str, subprocess.CompletedProcess[str]]
+    migrate: Result
 
     def query(self, sql: str, *params: object) -> list[tuple]:  # type: ignore[type-arg]
         with sqlite3.connect(self.db_path) as conn:
@@ -63,16 +66,15 @@ def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def town(tmp_path_factory: pytest.TempPathFactory) -> Town:
-    """A demo town built by the real CLI in a temp SQLite file: migrate, then seed-demo."""
+    """The demo town in a temp SQLite file: `migrate` (in-process), then `seed-demo` as a real process."""
     tmp = tmp_path_factory.mktemp("town")
     db_path, accounts_json = tmp / "town.db", tmp / "out" / "demo-accounts.json"
-    env = _env(tmp, db_path)
-    runs = {
-        "migrate": _run(env, "migrate"),
-        "seed-demo": _run(env, "seed-demo", "--accounts-json", str(accounts_json)),
-    }
+    with pytest.MonkeyPatch.context() as patch:  # `migrate` reads the same settings as everything else
+        patch.setattr(settings, "database_url", f"sqlite:///{db_path}")
+        migrate = CliRunner().invoke(cli, ["migrate"])
+    runs = {"seed-demo": _run(_env(tmp, db_path), "seed-demo", "--accounts-json", str(accounts_json))}
     accounts = json.loads(accounts_json.read_text(encoding="utf-8")) if accounts_json.exists() else []
-    return Town(db_path=db_path, accounts_json=accounts_json, accounts=accounts, runs=runs)
+    return Town(db_path=db_path, accounts_json=accounts_json, accounts=accounts, runs=runs, migrate=migrate)
 
 
 def test_console_script_is_installed() -> None:
@@ -84,9 +86,8 @@ def test_console_script_is_installed() -> None:
 
 
 def test_migrate(town: Town) -> None:
-    migrate = town.runs["migrate"]
-    assert migrate.returncode == 0, migrate.stderr
-    assert "数据库结构已是最新" in migrate.stdout
+    assert town.migrate.exit_code == 0, town.migrate.output
+    assert "数据库结构已是最新" in town.migrate.output
     assert town.query("SELECT version_num FROM alembic_version") == [
         (ScriptDirectory.from_config(alembic_config()).get_current_head(),)
     ]
