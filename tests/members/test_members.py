@@ -433,3 +433,22 @@ def test_leading_a_group_ends_when_leaving_it(client: TestClient, world: World, 
     )
     assert response.status_code == 200
     assert _roles(client, world.group_leader.headers) == {("member", world.branch.id)}
+
+
+def test_the_roll_and_the_tree_cost_a_fixed_number_of_queries(
+    client: TestClient, world: World, db: Session, query_counter: list[str]
+) -> None:
+    """No N+1: listing 4 or 24 members (or 6 or 26 units) runs the same number of queries."""
+
+    def count(path: str) -> int:
+        query_counter.clear()
+        assert client.get(path, headers=world.committee_admin.headers).status_code == 200
+        return len(query_counter)
+
+    roll, tree = f"{MEMBERS}?size=100", "/api/v1/units"
+    few = (count(roll), count(tree))
+    for i in range(20):
+        create_member(db, branch=world.other_branch, group=world.other_group, name=f"党员{i}")
+        create_unit(db, kind=world.group.kind, name=f"小组{i}", parent=world.other_branch)  # type: ignore[arg-type]
+    many = (count(roll), count(tree))
+    assert many == few
