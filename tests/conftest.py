@@ -92,7 +92,7 @@ def db(monkeypatch: pytest.MonkeyPatch) -> Iterator[Session]:
     connection = core_db.engine.connect()
     outer = connection.begin()
 
-    def session_on_connection() -> Session:
+    def session_on_connection(*, read_only: bool = False) -> Session:
         return Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
 
     monkeypatch.setattr(core_db, "new_session", session_on_connection)

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.types import TypeDecorator
@@ -62,9 +62,11 @@ def _configure_sqlite(engine: Engine, *, foreign_keys: bool) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        # IMMEDIATE takes the write lock up front, so two writers queue on busy_timeout instead of
-        # one failing with "database is locked" when it upgrades a read lock.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers BEGIN IMMEDIATE: they take the write lock up front and queue on busy_timeout,
+        # instead of one failing with "database is locked" when it upgrades a read lock. Readers
+        # (GET requests, see get_session) BEGIN DEFERRED: under WAL they never wait for anyone.
+        mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        conn.exec_driver_sql("BEGIN DEFERRED" if mode == "DEFERRED" else "BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, *, foreign_keys: bool = True, pool: Any = None) -> Engine:
@@ -85,15 +87,20 @@ def make_engine(url: str, *, foreign_keys: bool = True, pool: Any = None) -> Eng
 
 
 engine: Engine = make_engine(settings.sqlalchemy_url)
+# the same pool; on SQLite its transactions begin DEFERRED (no write lock until a write)
+read_engine: Engine = engine.execution_options(sqlite_begin="DEFERRED")
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def new_session() -> Session:
-    return Session(engine, expire_on_commit=False)
+def new_session(*, read_only: bool = False) -> Session:
+    """A session; `read_only` ones may still write, but on SQLite take the write lock only then."""
+    return Session(read_engine if read_only else engine, expire_on_commit=False)
 
 
-def get_session() -> Iterator[Session]:
+def get_session(request: Request) -> Iterator[Session]:
     """One transaction per request: commit if the route succeeded, roll back otherwise."""
-    with new_session() as session:
+    with new_session(read_only=request.method in READ_METHODS) as session:
         try:
             yield session
             session.commit()

@@ -5,7 +5,7 @@ Phone numbers are private: only the member, their branch secretary and committee
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -67,6 +67,15 @@ def members_by_id(session: Session, ids: Sequence[int]) -> dict[int, Member]:
         return {}
     rows = session.execute(select(Member).where(col(Member.id).in_(set(ids)))).scalars()
     return {m.id: m for m in rows if m.id is not None}
+
+
+def member_names(session: Session, ids: Iterable[int]) -> dict[int, str]:
+    """id → name for many members in one narrow query (lists show names, not whole rows)."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = session.execute(select(col(Member.id), col(Member.name)).where(col(Member.id).in_(wanted))).all()
+    return {int(i): str(n) for i, n in rows}
 
 
 def can_see_phone(actor: Actor, member: Member, branch_path_: str) -> bool:

@@ -261,15 +261,18 @@ def _revision_read(revision: PledgeRevision, *, show_private: bool) -> RevisionR
 def reads_for(session: Session, actor: Actor, pledges: Sequence[Pledge]) -> list[PledgeRead]:
     """PledgeRead for many pledges in two queries (their units and members), whatever their number."""
     units = org_service.units_by_id(session, {p.unit_id for p in pledges})
-    members = members_service.members_by_id(session, [p.member_id for p in pledges if p.member_id is not None])
+    names = members_service.member_names(session, (p.member_id for p in pledges if p.member_id is not None))
     today = today_local()
-    out = []
-    for p in pledges:
-        member = members.get(p.member_id) if p.member_id is not None else None
-        out.append(
-            to_read(p, actor=actor, unit=units.get(p.unit_id), member_name=member.name if member else None, today=today)
+    return [
+        to_read(
+            p,
+            actor=actor,
+            unit=units.get(p.unit_id),
+            today=today,
+            member_name=names.get(p.member_id) if p.member_id is not None else None,
         )
-    return out
+        for p in pledges
+    ]
 
 
 def read_one(session: Session, actor: Actor, located: Located) -> PledgeRead:

@@ -85,7 +85,7 @@ def test_readyz_when_the_schema_is_behind(client: TestClient, monkeypatch: pytes
 
 
 def test_readyz_when_the_database_is_down(client: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken() -> Session:
+    def broken(**_: object) -> Session:
         raise ConnectionError("no database")
 
     monkeypatch.setattr(core_db, "new_session", broken)

@@ -240,7 +240,7 @@ def committed_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
     upgrade(url)
     engine = core_db.make_engine(url)
     monkeypatch.setattr(core_db, "engine", engine)
-    monkeypatch.setattr(core_db, "new_session", lambda: Session(engine, expire_on_commit=False))
+    monkeypatch.setattr(core_db, "new_session", lambda **_: Session(engine, expire_on_commit=False))
     try:
         yield engine
     finally:
