@@ -19,7 +19,7 @@ from sqlmodel import Session, col
 from app.boards.models import Board, BoardMember, BoardViewDay, RetiredBoardToken
 from app.boards.schemas import BoardCreate, BoardRead, BoardUpdate, BoardViews, BoardViewsDay
 from app.core.config import settings
-from app.core.errors import Forbidden, NotFound, Unprocessable
+from app.core.errors import NotFound, Unprocessable
 from app.core.pagination import Page, PageParams, paginate
 from app.core.permissions import Actor, Permission, require
 from app.core.security import token_digest
@@ -209,14 +209,7 @@ def require_manage(session: Session, actor: Actor, board: Board) -> OrgUnit:
 
 def list_boards(session: Session, *, actor: Actor, params: PageParams, unit_id: int | None = None) -> Page[BoardRead]:
     """Boards in the units the actor manages boards for (or in one unit's subtree)."""
-    if unit_id is not None:
-        unit = org_service.visible_unit(session, actor, unit_id)
-        require(actor, Permission.board_manage, unit)
-        paths = [unit.path]
-    else:
-        paths = actor.scope_paths(Permission.board_manage)
-        if not paths:
-            raise Forbidden(code=f"forbidden.{Permission.board_manage.value}")
+    paths = org_service.scope_for(session, actor, Permission.board_manage, unit_id)
     stmt: Any = (
         select(Board)
         .where(col(Board.unit_id).in_(org_service.subtree_ids(paths)), col(Board.archived_at).is_(None))

@@ -115,6 +115,15 @@ def get_session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
+def end_read_phase(session: Session) -> None:
+    """End a request's transaction while it has only read, before slow CPU work (argon2, decoding
+    photos), so SQLite's write lock (and PostgreSQL row locks) are not held during it. The next
+    query begins a fresh transaction; loaded objects stay usable (expire_on_commit=False)."""
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("end_read_phase() after a write would commit it early")
+    session.commit()
+
+
 def ping(session: Session) -> None:
     session.exec(text("SELECT 1"))  # type: ignore[call-overload]
 

@@ -51,7 +51,14 @@ def paginate(
     """Count and fetch one page of `stmt` (which must carry its ORDER BY); two queries in all."""
     total = session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
     rows: Sequence[Any] = session.execute(stmt.limit(params.size).offset(params.offset)).scalars().all()
-    items = transform(rows) if transform else rows
+    return page_of(transform(rows) if transform else rows, params, total)
+
+
+def page_of(items: Sequence[T], params: PageParams, total: int | None = None) -> Page[T]:
+    """A page cut from items already in memory (or, with `total`, items that are already the page)."""
+    if total is None:
+        total = len(items)
+        items = items[params.offset : params.offset + params.size]
     return Page[T](
         items=list(items),
         total=total,

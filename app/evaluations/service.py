@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import case, func, or_, select
 from sqlmodel import Session, col
 
-from app.core.errors import Conflict, Forbidden, NotFound
+from app.core.errors import Conflict, NotFound
 from app.core.pagination import Page, PageParams, paginate
 from app.core.permissions import Actor, Permission, require
 from app.core.time import CHINA_TZ, as_utc, utcnow
@@ -244,16 +244,7 @@ def public_suggestions(
 
 
 def _moderated_paths(session: Session, actor: Actor, unit_id: int | None) -> list[str]:
-    if unit_id is not None:
-        unit = org_service.visible_unit(session, actor, unit_id)
-        require(actor, Permission.evaluation_moderate, unit)
-        return [unit.path]
-    paths = actor.scope_paths(Permission.evaluation_moderate)
-    if not paths:
-        if actor.scope_paths():
-            raise Forbidden(code=f"forbidden.{Permission.evaluation_moderate.value}")
-        raise NotFound()
-    return paths
+    return org_service.scope_for(session, actor, Permission.evaluation_moderate, unit_id)
 
 
 def suggestion_queue(

@@ -14,7 +14,7 @@ from sqlmodel import Session, col
 from app.auth import service as auth_service
 from app.core import images
 from app.core.db import pk
-from app.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from app.core.errors import Conflict, NotFound, Unprocessable
 from app.core.pagination import Page, PageParams, paginate
 from app.core.permissions import Actor, Permission, Role, allowed, require
 from app.core.storage import get_storage
@@ -133,14 +133,7 @@ def list_members(
     board_consent: bool | None = None,
 ) -> Page[MemberRead]:
     """Members in the actor's scope (or in one unit's subtree), by name, one page at a time."""
-    if unit_id is not None:
-        unit = org_service.visible_unit(session, actor, unit_id)
-        require(actor, Permission.member_read, unit)
-        paths = [unit.path]
-    else:
-        paths = actor.scope_paths(Permission.member_read)
-        if not paths:
-            raise Forbidden()
+    paths = org_service.scope_for(session, actor, Permission.member_read, unit_id)
     stmt: Any = select(Member).where(
         col(Member.branch_id).in_(org_service.subtree_ids(paths))
         | col(Member.group_id).in_(org_service.subtree_ids(paths))

@@ -62,6 +62,19 @@ def subtree_ids(paths: Sequence[str], *, kind: UnitKind | None = None) -> Select
     return stmt
 
 
+def scope_for(session: Session, actor: Actor, permission: Permission, unit_id: int | None = None) -> list[str]:
+    """The subtree paths a list is drawn from: one unit's subtree (404 if the actor cannot see it, 403
+    if they may not do `permission` there), or every subtree where the actor holds `permission`."""
+    if unit_id is not None:
+        unit = visible_unit(session, actor, unit_id)
+        require(actor, permission, unit)
+        return [unit.path]
+    paths = actor.scope_paths(permission)
+    if not paths:
+        raise Forbidden(code=f"forbidden.{permission.value}")
+    return paths
+
+
 def subtree(session: Session, unit: OrgUnit, *, include_archived: bool = False) -> list[OrgUnit]:
     stmt = select(OrgUnit).where(path_filter([unit.path])).order_by(col(OrgUnit.path))
     if not include_archived:
@@ -263,14 +276,7 @@ def grant_read(grant: RoleGrant, unit: OrgUnit | None) -> GrantRead:
 def list_grants(
     session: Session, *, actor: Actor, params: PageParams, unit_id: int | None = None, account_id: int | None = None
 ) -> Page[GrantRead]:
-    if unit_id is not None:
-        unit = visible_unit(session, actor, unit_id)
-        require(actor, Permission.grant_read, unit)
-        paths = [unit.path]
-    else:
-        paths = actor.scope_paths(Permission.grant_read)
-        if not paths:
-            raise Forbidden()
+    paths = scope_for(session, actor, Permission.grant_read, unit_id)
     stmt = (
         select(RoleGrant)
         .join(OrgUnit, col(OrgUnit.id) == col(RoleGrant.unit_id))

@@ -25,7 +25,7 @@ from app.auth import service as auth_service
 from app.core import images
 from app.core.db import pk
 from app.core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, PreconditionRequired, Unprocessable
-from app.core.pagination import Page, PageParams, paginate
+from app.core.pagination import Page, PageParams, page_of, paginate
 from app.core.permissions import Actor, Permission, Role, require
 from app.core.storage import get_storage
 from app.core.time import today_local, utcnow
@@ -993,14 +993,7 @@ def review_queue(
     session: Session, *, actor: Actor, params: PageParams, kind: ReviewKind | None = None, unit_id: int | None = None
 ) -> Page[PledgeRead]:
     """The secretary's pledges waiting for approval, a revision's approval or closing: oldest first."""
-    if unit_id is not None:
-        unit = org_service.visible_unit(session, actor, unit_id)
-        require(actor, Permission.pledge_review, unit)
-        paths = [unit.path]
-    else:
-        paths = actor.scope_paths(Permission.pledge_review)
-        if not paths:
-            raise Forbidden("只有支部书记有待审核的承诺", code="forbidden.pledge.review")
+    paths = org_service.scope_for(session, actor, Permission.pledge_review, unit_id)
     wanted = [_REVIEW_STATUSES[kind]] if kind else sorted(states.AWAITING_REVIEW)
     stmt = (
         select(Pledge)
@@ -1095,14 +1088,7 @@ def timeline(session: Session, *, actor: Actor, located: Located, params: PagePa
             )
         )
     entries.sort(key=lambda x: (x.at, _KIND_ORDER[x.kind], x.id), reverse=True)
-    window = entries[params.offset : params.offset + params.size]
-    return Page[TimelineEntry](
-        items=window,
-        total=len(entries),
-        page=params.page,
-        size=params.size,
-        pages=(len(entries) + params.size - 1) // params.size,
-    )
+    return page_of(entries, params)
 
 
 # ---------------------------------------------------------------- public reads (for boards)
