@@ -6,16 +6,36 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 
 log = logging.getLogger("liangnuo.errors")
 
 PROBLEM_JSON = "application/problem+json"
+
+# Pages read by people, not programs (the public boards under /b/): a higher domain registers a
+# renderer for its path prefix at start-up, and every error under it is answered by that renderer
+# (status, Chinese detail) instead of problem+json. Core never imports the domain.
+HtmlErrorPage = Callable[[Request, int, str], Response]
+_html_error_pages: dict[str, HtmlErrorPage] = {}
+
+
+def register_html_errors(prefix: str, render: HtmlErrorPage) -> None:
+    """Answer errors under `prefix` (e.g. "/b/") with `render(request, status, detail)`."""
+    _html_error_pages[prefix] = render
+
+
+def html_error_page(request: Request, status: int, detail: str) -> Response | None:
+    for prefix, render in _html_error_pages.items():
+        if request.url.path.startswith(prefix):
+            return render(request, status, detail)
+    return None
 
 
 class AppError(Exception):
@@ -174,12 +194,15 @@ def field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
-    def _app_error(request: Request, exc: AppError) -> JSONResponse:
+    def _app_error(request: Request, exc: AppError) -> Response:
         if exc.status in (401, 403, 429):
             log.warning(
                 "security event",
                 extra={"event": exc.code, "status": exc.status, "route": request.url.path},
             )
+        page = html_error_page(request, exc.status, exc.detail)
+        if page is not None:
+            return page
         return problem(
             exc.status,
             exc.code,
@@ -191,15 +214,21 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(RequestValidationError)
-    def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    def _validation(request: Request, exc: RequestValidationError) -> Response:
         errors = field_errors(exc)
         fields = "、".join(e["field"] for e in errors[:5])
+        page = html_error_page(request, 422, "提交的内容有误")
+        if page is not None:
+            return page
         return problem(422, "validation_error", f"提交的内容有误：{fields}", title="提交的内容有误", errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
-    def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    def _http(request: Request, exc: StarletteHTTPException) -> Response:
         code, title = _STATUS_TITLES.get(exc.status_code, ("http_error", "请求有误"))
         detail = exc.detail if isinstance(exc.detail, str) and not exc.detail.isascii() else title
+        page = html_error_page(request, exc.status_code, detail)
+        if page is not None:
+            return page
         return problem(exc.status_code, code, detail, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
