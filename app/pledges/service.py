@@ -172,6 +172,15 @@ def get_pledge(session: Session, pledge_id: int) -> Pledge:
     return pledge
 
 
+def member_ids_of(session: Session, pledge_ids: Iterable[int]) -> dict[int, int | None]:
+    """Each pledge's member (None for a collective pledge), in one query (evaluation summaries)."""
+    ids = set(pledge_ids)
+    if not ids:
+        return {}
+    rows = session.execute(select(col(Pledge.id), col(Pledge.member_id)).where(col(Pledge.id).in_(ids))).all()
+    return {int(pledge_id): member_id for pledge_id, member_id in rows}
+
+
 def visible_pledge(session: Session, actor: Actor, pledge_id: int, *, for_update: bool = False) -> Located:
     """The pledge and its unit, or 404 when missing or not visible to the actor.
 
