@@ -124,6 +124,14 @@ def end_read_phase(session: Session) -> None:
     session.commit()
 
 
+def insert_for(session: Session) -> Any:
+    """The dialect's `insert` with `.on_conflict_do_update()` (SQLite and PostgreSQL spell ON CONFLICT
+    alike): for an upsert two requests may race on, instead of check-then-insert."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
 def ping(session: Session) -> None:
     session.exec(text("SELECT 1"))  # type: ignore[call-overload]
 
