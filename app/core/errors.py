@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -192,26 +193,62 @@ def field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return out
 
 
+# SQLSTATEs of a value the database cannot hold
+_NUMERIC_OUT_OF_RANGE = "22003"
+_STRING_TOO_LONG = "22001"
+
+
+def database_value_error(exc: BaseException) -> AppError | None:
+    """The client error behind the database refusing a value, or None when it is a real fault.
+
+    The safety net under the `Id` type (app.core.validation) and the schemas' max_length, for every
+    route that does not use them: an id too large for its column (sqlite3 raises OverflowError,
+    PostgreSQL "integer out of range") can name nothing, so it is a 404 like any missing id; a text
+    too long for its column (PostgreSQL only) is a 422."""
+    if isinstance(exc, OverflowError):
+        return NotFound(code="not_found") if "SQLite INTEGER" in str(exc) else None
+    if isinstance(exc, DataError):
+        state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+        if state == _NUMERIC_OUT_OF_RANGE:
+            return NotFound(code="not_found")
+        if state == _STRING_TOO_LONG:
+            return Unprocessable("填写的内容太长了", code="value_too_long")
+    return None
+
+
+def app_error_response(request: Request, exc: AppError) -> Response:
+    if exc.status in (401, 403, 429):
+        log.warning(
+            "security event",
+            extra={"event": exc.code, "status": exc.status, "route": request.url.path},
+        )
+    page = html_error_page(request, exc.status, exc.detail)
+    if page is not None:
+        return page
+    return problem(
+        exc.status,
+        exc.code,
+        exc.detail,
+        title=exc.title,
+        errors=exc.errors,
+        headers=exc.headers,
+        extra=exc.extra,
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     def _app_error(request: Request, exc: AppError) -> Response:
-        if exc.status in (401, 403, 429):
-            log.warning(
-                "security event",
-                extra={"event": exc.code, "status": exc.status, "route": request.url.path},
-            )
-        page = html_error_page(request, exc.status, exc.detail)
-        if page is not None:
-            return page
-        return problem(
-            exc.status,
-            exc.code,
-            exc.detail,
-            title=exc.title,
-            errors=exc.errors,
-            headers=exc.headers,
-            extra=exc.extra,
-        )
+        return app_error_response(request, exc)
+
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(DataError)
+    def _database_value(request: Request, exc: Exception) -> Response:
+        error = database_value_error(exc)
+        if error is None:
+            log.error("unhandled error", exc_info=exc, extra={"route": request.url.path})
+            return internal_error_response()
+        return app_error_response(request, error)
 
     @app.exception_handler(RequestValidationError)
     def _validation(request: Request, exc: RequestValidationError) -> Response:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
 _PHONE = re.compile(r"^1[3-9]\d{9}$")
 
@@ -36,3 +36,9 @@ def _phone(value: str) -> str:
 Phone = Annotated[str, AfterValidator(_phone)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=60)]
+
+# The largest id a database column holds (PostgreSQL `integer`, the type of every primary key here).
+MAX_ID = 2_147_483_647
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+"""A row id in a path, a query or a body: a larger one can name nothing, and would otherwise reach
+the database and fail there (OverflowError on SQLite, "integer out of range" on PostgreSQL)."""

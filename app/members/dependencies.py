@@ -5,12 +5,13 @@ from typing import Annotated
 from fastapi import Depends
 
 from app.core.db import SessionDep
+from app.core.validation import Id
 from app.members import service
 from app.members.models import Member
 from app.org.dependencies import ActorDep
 
 
-def visible_member(member_id: int, session: SessionDep, actor: ActorDep) -> Member:
+def visible_member(member_id: Id, session: SessionDep, actor: ActorDep) -> Member:
     return service.visible_member(session, actor, member_id)[0]
 
 

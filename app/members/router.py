@@ -12,6 +12,7 @@ from app.core.errors import NotFound
 from app.core.pagination import Page, PageDep
 from app.core.permissions import Permission, require
 from app.core.storage import content_type_of, get_storage
+from app.core.validation import Id
 from app.members import service
 from app.members.dependencies import VisibleMember
 from app.members.models import MemberStatus
@@ -39,7 +40,7 @@ def list_members(
     session: SessionDep,
     actor: ActorDep,
     paging: PageDep,
-    unit_id: int | None = None,
+    unit_id: Id | None = None,
     q: Annotated[str | None, Query(max_length=40, description="按姓名搜索")] = None,
     status: MemberStatus | None = None,
     board_consent: bool | None = None,

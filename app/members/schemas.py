@@ -4,7 +4,7 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.core.validation import Name, Phone, ShortText
+from app.core.validation import Id, Name, Phone, ShortText
 from app.members.models import Gender, MemberStatus
 from app.org.schemas import GrantRead
 
@@ -14,8 +14,8 @@ class MemberCreate(BaseModel):
     name: Name
     gender: Gender | None = None
     phone: Phone | None = None
-    branch_id: int
-    group_id: int | None = None
+    branch_id: Id
+    group_id: Id | None = None
     post: ShortText = ""
     public_title: str = Field(default="", max_length=40)
     joined_date: date | None = None
@@ -30,7 +30,7 @@ class MemberUpdate(BaseModel):
     name: Name | None = None
     gender: Gender | None = None
     phone: Phone | None = None
-    group_id: int | None = None
+    group_id: Id | None = None
     post: ShortText | None = None
     public_title: str | None = Field(default=None, max_length=40)
     joined_date: date | None = None
@@ -40,8 +40,8 @@ class MemberUpdate(BaseModel):
 
 class MemberMove(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    branch_id: int
-    group_id: int | None = None
+    branch_id: Id
+    group_id: Id | None = None
 
 
 class MemberAccountCreate(BaseModel):

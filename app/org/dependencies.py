@@ -9,6 +9,7 @@ from fastapi import Depends
 from app.auth.dependencies import SignedInDep
 from app.core.db import SessionDep
 from app.core.permissions import Actor
+from app.core.validation import Id
 from app.org import service
 from app.org.models import OrgUnit
 
@@ -21,7 +22,7 @@ def current_actor(session: SessionDep, signed: SignedInDep) -> Actor:
 ActorDep = Annotated[Actor, Depends(current_actor)]
 
 
-def visible_unit(unit_id: int, session: SessionDep, actor: ActorDep) -> OrgUnit:
+def visible_unit(unit_id: Id, session: SessionDep, actor: ActorDep) -> OrgUnit:
     return service.visible_unit(session, actor, unit_id)
 
 

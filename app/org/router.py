@@ -5,6 +5,7 @@ from fastapi import APIRouter, Response
 from app.core.db import SessionDep
 from app.core.pagination import Page, PageDep
 from app.core.permissions import Permission, require
+from app.core.validation import Id
 from app.org import service
 from app.org.dependencies import ActorDep, VisibleUnit
 from app.org.schemas import GrantCreate, GrantRead, OrgTreeNode, OrgUnitCreate, OrgUnitMove, OrgUnitRead, OrgUnitUpdate
@@ -14,7 +15,7 @@ router = APIRouter(tags=["org"])
 
 @router.get("/units", response_model=list[OrgTreeNode])
 def read_tree(
-    session: SessionDep, actor: ActorDep, root_id: int | None = None, include_archived: bool = False
+    session: SessionDep, actor: ActorDep, root_id: Id | None = None, include_archived: bool = False
 ) -> list[OrgTreeNode]:
     """组织树：您有权查看的各级组织。"""
     return service.tree(session, actor, root_id=root_id, include_archived=include_archived)
@@ -58,7 +59,7 @@ def archive_unit(session: SessionDep, actor: ActorDep, unit: VisibleUnit) -> Org
 
 @router.get("/grants", response_model=Page[GrantRead])
 def list_grants(
-    session: SessionDep, actor: ActorDep, paging: PageDep, unit_id: int | None = None, account_id: int | None = None
+    session: SessionDep, actor: ActorDep, paging: PageDep, unit_id: Id | None = None, account_id: Id | None = None
 ) -> Page[GrantRead]:
     """角色授权列表。"""
     return service.list_grants(session, actor=actor, params=paging, unit_id=unit_id, account_id=account_id)
@@ -72,7 +73,7 @@ def create_grant(session: SessionDep, actor: ActorDep, body: GrantCreate) -> Gra
 
 
 @router.delete("/grants/{grant_id}", status_code=204)
-def revoke_grant(session: SessionDep, actor: ActorDep, grant_id: int) -> Response:
+def revoke_grant(session: SessionDep, actor: ActorDep, grant_id: Id) -> Response:
     """收回角色（记录保留）。"""
     service.revoke_grant(session, actor=actor, grant_id=grant_id)
     return Response(status_code=204)

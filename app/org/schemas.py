@@ -5,7 +5,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.permissions import Role
-from app.core.validation import Name
+from app.core.validation import Id, Name
 from app.org.models import UnitKind
 
 
@@ -13,7 +13,7 @@ class OrgUnitCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     kind: UnitKind
     name: Name
-    parent_id: int
+    parent_id: Id
     sort_order: int = Field(default=0, ge=0, le=100_000)
 
 
@@ -25,7 +25,7 @@ class OrgUnitUpdate(BaseModel):
 
 class OrgUnitMove(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    parent_id: int
+    parent_id: Id
 
 
 class OrgUnitRead(BaseModel):
@@ -51,17 +51,17 @@ class OrgTreeNode(OrgUnitRead):
 
 class GrantCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    account_id: int
+    account_id: Id
     role: Role
-    unit_id: int
+    unit_id: Id
 
 
 class GrantRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int
-    account_id: int
+    account_id: Id
     role: Role
-    unit_id: int
+    unit_id: Id
     unit_name: str = ""
     created_at: datetime
     revoked_at: datetime | None = None
