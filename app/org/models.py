@@ -47,8 +47,9 @@ class OrgUnit(SQLModel, table=True):
     # "/1/4/17/": this unit and its ancestors; a subtree is one indexed prefix query
     path: str = Field(default="", max_length=400)
     sort_order: int = Field(default=0)
-    # bumped (here and on every ancestor) whenever something a public board of this subtree shows
-    # changes: members, pledges, progress, ratings; boards cache their pages by it
+    # bumped whenever something a public board of this unit shows changes (members, pledges,
+    # progress, ratings, a unit's name): on groups and branches only, where boards stand (see
+    # org.service.touch); boards cache their pages by it
     content_version: int = Field(default=1)
     archived_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

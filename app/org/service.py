@@ -14,6 +14,7 @@ from sqlalchemy.sql import Select
 from sqlmodel import Session, col
 
 from app.auth import service as auth_service
+from app.core.db import pk
 from app.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from app.core.pagination import Page, PageParams, paginate
 from app.core.permissions import LOCAL_ROLES, Actor, Grant, Permission, Role, require
@@ -121,26 +122,67 @@ def tree(
     return top
 
 
+# Units a public board can stand on (boards.service.BOARD_UNIT_KINDS; org cannot import boards).
+# Only their content_version moves.
+VERSIONED_KINDS = (UnitKind.group, UnitKind.branch)
+
+
+def _versioned_ancestors(unit: OrgUnit) -> list[int]:
+    """The unit and its ancestors that keep a content_version: a group and its branch, a branch."""
+    if unit.kind == UnitKind.group:
+        return [i for i in (unit.id, unit.parent_id) if i is not None]  # a group's parent is a branch
+    if unit.kind == UnitKind.branch:
+        return [unit.id] if unit.id is not None else []
+    return []
+
+
 def touch(session: Session, unit_ids: Iterable[int | None]) -> None:
-    """Mark the content under these units (and so under all their ancestors) as changed.
+    """Mark the content shown by these units' public boards as changed.
 
     Lower domains call this when something a public board shows changes; boards read
     `content_version` to know when a cached page is stale, without anyone importing upward.
+
+    Only groups and branches are bumped (a group's change also bumps its branch, whose board shows
+    the branch's groups' content): boards exist on nothing else. Committees and general branches are
+    never bumped: every write in the town would otherwise update the root committee's row, and on
+    PostgreSQL every writer would queue on that one row lock. A board on a general branch would need
+    its own freshness check (e.g. the largest content_version in its subtree), not a bump here.
     """
     units = units_by_id(session, (u for u in unit_ids if u is not None))
     affected: set[int] = set()
     for unit in units.values():
-        affected.update(ancestor_ids(unit))
-    if affected:
+        affected.update(_versioned_ancestors(unit))
+    _bump(session, affected)
+
+
+def touch_subtree(session: Session, unit: OrgUnit) -> None:
+    """Mark everything under a unit as changed, and its ancestors as `touch()` does: after a rename,
+    a move or an archive, every board below shows another unit or branch name."""
+    ids = session.execute(
+        select(col(OrgUnit.id)).where(path_filter([unit.path]), col(OrgUnit.kind).in_(VERSIONED_KINDS))
+    ).scalars()
+    _bump(session, {*ids, *_versioned_ancestors(unit)})
+
+
+def _bump(session: Session, unit_ids: set[int]) -> None:
+    """content_version + 1 on these units. Rows are locked in id order (one row: the UPDATE alone),
+    so two transactions touching overlapping units cannot deadlock on PostgreSQL."""
+    if not unit_ids:
+        return
+    ordered = sorted(unit_ids)
+    if len(ordered) > 1:
         session.execute(
-            update(OrgUnit)
-            .where(col(OrgUnit.id).in_(affected))
-            .values(content_version=OrgUnit.content_version + 1)
-            .execution_options(synchronize_session=False)
+            select(col(OrgUnit.id)).where(col(OrgUnit.id).in_(ordered)).order_by(col(OrgUnit.id)).with_for_update()
         )
-        for obj in session.identity_map.values():
-            if isinstance(obj, OrgUnit) and obj.id in affected:
-                session.expire(obj, ["content_version"])
+    session.execute(
+        update(OrgUnit)
+        .where(col(OrgUnit.id).in_(ordered))
+        .values(content_version=OrgUnit.content_version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    for obj in session.identity_map.values():
+        if isinstance(obj, OrgUnit) and obj.id in unit_ids:
+            session.expire(obj, ["content_version"])
 
 
 def content_version_of(unit_id: Any) -> Any:
@@ -205,6 +247,7 @@ def update_unit(session: Session, *, actor: Actor, unit: OrgUnit, name: str | No
     unit.updated_at = utcnow()
     session.add(unit)
     session.flush()
+    touch_subtree(session, unit)  # boards below show the unit's (or their branch's) name
     return unit
 
 
@@ -219,7 +262,7 @@ def move_unit(session: Session, *, actor: Actor, unit: OrgUnit, parent_id: int) 
     if unit.kind == UnitKind.group and new_parent.id != unit.parent_id:
         # a member's group must lie in the member's branch: a group cannot take its members elsewhere
         raise Conflict("党小组不能移到其他党支部；请在目标党支部新建党小组，再把党员转过去", code="unit_group_move")
-    old_path = unit.path
+    old_path, old_parent_id = unit.path, unit.parent_id
     new_path = f"{new_parent.path}{unit.id}/"
     session.flush()
     session.execute(
@@ -236,7 +279,11 @@ def move_unit(session: Session, *, actor: Actor, unit: OrgUnit, parent_id: int) 
     )
     session.flush()
     session.expire_all()
-    return get_unit(session, unit.id)  # type: ignore[arg-type]
+    moved = get_unit(session, pk(unit))
+    touch_subtree(session, moved)
+    if old_parent_id != moved.parent_id:
+        touch(session, [old_parent_id])  # the old parent lost a child
+    return moved
 
 
 def archive_unit(session: Session, *, actor: Actor, unit: OrgUnit) -> OrgUnit:
@@ -252,6 +299,7 @@ def archive_unit(session: Session, *, actor: Actor, unit: OrgUnit) -> OrgUnit:
         unit.archived_at = utcnow()
         session.add(unit)
         session.flush()
+        touch_subtree(session, unit)
     return unit
 
 

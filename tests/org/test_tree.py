@@ -396,16 +396,62 @@ def test_actor_scope_and_require() -> None:
     assert nested.scope_paths() == ["/1/"]
 
 
-def test_touch_bumps_the_unit_and_its_ancestors_only(db: Session, world: World) -> None:
-    before = {
-        u.id: org_service.content_version(db, u.id) for u in (world.town, world.branch, world.group, world.other_branch)
-    }  # type: ignore[arg-type]
+def _versions(db: Session, *units: OrgUnit) -> list[int]:
+    return [org_service.content_version(db, u.id) for u in units]  # type: ignore[arg-type]
+
+
+def test_touch_bumps_the_group_and_its_branch_never_the_committee(db: Session, world: World) -> None:
+    units = (world.town, world.branch, world.group, world.other_branch)
+    before = _versions(db, *units)
     org_service.touch(db, [world.group.id])
-    after = {u_id: org_service.content_version(db, u_id) for u_id in before}  # type: ignore[arg-type]
-    assert after[world.town.id] == before[world.town.id] + 1
-    assert after[world.branch.id] == before[world.branch.id] + 1
-    assert after[world.group.id] == before[world.group.id] + 1
-    assert after[world.other_branch.id] == before[world.other_branch.id]
+    town, branch, group, other_branch = (a - b for a, b in zip(_versions(db, *units), before, strict=True))
+    assert (town, branch, group, other_branch) == (0, 1, 1, 0)
+    org_service.touch(db, [world.town.id, world.other_branch.id, None])
+    town, branch, group, other_branch = (a - b for a, b in zip(_versions(db, *units), before, strict=True))
+    assert (town, branch, group, other_branch) == (0, 1, 1, 1)
+
+
+def test_a_general_branch_is_not_bumped_either(db: Session, world: World) -> None:
+    general = create_unit(db, kind=UnitKind.general_branch, name="总支", parent=world.town)
+    branch = create_unit(db, kind=UnitKind.branch, name="下属支部", parent=general)
+    group = create_unit(db, kind=UnitKind.group, name="下属小组", parent=branch)
+    before = _versions(db, world.town, general, branch, group)
+    org_service.touch(db, [group.id])
+    after = _versions(db, world.town, general, branch, group)
+    assert [a - b for a, b in zip(after, before, strict=True)] == [0, 0, 1, 1]
+
+
+def test_touch_locks_rows_in_id_order(db: Session, world: World, query_counter: list[str]) -> None:
+    org_service.touch(db, [world.other_group.id, world.group.id])
+    locking = [s for s in query_counter if "FOR UPDATE" in s.upper()]
+    if db.get_bind().dialect.name == "postgresql":
+        assert len(locking) == 1
+        assert "ORDER BY org_unit.id" in locking[0]
+
+
+@pytest.mark.parametrize("action", ["rename", "move", "archive"])
+def test_tree_changes_bump_every_board_below(client: TestClient, world: World, db: Session, action: str) -> None:
+    """A group's board shows its branch's name: renaming, moving or archiving the branch makes it stale."""
+    admin = world.committee_admin.headers
+    general = create_unit(db, kind=UnitKind.general_branch, name="总支", parent=world.town)
+    empty_group = create_unit(db, kind=UnitKind.group, name="空小组", parent=world.other_branch)
+    watched = (world.branch, world.group, world.other_branch, world.town)
+    before = _versions(db, *watched)
+    if action == "rename":
+        r = client.patch(f"{UNITS}/{world.branch.id}", json={"name": "新名字党支部"}, headers=admin)
+        changed = (1, 1, 0, 0)
+    elif action == "move":
+        r = client.post(f"{UNITS}/{world.branch.id}/move", json={"parent_id": general.id}, headers=admin)
+        changed = (1, 1, 0, 0)
+    else:
+        r = client.post(f"{UNITS}/{empty_group.id}/archive", headers=admin)
+        changed = (0, 0, 1, 0)  # the archived group's branch; the group itself is checked below
+    assert r.status_code == 200, r.text
+    db.expire_all()
+    after = _versions(db, *watched)
+    assert tuple(a - b for a, b in zip(after, before, strict=True)) == changed
+    if action == "archive":
+        assert org_service.content_version(db, empty_group.id) == 2  # type: ignore[arg-type]
 
 
 def test_units_are_never_deleted(db: Session, world: World, client: TestClient) -> None:
