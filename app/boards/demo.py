@@ -9,18 +9,18 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
-from sqlalchemy import select
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from app.boards.models import Board
-from app.boards.service import default_title, new_token
+from app.boards.service import BOARD_UNIT_KINDS, default_title, new_token
+from app.core.privacy import mask_personal
 from app.core.security import keyed_digest
 from app.core.time import utcnow
 from app.evaluations import service as evaluations_service
 from app.evaluations.models import Satisfaction, SuggestionStatus
 from app.members import service as members_service
 from app.org import service as org_service
-from app.org.models import OrgUnit, UnitKind
+from app.org.models import OrgUnit
 from app.pledges import service as pledges_service
 
 DEMO_SUGGESTIONS = [
@@ -33,13 +33,8 @@ PLEDGE_SUGGESTION = "程师傅修路灯很及时，点个赞。"
 
 def seed_boards(session: Session, *, demo_group_id: int, rng: random.Random) -> int:
     """Create the boards; returns how many. Ratings go on the demo group's board."""
-    units = list(
-        session.execute(
-            select(OrgUnit)
-            .where(col(OrgUnit.kind).in_([UnitKind.group, UnitKind.branch]), col(OrgUnit.archived_at).is_(None))
-            .order_by(col(OrgUnit.path))
-        ).scalars()
-    )
+    root = org_service.first_root(session)
+    units = [u for u in (org_service.subtree(session, root) if root else []) if u.kind in BOARD_UNIT_KINDS]
     boards = [Board(unit_id=u.id or 0, title=default_title(u), token=new_token()) for u in units]
     session.add_all(boards)
     session.flush()
@@ -58,7 +53,7 @@ def _seed_evaluations(session: Session, group: OrgUnit, rng: random.Random) -> N
     branch_id = group.parent_id or 0
     weights = [Satisfaction.satisfied] * 7 + [Satisfaction.basic] * 2 + [Satisfaction.unsatisfied]
     for i, p in enumerate(pledges[:6]):
-        ref = evaluations_service.PledgeRef(id=p.id, branch_id=branch_id, unit_id=p.unit_id, member_id=p.member_id)
+        ref = evaluations_service.pledge_ref(session, p.id)
         for d in range(rng.randint(5, 12) if i < 4 else 3):
             evaluations_service.rate(
                 session,
@@ -83,7 +78,7 @@ def _seed_evaluations(session: Session, group: OrgUnit, rng: random.Random) -> N
         )
         s.created_at = now - timedelta(days=3 - k)
         s.status = SuggestionStatus.approved if k != 1 else SuggestionStatus.pending  # one waits in the queue
-        s.public_text = evaluations_service.mask_personal(s.text)
+        s.public_text = mask_personal(s.text)
         s.moderated_at = now if s.status == SuggestionStatus.approved else None
         session.add(s)
     session.flush()

@@ -55,6 +55,9 @@ def html(session: Session, boards: Sequence[Board], *, title: str | None = None)
         posters=parts,
         poster_css=POSTER_CSS,
         title=title or (parts[0].view.title if parts else "公示牌"),
+        # printed on every poster while the public address is a loopback one: such a poster must
+        # not go on a wall (its QR code leads nowhere), and the banner says so on the paper itself
+        warning=service.public_url_problem(),
     )
 
 

@@ -1,10 +1,10 @@
 """The public board: what a villager sees after scanning the QR code, built only from other domains'
 `…Public` schemas (members, pledges, evaluations) — the privacy boundary — and cached.
 
-Cache key: (board id, board version, the unit's content_version [, large text]). Every change a board
-shows bumps one of the two versions (members and pledges services call `org_service.touch`, so do
-evaluations and moderation; board edits bump the board's own version), so an entry is never stale
-and never needs invalidating.
+Cache key: (board id, token, board version, the unit's content_version, the year [, large text]). Every
+change a board shows bumps one of the two versions (members and pledges services call
+`org_service.touch`, so do evaluations and moderation; board edits bump the board's own version), and
+the year (China time) moves on 1 January, so an entry is never stale and never needs invalidating.
 
 Query count of a cold render is constant in the number of members and pledges (see tests).
 """
@@ -12,7 +12,7 @@ Query count of a cold render is constant in the number of members and pledges (s
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlmodel import Session
 
@@ -22,15 +22,14 @@ from app.boards.render import PageCache, Rendered, render
 from app.boards.schemas import (
     BoardView,
     MemberCard,
-    PhotoPublic,
+    PhotoView,
     PledgeCard,
-    ProgressPublic,
+    ProgressView,
     SatisfactionView,
     SuggestionView,
 )
 from app.core.errors import NotFound
 from app.core.storage import is_key
-from app.core.time import today_local
 from app.evaluations import service as evaluations_service
 from app.evaluations.dependencies import HONEYPOT_FIELD
 from app.members import service as members_service
@@ -53,11 +52,15 @@ class BoardModel:
     branch: OrgUnit | None
     cards: dict[int, PledgeCard]  # every pledge on the board, by id
     owners: dict[int, tuple[str, str]]  # pledge id → (owner's public name, post)
-    refs: dict[int, evaluations_service.PledgeRef] = field(default_factory=dict)
+
+    @property
+    def branch_id(self) -> int:
+        """Whose moderation queue a suggestion to the board's unit goes to."""
+        return (self.branch or self.unit).id or 0
 
 
 view_cache: PageCache = PageCache(size=256)
-_models: dict[tuple[int, str, int, int], BoardModel] = {}
+_models: dict[tuple[int, str, int, int, int], BoardModel] = {}
 
 
 def base_path(token: str) -> str:
@@ -70,9 +73,9 @@ def photo_key(url: str) -> str:
     return key if is_key(key) else ""
 
 
-def _photo(base: str, pledge_id: int, photo: PledgePhotoPublic) -> PhotoPublic:
+def _photo(base: str, pledge_id: int, photo: PledgePhotoPublic) -> PhotoView:
     """A pledge photo re-addressed under this board's public URL (served after a check)."""
-    return PhotoPublic(
+    return PhotoView(
         url=f"{base}/p/{pledge_id}/img/{photo_key(photo.url)}",
         thumb_url=f"{base}/p/{pledge_id}/img/{photo_key(photo.thumb_url)}",
         width=photo.thumb_width,
@@ -87,7 +90,7 @@ def _keys(photos: Sequence[PledgePhotoPublic]) -> set[str]:
 def _card(base: str, p: PledgePublic, satisfaction: dict[int, SatisfactionView]) -> PledgeCard:
     latest = None
     if p.latest_progress is not None:
-        latest = ProgressPublic(
+        latest = ProgressView(
             text=p.latest_progress.text,
             at=p.latest_progress.created_at,
             percent=p.latest_progress.percent,
@@ -110,20 +113,21 @@ def _card(base: str, p: PledgePublic, satisfaction: dict[int, SatisfactionView])
     )
 
 
-def build(session: Session, board: Board, unit: OrgUnit) -> BoardModel:
-    """The board's view model, from the members, pledges and evaluations services (constant queries)."""
+def build(session: Session, board: Board, unit: OrgUnit, year: int) -> BoardModel:
+    """The board's view model for `year`, from the members, pledges and evaluations services (constant
+    queries). Who owns a pledge is where it stands in `PublicPledges` (by member, by unit)."""
     assert board.id is not None
     assert unit.id is not None
     base = base_path(board.token)
     branch = org_service.branch_of(session, unit)
-    branch_id = (branch or unit).id or 0
     member_ids = service.selected_member_ids(session, [board.id]).get(board.id, []) if board.selected_members else None
     members = members_service.public_members(session, unit=unit, member_ids=member_ids)
-    year = today_local().year
     found = pledges_service.public_pledges_for_units(
         session, member_ids=[m.id for m in members], unit_ids=[unit.id], year=year
     )
-    pledges = [p for m in members for p in found.by_member.get(m.id, [])] + found.by_unit.get(unit.id, [])
+    owned: list[tuple[int | None, PledgePublic]] = [(m.id, p) for m in members for p in found.by_member.get(m.id, [])]
+    owned += [(None, p) for p in found.by_unit.get(unit.id, [])]
+    pledges = [p for _, p in owned]
     satisfaction = {
         k: SatisfactionView(**v.model_dump())
         for k, v in evaluations_service.public_satisfaction(session, [p.id for p in pledges]).items()
@@ -133,20 +137,16 @@ def build(session: Session, board: Board, unit: OrgUnit) -> BoardModel:
     by_member: dict[int, list[PledgeCard]] = {}
     collective: list[PledgeCard] = []
     cards: dict[int, PledgeCard] = {}
-    refs: dict[int, evaluations_service.PledgeRef] = {}
     names = {m.id: (m.name, m.post) for m in members}
     owners: dict[int, tuple[str, str]] = {}
     image_keys: set[str] = set()
     updated_at = board.updated_at
-    for p in pledges:
+    for member_id, p in owned:
         card = _card(base, p, satisfaction)
         cards[p.id] = card
-        refs[p.id] = evaluations_service.PledgeRef(
-            id=p.id, branch_id=branch_id, unit_id=p.unit_id, member_id=p.member_id
-        )
-        if p.member_id is not None:
-            by_member.setdefault(p.member_id, []).append(card)
-            owners[p.id] = names.get(p.member_id, ("", ""))
+        if member_id is not None:
+            by_member.setdefault(member_id, []).append(card)
+            owners[p.id] = names.get(member_id, ("", ""))
         else:
             collective.append(card)
             owners[p.id] = (unit.name, "集体承诺")
@@ -186,7 +186,7 @@ def build(session: Session, board: Board, unit: OrgUnit) -> BoardModel:
         suggestions=[SuggestionView(text=s.public_text, day=f"{s.created_at:%Y-%m-%d}") for s in suggestions],
         image_keys=sorted(image_keys),
     )
-    return BoardModel(view=view, unit=unit, branch=branch, cards=cards, owners=owners, refs=refs)
+    return BoardModel(view=view, unit=unit, branch=branch, cards=cards, owners=owners)
 
 
 def model_for(session: Session, resolved: service.Resolved) -> BoardModel:
@@ -197,7 +197,7 @@ def model_for(session: Session, resolved: service.Resolved) -> BoardModel:
         return model
     board = service.get_board(session, resolved.board_id)
     unit = org_service.get_unit(session, board.unit_id)
-    model = build(session, board, unit)
+    model = build(session, board, unit, resolved.year)
     if len(_models) >= 512:  # versions move on; old models are garbage
         _models.clear()
     _models[key] = model
@@ -257,11 +257,25 @@ def photo_keys(page: PledgePage) -> set[str]:
 CSRF_SENTINEL = "__LN_FORM_TOKEN__"  # replaced per request: the rest of a pledge page is shared
 
 
-def pledge_page(session: Session, resolved: service.Resolved, pledge_id: int, *, big: bool) -> Rendered | None:
+@dataclass(frozen=True)
+class FormState:
+    """A villager's form sent back with what to change: shown again as typed, never lost."""
+
+    error: str
+    csrf: str
+    text: str = ""
+    choice: str = ""
+
+
+def pledge_page(
+    session: Session, resolved: service.Resolved, pledge_id: int, *, big: bool, form: FormState | None = None
+) -> Rendered | None:
     """A pledge's page for this board version, cached like the board (the device's form token is put in
-    by the caller); None when the pledge is not on the board. A cached page costs no query."""
+    by the caller); None when the pledge is not on the board. A cached page costs no query.
+
+    With `form`, the page shows the rating form as it was sent, with the problem (never cached)."""
     key = ("pledge", *resolved.cache_key, pledge_id, big)
-    page = view_cache.get(key)
+    page = view_cache.get(key) if form is None else None
     if page is not None:
         return page
     context = pledge_context(session, resolved, pledge_id)
@@ -283,13 +297,29 @@ def pledge_page(session: Session, resolved: service.Resolved, pledge_id: int, *,
         base=base,
         here=f"{base}/p/{pledge_id}",
         title=context.card.title,
-        csrf=CSRF_SENTINEL,
+        csrf=CSRF_SENTINEL if form is None else form.csrf,
+        form=form,
         honeypot=HONEYPOT_FIELD,
         big=big,
     )
     page = Rendered.of(html, frozenset(photo_keys(context)))
-    view_cache.put(key, page)
+    if form is None:
+        view_cache.put(key, page)
     return page
+
+
+def suggest_page(model: BoardModel, token: str, *, csrf: str, big: bool, form: FormState | None = None) -> str:
+    """The suggestion card to the board's unit (with `form`: as sent, with the problem)."""
+    return render(
+        "suggest.html",
+        base=base_path(token),
+        unit_name=model.view.unit_name,
+        title="意见建议卡",
+        csrf=csrf,
+        form=form,
+        honeypot=HONEYPOT_FIELD,
+        big=big,
+    )
 
 
 def suggestions_for(session: Session, pledge_ids: Sequence[int]) -> list[SuggestionView]:
@@ -300,3 +330,38 @@ def suggestions_for(session: Session, pledge_ids: Sequence[int]) -> list[Suggest
 def clear_caches() -> None:
     view_cache.clear()
     _models.clear()
+
+
+# ---------------------------------------------------------------- villagers' forms
+
+
+def on_board(session: Session, resolved: service.Resolved, pledge_id: int) -> bool:
+    return pledge_id in model_for(session, resolved).cards
+
+
+def submit_feedback(
+    session: Session,
+    resolved: service.Resolved,
+    *,
+    pledge_id: int | None,
+    choice: str | None,
+    text: str,
+    device_hash: str,
+    ip_hash: str,
+) -> None:
+    """A villager's rating form (`pledge_id`, `choice` "" when none picked) or suggestion card to the
+    board's unit (`pledge_id` and `choice` None), checked by one rule and stored: a rating and/or a
+    suggestion in the moderation queue. Raises FeedbackProblem (nothing stored) with what to change."""
+    model = model_for(session, resolved)
+    feedback = evaluations_service.read_feedback(choice=choice, text=text)
+    if pledge_id is not None and pledge_id not in model.cards:
+        raise NotFound("未找到该承诺")
+    evaluations_service.take_feedback(
+        session,
+        feedback=feedback,
+        pledge=evaluations_service.pledge_ref(session, pledge_id) if pledge_id is not None else None,
+        unit_id=model.unit.id or 0,
+        branch_id=model.branch_id,
+        device_hash=device_hash,
+        ip_hash=ip_hash,
+    )

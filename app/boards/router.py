@@ -10,18 +10,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from starlette.background import BackgroundTask
 
 from app.boards import poster, public, qr, service
 from app.boards.dependencies import VisibleBoard
 from app.boards.render import PUBLIC_HEADERS, Rendered, if_none_match, render
 from app.boards.schemas import BoardCreate, BoardRead, BoardUpdate, BoardViews
 from app.core.db import SessionDep
-from app.core.errors import NotFound
+from app.core.errors import NotFound, register_html_errors
 from app.core.pagination import Page, PageDep
 from app.core.storage import content_type_of, get_storage, is_key
 from app.evaluations import dependencies as guard
-from app.evaluations import service as evaluations_service
-from app.evaluations.models import Satisfaction
+from app.evaluations.service import FeedbackProblem
 from app.org import service as org_service
 from app.org.dependencies import ActorDep
 
@@ -109,6 +109,8 @@ def _pdf(data: bytes, filename: str) -> Response:
 
 
 # ---------------------------------------------------------------- public pages
+# Routes stay thin: resolving the token, the device cookie, abuse checks and choosing the page are
+# HTTP; what a form means is in public.submit_feedback and the evaluations service.
 
 
 def _headers(**extra: str) -> dict[str, str]:
@@ -124,6 +126,32 @@ def _message(
 
 def _not_found() -> HTMLResponse:
     return _message(404, "未找到该公示牌", ["请检查二维码是否完整，或向村（社区）党组织询问。"])
+
+
+def _back_link(path: str) -> str:
+    """The board a /b/… path belongs to (only a plausible token; never echo anything else)."""
+    parts = path.split("/")
+    token = parts[2] if len(parts) > 2 else ""
+    return f"/b/{token}" if 20 <= len(token) <= 64 and token.replace("-", "").replace("_", "").isalnum() else ""
+
+
+def error_page(request: Request, status: int, detail: str) -> HTMLResponse:
+    """Any error under /b/ that a route did not answer itself (a malformed URL or form, a wrong method,
+    a body too large): a Chinese page for the villager, never problem+json."""
+    link = _back_link(request.url.path) or None
+    title, lines = {
+        404: ("未找到该页面", ["请检查二维码或网址是否完整，或向村（社区）党组织询问。"]),
+        405: ("请从公示牌打开这一页", ["这个地址只用于提交表单。"]),
+        413: ("内容太长", ["提交的内容太长了。意见建议请写在 200 字以内，再提交一次。"]),
+        422: ("提交的内容有误", ["请返回上一页，重新填写后再提交。"]),
+    }.get(status, ("出了点问题", [detail, "请稍后再试。"]))
+    if status == 422 and request.method in ("GET", "HEAD"):  # a malformed URL, e.g. ?size=abc
+        status, title, lines = 400, "网址有误", ["请检查网址是否完整，或重新扫描二维码。"]
+    status = status if 400 <= status < 600 else 400
+    return _message(status, title, lines, link=link, link_text="返回公示牌" if link else "")
+
+
+register_html_errors("/b/", error_page)
 
 
 def _gone(session: SessionDep, gone: service.BoardGone) -> HTMLResponse:
@@ -166,20 +194,17 @@ def _cached_response(request: Request, page: Rendered) -> Response:
     return Response(page.body, media_type="text/html; charset=utf-8", headers=headers)
 
 
-def _count_view(session: SessionDep, board_id: int) -> None:
-    service.view_counter.record(board_id)
-    if service.view_counter.due():
-        service.view_counter.flush(session)
-
-
 @public_router.get("/b/{token}")
 def board_page(request: Request, session: SessionDep, token: str) -> Response:
     resolved = _resolve(session, token)
     if isinstance(resolved, HTMLResponse):
         return resolved
     page = public.board_page(session, resolved, token, big=_big(request))
-    _count_view(session, resolved.board_id)
-    return _cached_response(request, page)
+    response = _cached_response(request, page)
+    if service.view_counter.record(resolved.board_id):
+        # after the response is sent, in a transaction of its own (see ViewCounter)
+        response.background = BackgroundTask(service.view_counter.flush)
+    return response
 
 
 @public_router.get("/b/{token}/qr.svg")
@@ -187,9 +212,8 @@ def qr_svg(session: SessionDep, token: str) -> Response:
     resolved = _resolve(session, token)
     if isinstance(resolved, HTMLResponse):
         return resolved
-    url = f"{service.public_url_of_token(token)}"
     return Response(
-        qr.svg(url),
+        qr.svg(service.public_url_of_token(token)),
         media_type="image/svg+xml",
         headers=_headers(**{"Cache-Control": "public, max-age=86400"}),
     )
@@ -225,7 +249,7 @@ def board_image(session: SessionDep, token: str, key: str) -> Response:
     return _image(key)
 
 
-@public_router.get("/b/{token}/p/{pledge_id}/img/{key}")
+@public_router.get("/b/{token}/p/{pledge_id:int}/img/{key}")
 def pledge_image(session: SessionDep, token: str, pledge_id: int, key: str) -> Response:
     resolved = _resolve(session, token)
     if isinstance(resolved, HTMLResponse):
@@ -237,28 +261,29 @@ def pledge_image(session: SessionDep, token: str, pledge_id: int, key: str) -> R
     return _image(key)
 
 
-def _form_page(request: Request, template: str, device: guard.Device, **context: object) -> HTMLResponse:
-    html = render(template, honeypot=guard.HONEYPOT_FIELD, big=_big(request), **context)
-    response = HTMLResponse(html, headers=_headers(**{"Cache-Control": "private, no-store"}))
+def _form_response(request: Request, html: str, device: guard.Device, status: int = 200) -> HTMLResponse:
+    response = HTMLResponse(html, status_code=status, headers=_headers(**{"Cache-Control": "private, no-store"}))
     guard.remember_device(response, device, request)
     return response
 
 
-@public_router.get("/b/{token}/p/{pledge_id}")
+def _pledge_not_found(token: str) -> HTMLResponse:
+    return _message(
+        404, "未找到该承诺", ["这项承诺不在本公示牌上，或尚未公示。"], link=f"/b/{token}", link_text="返回公示牌"
+    )
+
+
+@public_router.get("/b/{token}/p/{pledge_id:int}")
 def pledge_page(request: Request, session: SessionDep, token: str, pledge_id: int) -> Response:
     resolved = _resolve(session, token)
     if isinstance(resolved, HTMLResponse):
         return resolved
     page = public.pledge_page(session, resolved, pledge_id, big=_big(request))
     if page is None:
-        return _message(
-            404, "未找到该承诺", ["这项承诺不在本公示牌上，或尚未公示。"], link=f"/b/{token}", link_text="返回公示牌"
-        )
+        return _pledge_not_found(token)
     device = guard.device_of(request)
     html = page.body.decode("utf-8").replace(public.CSRF_SENTINEL, guard.form_token(device, f"rate:{pledge_id}"))
-    response = HTMLResponse(html, headers=_headers(**{"Cache-Control": "private, no-store"}))
-    guard.remember_device(response, device, request)
-    return response
+    return _form_response(request, html, device)
 
 
 def _thanks(token: str, request: Request, *, back: str) -> RedirectResponse:
@@ -295,52 +320,48 @@ def _check_submission(
     return None
 
 
-@public_router.post("/b/{token}/p/{pledge_id}/rate")
+@public_router.post("/b/{token}/p/{pledge_id:int}/rate")
 def rate_pledge(
     request: Request,
     session: SessionDep,
     token: str,
     pledge_id: int,
-    choice: Annotated[str, Form(max_length=20)] = "",
-    suggestion: Annotated[str, Form(max_length=2000)] = "",
-    csrf: Annotated[str, Form(max_length=200)] = "",
-    website: Annotated[str, Form(max_length=2000)] = "",
+    choice: Annotated[str, Form()] = "",
+    suggestion: Annotated[str, Form()] = "",
+    csrf: Annotated[str, Form()] = "",
+    website: Annotated[str, Form()] = "",
 ) -> Response:
     resolved = _resolve(session, token)
     if isinstance(resolved, HTMLResponse):
         return resolved
-    model = public.model_for(session, resolved)
-    ref = model.refs.get(pledge_id)
-    if ref is None:
-        return _message(404, "未找到该承诺", ["这项承诺不在本公示牌上。"], link=f"/b/{token}", link_text="返回公示牌")
+    if not public.on_board(session, resolved, pledge_id):
+        return _pledge_not_found(token)
     device = guard.device_of(request)
     stop = _check_submission(request, token, device, f"rate:{pledge_id}", csrf, website, "rate")
     if stop is not None:
         return stop
     try:
-        picked = Satisfaction(choice)
-    except ValueError:
-        return _message(
-            422,
-            "请选择满意程度",
-            ["请选择“满意”“基本满意”或“不满意”后再提交。"],
-            link=f"/b/{token}/p/{pledge_id}",
-            link_text="返回重新选择",
-        )
-    address = guard.address_digest(request)
-    evaluations_service.rate(session, pledge=ref, choice=picked, device_hash=device.digest, ip_hash=address)
-    text = suggestion.strip()
-    if text:
-        evaluations_service.suggest(
+        public.submit_feedback(
             session,
-            unit_id=ref.unit_id,
-            branch_id=ref.branch_id,
-            pledge_id=ref.id,
-            text=text,
+            resolved,
+            pledge_id=pledge_id,
+            choice=choice,
+            text=suggestion,
             device_hash=device.digest,
-            ip_hash=address,
+            ip_hash=guard.address_digest(request),
         )
+    except FeedbackProblem as problem:
+        form = public.FormState(error=problem.message, csrf=csrf, text=suggestion, choice=choice)
+        page = public.pledge_page(session, resolved, pledge_id, big=_big(request), form=form)
+        assert page is not None  # on the board: checked above
+        return _form_response(request, page.body.decode("utf-8"), device, 422)
     return _thanks(token, request, back=f"p{pledge_id}")
+
+
+@public_router.get("/b/{token}/p/{pledge_id:int}/rate")
+def rate_reopened(request: Request, token: str, pledge_id: int) -> Response:
+    """The form's address opened as a page (a reload, a shared link): the pledge's page."""
+    return RedirectResponse(f"/b/{token}/p/{pledge_id}{'?big=1' if _big(request) else ''}", status_code=303)
 
 
 @public_router.get("/b/{token}/suggest")
@@ -348,17 +369,10 @@ def suggest_page(request: Request, session: SessionDep, token: str) -> Response:
     resolved = _resolve(session, token)
     if isinstance(resolved, HTMLResponse):
         return resolved
-    model = public.model_for(session, resolved)
     device = guard.device_of(request)
-    return _form_page(
-        request,
-        "suggest.html",
-        device,
-        base=public.base_path(token),
-        unit_name=model.view.unit_name,
-        title="意见建议卡",
-        csrf=guard.form_token(device, f"suggest:{resolved.board_id}"),
-    )
+    csrf = guard.form_token(device, f"suggest:{resolved.board_id}")
+    html = public.suggest_page(public.model_for(session, resolved), token, csrf=csrf, big=_big(request))
+    return _form_response(request, html, device)
 
 
 @public_router.post("/b/{token}/suggest")
@@ -366,9 +380,9 @@ def suggest(
     request: Request,
     session: SessionDep,
     token: str,
-    text: Annotated[str, Form(max_length=2000)] = "",
-    csrf: Annotated[str, Form(max_length=200)] = "",
-    website: Annotated[str, Form(max_length=2000)] = "",
+    text: Annotated[str, Form()] = "",
+    csrf: Annotated[str, Form()] = "",
+    website: Annotated[str, Form()] = "",
 ) -> Response:
     resolved = _resolve(session, token)
     if isinstance(resolved, HTMLResponse):
@@ -377,25 +391,21 @@ def suggest(
     stop = _check_submission(request, token, device, f"suggest:{resolved.board_id}", csrf, website, "suggest")
     if stop is not None:
         return stop
-    clean = text.strip()
-    if not clean or len(clean) > evaluations_service.SUGGESTION_MAX_CHARS:
-        return _message(
-            422,
-            "请填写意见建议",
-            [f"内容不能为空，最多 {evaluations_service.SUGGESTION_MAX_CHARS} 个字。"],
-            link=f"/b/{token}/suggest",
-            link_text="返回修改",
+    try:
+        public.submit_feedback(
+            session,
+            resolved,
+            pledge_id=None,
+            choice=None,
+            text=text,
+            device_hash=device.digest,
+            ip_hash=guard.address_digest(request),
         )
-    model = public.model_for(session, resolved)
-    evaluations_service.suggest(
-        session,
-        unit_id=model.unit.id or 0,
-        branch_id=(model.branch or model.unit).id or 0,
-        pledge_id=None,
-        text=clean,
-        device_hash=device.digest,
-        ip_hash=guard.address_digest(request),
-    )
+    except FeedbackProblem as problem:
+        form = public.FormState(error=problem.message, csrf=csrf, text=text)
+        model = public.model_for(session, resolved)
+        html = public.suggest_page(model, token, csrf=csrf, big=_big(request), form=form)
+        return _form_response(request, html, device, 422)
     return _thanks(token, request, back="")
 
 
@@ -417,3 +427,10 @@ def thanks(request: Request, session: SessionDep, token: str, back: str = "") ->
         link_text="返回",
         big=_big(request),
     )
+
+
+@public_router.api_route("/b/{rest:path}", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"])
+def nothing_here(request: Request, rest: str) -> HTMLResponse:
+    """Anything else under /b/ (a mistyped or cut-off address): the Chinese 404 page, whatever the method
+    and whether or not the PWA is mounted at /."""
+    return error_page(request, 404, "")

@@ -42,6 +42,9 @@ class BoardRead(BaseModel):
     qr_png_url: str
     poster_url: str
     poster_pdf_url: str
+    public_url_warning: str | None = Field(
+        default=None, description="对外地址无法从村民手机打开时的提示（此时海报和二维码不能张贴）"
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -61,18 +64,20 @@ class BoardViews(BaseModel):
 # Built from the other domains' …Public schemas only: nothing here can carry a phone or an address.
 
 
-class PhotoPublic(BaseModel):
+class PhotoView(BaseModel):
+    """A pledge photo re-addressed under the board's public URL."""
+
     url: str
     thumb_url: str
     width: int
     height: int
 
 
-class ProgressPublic(BaseModel):
+class ProgressView(BaseModel):
     text: str
     at: datetime
     percent: int | None = None
-    photos: list[PhotoPublic] = Field(default_factory=list)
+    photos: list[PhotoView] = Field(default_factory=list)
 
 
 class SatisfactionView(BaseModel):
@@ -90,10 +95,9 @@ class PledgeCard(BaseModel):
     status: str
     status_label: str
     due_date: date | None = None
-    outcome_label: str | None = None
-    outcome_comment: str | None = None
+    outcome_label: str | None = None  # the secretary's closing comment is in the pledge page's timeline
     percent: int | None = None
-    latest: ProgressPublic | None = None
+    latest: ProgressView | None = None
     satisfaction: SatisfactionView | None = None
     url: str = ""
     rateable: bool = False

@@ -6,29 +6,35 @@ by (board id, board version, unit content_version); `resolve()` reads all three 
 
 from __future__ import annotations
 
+import ipaddress
+import logging
 import secrets
 import threading
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 from sqlmodel import Session, col
 
 from app.boards.models import Board, BoardMember, BoardViewDay, RetiredBoardToken
 from app.boards.schemas import BoardCreate, BoardRead, BoardUpdate, BoardViews, BoardViewsDay
+from app.core import db
 from app.core.config import settings
 from app.core.errors import NotFound, Unprocessable
 from app.core.pagination import Page, PageParams, paginate
 from app.core.permissions import Actor, Permission, require
 from app.core.security import token_digest
-from app.core.time import CHINA_TZ, today_local, utcnow
+from app.core.time import today_local, utcnow
 from app.members import service as members_service
 from app.org import service as org_service
 from app.org.models import OrgUnit, UnitKind
 
 BOARD_UNIT_KINDS = (UnitKind.group, UnitKind.branch)
+log = logging.getLogger("liangnuo.boards")
 
 
 def new_token() -> str:
@@ -46,6 +52,22 @@ def public_url(board: Board) -> str:
 
 def default_title(unit: OrgUnit) -> str:
     return f"{unit.name}党员公开承诺公示牌"[:60]
+
+
+def public_url_problem(base_url: str | None = None) -> str | None:
+    """Why villagers' phones cannot open the public URL (a loopback or unset address, as the default
+    http://127.0.0.1:8000 is), or None. Posters and QR codes printed then lead nowhere."""
+    host = urlsplit(base_url if base_url is not None else settings.public_base_url).hostname or ""
+    try:
+        local = ipaddress.ip_address(host).is_loopback or ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        local = host in ("", "localhost") or host.endswith(".localhost")
+    if not local:
+        return None
+    return (
+        f"对外地址仍是 {settings.public_base_url if base_url is None else base_url}，村民的手机打不开，"
+        "二维码和海报不能张贴。请管理员把 LIANGNUO_PUBLIC_BASE_URL 设为村民能访问的网址（如 https://liangnuo.example.cn）后重启。"
+    )
 
 
 # ---------------------------------------------------------------- managing boards (secretaries)
@@ -68,6 +90,7 @@ def to_read(board: Board, unit: OrgUnit, member_ids: list[int] | None) -> BoardR
         qr_png_url=f"{url}/qr.png",
         poster_url=f"{api}/poster",
         poster_pdf_url=f"{api}/poster.pdf",
+        public_url_warning=public_url_problem(),
         created_at=board.created_at,
         updated_at=board.updated_at,
     )
@@ -172,6 +195,11 @@ def update_board(session: Session, *, actor: Actor, board: Board, data: BoardUpd
             current = selected_member_ids(session, [board.id or 0]).get(board.id or 0)
             ids = _check_members(session, target, current) if current is not None else None
         _set_members(session, board, ids)
+    return _bump(session, board)
+
+
+def _bump(session: Session, board: Board) -> Board:
+    """A new version of the board itself: its cached pages and posters are stale from now on."""
     board.version += 1
     board.updated_at = utcnow()
     session.add(board)
@@ -184,21 +212,14 @@ def rotate_token(session: Session, *, actor: Actor, board: Board) -> Board:
     require(actor, Permission.board_manage, org_service.get_unit(session, board.unit_id))
     session.add(RetiredBoardToken(token_digest=token_digest(board.token), board_id=board.id))  # type: ignore[arg-type]
     board.token = new_token()
-    board.version += 1
-    board.updated_at = utcnow()
-    session.add(board)
-    session.flush()
-    return board
+    return _bump(session, board)
 
 
 def take_down(session: Session, *, actor: Actor, board: Board) -> Board:
     """Take a board down (kept, never deleted); its URL answers 410 from now on."""
     require_manage(session, actor, board)
     board.archived_at = utcnow()
-    board.version += 1
-    session.add(board)
-    session.flush()
-    return board
+    return _bump(session, board)
 
 
 def require_manage(session: Session, actor: Actor, board: Board) -> OrgUnit:
@@ -246,6 +267,12 @@ def boards_under(session: Session, unit: OrgUnit) -> list[Board]:
 # ---------------------------------------------------------------- resolving a public token
 
 
+def current_year() -> int:
+    """The year a board shows (China time). It is part of every cache key: on 1 January the pages
+    move on to the new year's pledges though nothing else changed."""
+    return today_local().year
+
+
 @dataclass(frozen=True)
 class Resolved:
     board_id: int
@@ -253,10 +280,11 @@ class Resolved:
     version: int
     content_version: int
     token: str
+    year: int = field(default_factory=current_year)
 
     @property
-    def cache_key(self) -> tuple[int, str, int, int]:
-        return (self.board_id, self.token, self.version, self.content_version)
+    def cache_key(self) -> tuple[int, str, int, int, int]:
+        return (self.board_id, self.token, self.version, self.content_version, self.year)
 
 
 class BoardGone(Exception):
@@ -309,45 +337,68 @@ def get_board(session: Session, board_id: int) -> Board:
 
 
 class ViewCounter:
-    """Counts page views in memory and writes them per (board, day) at most every FLUSH_SECONDS,
-    so a public page view costs no write of its own. A crash loses at most that much counting."""
+    """Counts page views in memory and writes them per (board, day) at most every FLUSH_SECONDS, in a
+    short transaction of its own — never the page's (a read on SQLite that cannot turn into a write
+    once another write committed), and off the page's path (the public route flushes after its
+    response is sent). Counts that fail to be written go back and are written next time; a crash or
+    restart loses at most FLUSH_SECONDS of counting. A page never fails because of counting."""
 
     FLUSH_SECONDS = 30.0
 
     def __init__(self) -> None:
         self._pending: dict[tuple[int, date], int] = {}
         self._lock = threading.Lock()
-        self._last_flush = datetime.now(CHINA_TZ)
+        self._last_flush = time.monotonic()
 
-    def record(self, board_id: int) -> None:
+    def record(self, board_id: int) -> bool:
+        """Count one view; True when a flush is due (the caller runs `flush()` after its response)."""
         with self._lock:
             key = (board_id, today_local())
             self._pending[key] = self._pending.get(key, 0) + 1
+            return time.monotonic() - self._last_flush >= self.FLUSH_SECONDS
 
-    def due(self) -> bool:
-        return bool(self._pending) and (datetime.now(CHINA_TZ) - self._last_flush).total_seconds() >= (
-            self.FLUSH_SECONDS
-        )
+    def pending(self) -> dict[tuple[int, date], int]:
+        with self._lock:
+            return dict(self._pending)
 
-    def flush(self, session: Session) -> int:
+    def flush(self) -> int:
+        """Write the pending counts and commit them; returns how many views were written (0 when
+        writing failed: the counts are kept for the next flush). Never raises."""
         with self._lock:
             pending, self._pending = self._pending, {}
-            self._last_flush = datetime.now(CHINA_TZ)
-        for (board_id, day), n in pending.items():
-            updated = session.execute(
-                update(BoardViewDay)
-                .where(col(BoardViewDay.board_id) == board_id, col(BoardViewDay.day) == day)
-                .values(views=BoardViewDay.views + n)
-                .execution_options(synchronize_session=False)
-            )
-            if not updated.rowcount and session.get(Board, board_id) is not None:  # type: ignore[attr-defined]
-                session.add(BoardViewDay(board_id=board_id, day=day, views=n))
-        session.flush()
+            self._last_flush = time.monotonic()
+        if not pending:
+            return 0
+        try:
+            with db.new_session() as session:
+                _add_views(session, pending)
+                session.commit()
+        except Exception:
+            log.warning("view counts not written; kept for the next flush", exc_info=True)
+            with self._lock:
+                for key, n in pending.items():
+                    self._pending[key] = self._pending.get(key, 0) + n
+            return 0
         return sum(pending.values())
 
     def reset(self) -> None:
         with self._lock:
             self._pending.clear()
+            self._last_flush = time.monotonic()
+
+
+def _add_views(session: Session, pending: dict[tuple[int, date], int]) -> None:
+    """Add the counts with one upsert per (board, day): concurrent flushes (several workers) add up."""
+    boards = set(session.execute(select(col(Board.id)).where(col(Board.id).in_({b for b, _ in pending}))).scalars())
+    rows = [{"board_id": b, "day": d, "views": n} for (b, d), n in pending.items() if b in boards]
+    if not rows:
+        return
+    table = BoardViewDay.metadata.tables["board_view_day"]
+    stmt = db.insert_for(session)(table).values(rows)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[table.c.board_id, table.c.day], set_={"views": table.c.views + stmt.excluded.views}
+    )
+    session.execute(stmt)
 
 
 view_counter = ViewCounter()
@@ -356,14 +407,16 @@ view_counter = ViewCounter()
 def view_counts(session: Session, *, actor: Actor, board: Board, days: int = 30) -> BoardViews:
     """Page views per day (China time) over the last `days` days, today included."""
     require(actor, Permission.board_manage, org_service.get_unit(session, board.unit_id))
-    view_counter.flush(session)
+    board_id = board.id or 0
+    view_counter.flush()  # its own transaction; the request's (read) one then starts afresh to see it
+    db.end_read_phase(session)
     since = today_local() - timedelta(days=days - 1)
     rows = session.execute(
         select(col(BoardViewDay.day), col(BoardViewDay.views))
-        .where(col(BoardViewDay.board_id) == board.id, col(BoardViewDay.day) >= since)
+        .where(col(BoardViewDay.board_id) == board_id, col(BoardViewDay.day) >= since)
         .order_by(col(BoardViewDay.day))
     ).all()
     total = session.execute(
-        select(func.coalesce(func.sum(col(BoardViewDay.views)), 0)).where(col(BoardViewDay.board_id) == board.id)
+        select(func.coalesce(func.sum(col(BoardViewDay.views)), 0)).where(col(BoardViewDay.board_id) == board_id)
     ).scalar_one()
-    return BoardViews(board_id=board.id or 0, total=int(total), days=[BoardViewsDay(day=d, views=v) for d, v in rows])
+    return BoardViews(board_id=board_id, total=int(total), days=[BoardViewsDay(day=d, views=v) for d, v in rows])

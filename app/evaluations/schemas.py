@@ -85,8 +85,9 @@ class PledgeEvaluationSummary(BaseModel):
     basic: int
     unsatisfied: int
     total: int
-    flagged: int
-    suggestions: int
+    flagged: int = Field(description="短时间内集中提交、待复核的测评（不计入）")
+    suggestions: int = Field(description="已公开的意见建议")
+    suggestions_pending: int = Field(default=0, description="待审核的意见建议（未公开的不计）")
 
 
 class MemberEvaluationSummary(BaseModel):

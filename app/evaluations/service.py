@@ -16,18 +16,19 @@ Everything a board shows that changes here calls `org_service.touch`, so cached 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import Integer, case, func, literal, or_, select, union_all
 from sqlmodel import Session, col
 
+from app.core.db import insert_for
 from app.core.errors import Conflict, NotFound
-from app.core.pagination import Page, PageParams, paginate
+from app.core.pagination import Page, PageParams, page_of, paginate
 from app.core.permissions import Actor, Permission, require
+from app.core.privacy import mask_personal
 from app.core.time import CHINA_TZ, as_utc, utcnow
 from app.evaluations.models import PublicRating, RatingStatus, Satisfaction, Suggestion, SuggestionStatus
 from app.evaluations.schemas import (
@@ -40,6 +41,7 @@ from app.evaluations.schemas import (
     SuggestionRead,
 )
 from app.org import service as org_service
+from app.pledges import service as pledges_service
 
 MIN_PUBLIC_RATINGS = 5
 SUGGESTION_MAX_CHARS = 200
@@ -48,17 +50,24 @@ SUGGESTION_MAX_CHARS = 200
 BURST_WINDOW = timedelta(minutes=10)
 BURST_PER_PLEDGE = 60
 BURST_PER_PLEDGE_AND_ADDRESS = 40
+TABLE = "public_rating"
 SCORES = {Satisfaction.satisfied: 100, Satisfaction.basic: 60, Satisfaction.unsatisfied: 0}
 
 
 @dataclass(frozen=True)
 class PledgeRef:
-    """What evaluations need to know about a rated pledge (the board resolves it via pledges)."""
+    """What evaluations need to know about a rated pledge: where it lives and whose it is."""
 
     id: int
     branch_id: int
     unit_id: int  # the most specific unit whose board shows it: the owner's group, else branch or unit
     member_id: int | None
+
+
+def pledge_ref(session: Session, pledge_id: int) -> PledgeRef:
+    """The rated pledge's place in the tree, from the pledges service (boards only know public fields)."""
+    pledge = pledges_service.get_pledge(session, pledge_id)
+    return PledgeRef(id=pledge_id, branch_id=pledge.branch_id, unit_id=pledge.unit_id, member_id=pledge.member_id)
 
 
 def period_of(moment: datetime | None = None) -> str:
@@ -67,28 +76,16 @@ def period_of(moment: datetime | None = None) -> str:
     return f"{local.year}Q{(local.month - 1) // 3 + 1}"
 
 
-# ---------------------------------------------------------------- masking
-
-_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{17}[0-9Xx](?![0-9A-Za-z])")
-_MOBILE = re.compile(r"(?<!\d)1[3-9]\d(?:[\s-]?\d){8}(?!\d)")
-_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
-_LONG_DIGITS = re.compile(r"(?<!\d)\d{7,}(?!\d)")  # 15-digit IDs, landlines, bank cards
-
-
-def _keep_ends(value: str, head: int, tail: int) -> str:
-    return value[:head] + "*" * (len(value) - head - tail) + value[-tail:]
-
-
-def mask_personal(text: str) -> str:
-    """Mask mainland ID numbers, mobile numbers and any other run of 7+ digits.
-
-    Full-width digits (typed with a Chinese input method) are folded to ASCII first, so they are
-    masked too.
-    """
-    text = text.translate(_FULL_WIDTH_DIGITS)
-    text = _ID_NUMBER.sub(lambda m: _keep_ends(m.group(0), 3, 2), text)
-    text = _MOBILE.sub(lambda m: (d := re.sub(r"\D", "", m.group(0)))[:3] + "****" + d[-4:], text)
-    return _LONG_DIGITS.sub(lambda m: _keep_ends(m.group(0), 2, 2), text)
+def period_bounds(period: str) -> tuple[datetime, datetime]:
+    """The [start, end) instants of a period such as "2026Q4" (China time quarters)."""
+    year, quarter = int(period[:4]), int(period[-1])
+    start = datetime(year, 3 * quarter - 2, 1, tzinfo=CHINA_TZ)
+    end = (
+        datetime(year + 1, 1, 1, tzinfo=CHINA_TZ)
+        if quarter == 4
+        else datetime(year, 3 * quarter + 1, 1, tzinfo=CHINA_TZ)
+    )
+    return as_utc(start), as_utc(end)
 
 
 # ---------------------------------------------------------------- from the public
@@ -97,26 +94,13 @@ def mask_personal(text: str) -> str:
 def rate(
     session: Session, *, pledge: PledgeRef, choice: Satisfaction, device_hash: str, ip_hash: str
 ) -> tuple[PublicRating, bool]:
-    """Record a device's rating of a pledge for the current period; returns (rating, replaced)."""
+    """Record a device's rating of a pledge for the current period; returns (rating, replaced).
+
+    One atomic upsert on (pledge, device, period): two submits from one device at once (a
+    double-tap) both succeed, the later one replacing the earlier, on SQLite and PostgreSQL alike.
+    A replaced rating keeps its status, except that a discarded one goes back to review.
+    """
     now = utcnow()
-    period = period_of(now)
-    existing = session.execute(
-        select(PublicRating).where(
-            col(PublicRating.pledge_id) == pledge.id,
-            col(PublicRating.device_hash) == device_hash,
-            col(PublicRating.period) == period,
-        )
-    ).scalar_one_or_none()
-    if existing is not None:
-        if existing.status == RatingStatus.discarded:
-            existing.status = RatingStatus.flagged
-        existing.choice = choice
-        existing.ip_hash = ip_hash
-        existing.updated_at = now
-        session.add(existing)
-        session.flush()
-        org_service.touch(session, [pledge.unit_id])
-        return existing, True
     since = now - BURST_WINDOW
     recent, recent_here = session.execute(
         select(
@@ -125,24 +109,43 @@ def rate(
         ).where(col(PublicRating.pledge_id) == pledge.id, col(PublicRating.created_at) >= since)
     ).one()
     burst = recent >= BURST_PER_PLEDGE or recent_here >= BURST_PER_PLEDGE_AND_ADDRESS
-    rating = PublicRating(
+    table = PublicRating.metadata.tables[TABLE]
+    stmt = insert_for(session)(table).values(
         pledge_id=pledge.id,
         branch_id=pledge.branch_id,
         unit_id=pledge.unit_id,
         member_id=pledge.member_id,
-        period=period,
-        choice=choice,
-        status=RatingStatus.flagged if burst else RatingStatus.counted,
+        period=period_of(now),
+        choice=choice.value,
+        status=(RatingStatus.flagged if burst else RatingStatus.counted).value,
         device_hash=device_hash,
         ip_hash=ip_hash,
         created_at=now,
         updated_at=now,
     )
-    session.add(rating)
-    session.flush()
-    if not burst:
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[table.c.pledge_id, table.c.device_hash, table.c.period],
+        set_={
+            "choice": stmt.excluded.choice,
+            "ip_hash": stmt.excluded.ip_hash,
+            "updated_at": stmt.excluded.updated_at,
+            "status": case(
+                (table.c.status == RatingStatus.discarded.value, RatingStatus.flagged.value), else_=table.c.status
+            ),
+        },
+    ).returning(table.c.id, table.c.created_at)
+    rating_id, created_at = session.execute(stmt).one()
+    replaced = as_utc(created_at) != now
+    if replaced or not burst:
         org_service.touch(session, [pledge.unit_id])
-    return rating, False
+    rating = session.get(PublicRating, rating_id, populate_existing=True)
+    assert rating is not None
+    return rating, replaced
+
+
+def clean_text(text: str) -> str:
+    """A suggestion as stored: runs of whitespace (newlines included) folded to one space."""
+    return " ".join(text.split())
 
 
 def suggest(
@@ -155,8 +158,12 @@ def suggest(
     device_hash: str,
     ip_hash: str,
 ) -> Suggestion:
-    """Put a villager's suggestion in the branch's moderation queue (nothing public changes yet)."""
-    clean = " ".join(text.split())[:SUGGESTION_MAX_CHARS]
+    """Put a villager's suggestion in the branch's moderation queue (nothing public changes yet).
+
+    The text must already be within SUGGESTION_MAX_CHARS (see `read_feedback`): it is never cut."""
+    clean = clean_text(text)
+    if len(clean) > SUGGESTION_MAX_CHARS:
+        raise ValueError("suggestion longer than SUGGESTION_MAX_CHARS: check it with read_feedback()")
     suggestion = Suggestion(
         unit_id=unit_id,
         branch_id=branch_id,
@@ -169,6 +176,69 @@ def suggest(
     session.add(suggestion)
     session.flush()
     return suggestion
+
+
+class FeedbackProblem(Exception):
+    """A villager's form that cannot be stored as sent; `message` (Chinese) says what to change."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """A checked form: a satisfaction choice (rating form only) and/or a suggestion's text."""
+
+    choice: Satisfaction | None
+    text: str
+
+
+def read_feedback(*, choice: str | None, text: str) -> Feedback:
+    """Check a villager's form by one rule for both forms. `choice=None` is the suggestion card (text
+    required); otherwise the rating form, where a choice, a suggestion or both may be sent."""
+    clean = clean_text(text)
+    if len(clean) > SUGGESTION_MAX_CHARS:
+        raise FeedbackProblem(f"意见建议最多 {SUGGESTION_MAX_CHARS} 个字，您写了 {len(clean)} 个字，请删减后再提交。")
+    if choice is None:
+        if not clean:
+            raise FeedbackProblem("请填写意见建议后再提交。")
+        return Feedback(choice=None, text=clean)
+    picked: Satisfaction | None = None
+    if choice:
+        try:
+            picked = Satisfaction(choice)
+        except ValueError:
+            raise FeedbackProblem("请选择“满意”“基本满意”或“不满意”。") from None
+    if picked is None and not clean:
+        raise FeedbackProblem("请选择满意程度，或填写意见建议后再提交。")
+    return Feedback(choice=picked, text=clean)
+
+
+def take_feedback(
+    session: Session,
+    *,
+    feedback: Feedback,
+    pledge: PledgeRef | None,
+    unit_id: int,
+    branch_id: int,
+    device_hash: str,
+    ip_hash: str,
+) -> None:
+    """Store a checked form: the rating of `pledge` (if a choice was made) and the suggestion (if any),
+    to the pledge or, without one, to the unit."""
+    if pledge is not None and feedback.choice is not None:
+        rate(session, pledge=pledge, choice=feedback.choice, device_hash=device_hash, ip_hash=ip_hash)
+    if feedback.text:
+        suggest(
+            session,
+            unit_id=pledge.unit_id if pledge is not None else unit_id,
+            branch_id=pledge.branch_id if pledge is not None else branch_id,
+            pledge_id=pledge.id if pledge is not None else None,
+            text=feedback.text,
+            device_hash=device_hash,
+            ip_hash=ip_hash,
+        )
 
 
 # ---------------------------------------------------------------- what a board shows
@@ -304,7 +374,7 @@ def rating_list(
 ) -> Page[RatingRead]:
     """Ratings in the branches the actor moderates (flagged ones by default), newest first."""
     paths = _moderated_paths(session, actor, unit_id)
-    stmt: Any = select(PublicRating).where(col(PublicRating.branch_id).in_(org_service.subtree_ids(paths)))
+    stmt: Any = select(PublicRating).where(col(PublicRating.unit_id).in_(org_service.subtree_ids(paths)))
     if status is not None:
         stmt = stmt.where(col(PublicRating.status) == status)
     if pledge_id is not None:
@@ -332,134 +402,199 @@ def review_rating(session: Session, *, actor: Actor, rating_id: int, accept: boo
 
 
 # ---------------------------------------------------------------- summaries (secretaries, ratings issue)
+# Aggregated in SQL (SUM(CASE …) grouped by pledge or member) and paged there too: a page costs the
+# same few statements whatever the number of ratings or the page size.
 
 
-def _summary_rows(
-    session: Session, where: list[Any], period: str | None
-) -> list[tuple[int, int | None, str, str, int]]:
-    stmt = select(
-        col(PublicRating.pledge_id),
-        col(PublicRating.member_id),
-        col(PublicRating.choice),
-        col(PublicRating.status),
-        func.count(),
-    ).where(*where)
+def _counted(choice: Satisfaction) -> Any:
+    counted = (col(PublicRating.status) == RatingStatus.counted.value) & (col(PublicRating.choice) == choice.value)
+    return func.coalesce(func.sum(case((counted, 1), else_=0)), 0)
+
+
+def _flagged() -> Any:
+    return func.coalesce(func.sum(case((col(PublicRating.status) == RatingStatus.flagged.value, 1), else_=0)), 0)
+
+
+def _rating_filters(units: Any, period: str | None) -> list[Any]:
+    where: list[Any] = [col(PublicRating.status) != RatingStatus.discarded.value]
+    if units is not None:
+        where.append(col(PublicRating.unit_id).in_(units))
     if period:
-        stmt = stmt.where(col(PublicRating.period) == period)
-    stmt = stmt.group_by(
-        col(PublicRating.pledge_id), col(PublicRating.member_id), col(PublicRating.choice), col(PublicRating.status)
+        where.append(col(PublicRating.period) == period)
+    return where
+
+
+def _pledge_summary_stmt(*, units: Any = None, pledge_ids: Sequence[int] | None = None, period: str | None) -> Any:
+    """One row per pledge with ratings (counted ones by choice, flagged ones apart) or with approved or
+    pending suggestions, ordered by pledge id. Rejected suggestions and discarded ratings are left out."""
+    ratings_where = _rating_filters(units, period)
+    suggestions_where: list[Any] = [
+        col(Suggestion.pledge_id).is_not(None),
+        col(Suggestion.status) != SuggestionStatus.rejected.value,
+    ]
+    if units is not None:
+        suggestions_where.append(col(Suggestion.unit_id).in_(units))
+    if pledge_ids is not None:
+        ratings_where.append(col(PublicRating.pledge_id).in_(pledge_ids))
+        suggestions_where.append(col(Suggestion.pledge_id).in_(pledge_ids))
+    if period:
+        start, end = period_bounds(period)
+        suggestions_where += [col(Suggestion.created_at) >= start, col(Suggestion.created_at) < end]
+    zero = literal(0, Integer)
+
+    def by_status(status: SuggestionStatus) -> Any:
+        return func.coalesce(func.sum(case((col(Suggestion.status) == status.value, 1), else_=0)), 0)
+
+    ratings = (
+        select(
+            col(PublicRating.pledge_id).label("pledge_id"),
+            _counted(Satisfaction.satisfied).label("satisfied"),
+            _counted(Satisfaction.basic).label("basic"),
+            _counted(Satisfaction.unsatisfied).label("unsatisfied"),
+            _flagged().label("flagged"),
+            zero.label("approved"),
+            zero.label("pending"),
+        )
+        .where(*ratings_where)
+        .group_by(col(PublicRating.pledge_id))
     )
-    return [tuple(r) for r in session.execute(stmt).all()]
+    suggestions = (
+        select(
+            col(Suggestion.pledge_id).label("pledge_id"),
+            zero,
+            zero,
+            zero,
+            zero,
+            by_status(SuggestionStatus.approved),
+            by_status(SuggestionStatus.pending),
+        )
+        .where(*suggestions_where)
+        .group_by(col(Suggestion.pledge_id))
+    )
+    both = union_all(ratings, suggestions).subquery()
+    return (
+        select(
+            both.c.pledge_id,
+            func.sum(both.c.satisfied),
+            func.sum(both.c.basic),
+            func.sum(both.c.unsatisfied),
+            func.sum(both.c.flagged),
+            func.sum(both.c.approved),
+            func.sum(both.c.pending),
+        )
+        .group_by(both.c.pledge_id)
+        .order_by(both.c.pledge_id)
+    )
+
+
+def _pledge_summaries(session: Session, rows: Sequence[Any]) -> list[PledgeEvaluationSummary]:
+    members = pledges_service.member_ids_of(session, [r[0] for r in rows])
+    out = []
+    for pledge_id, satisfied, basic, unsatisfied, flagged, approved, pending in rows:
+        counts = [int(satisfied), int(basic), int(unsatisfied)]
+        out.append(
+            PledgeEvaluationSummary(
+                pledge_id=pledge_id,
+                member_id=members.get(pledge_id),
+                satisfied=counts[0],
+                basic=counts[1],
+                unsatisfied=counts[2],
+                total=sum(counts),
+                flagged=int(flagged),
+                suggestions=int(approved),
+                suggestions_pending=int(pending),
+            )
+        )
+    return out
+
+
+def _member_summary_stmt(*, units: Any = None, member_ids: Sequence[int] | None = None, period: str | None) -> Any:
+    where = [*_rating_filters(units, period), col(PublicRating.member_id).is_not(None)]
+    if member_ids is not None:
+        where.append(col(PublicRating.member_id).in_(member_ids))
+    return (
+        select(
+            col(PublicRating.member_id),
+            func.count(func.distinct(col(PublicRating.pledge_id))),
+            _counted(Satisfaction.satisfied),
+            _counted(Satisfaction.basic),
+            _counted(Satisfaction.unsatisfied),
+            _flagged(),
+        )
+        .where(*where)
+        .group_by(col(PublicRating.member_id))
+        .order_by(col(PublicRating.member_id))
+    )
+
+
+def _member_summary(row: Any) -> MemberEvaluationSummary:
+    member_id, pledges, satisfied, basic, unsatisfied, flagged = (int(v) for v in row)
+    total = satisfied + basic + unsatisfied
+    score = None
+    if total:
+        points = (
+            satisfied * SCORES[Satisfaction.satisfied]
+            + basic * SCORES[Satisfaction.basic]
+            + unsatisfied * SCORES[Satisfaction.unsatisfied]
+        )
+        score = round(points / total, 1)
+    return MemberEvaluationSummary(
+        member_id=member_id,
+        pledges=pledges,
+        satisfied=satisfied,
+        basic=basic,
+        unsatisfied=unsatisfied,
+        total=total,
+        flagged=flagged,
+        satisfaction_score=score,
+    )
+
+
+def _page_rows(session: Session, stmt: Any, params: PageParams) -> tuple[list[Any], int]:
+    """One page of an aggregate statement and the number of its rows: two queries."""
+    total = session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
+    rows = session.execute(stmt.limit(params.size).offset(params.offset)).all()
+    return list(rows), int(total)
 
 
 def pledge_summaries_for(
-    session: Session, *, pledge_ids: Sequence[int] | None = None, branch_ids_stmt: Any = None, period: str | None = None
+    session: Session, *, pledge_ids: Sequence[int], period: str | None = None
 ) -> list[PledgeEvaluationSummary]:
-    """Per-pledge counts (counted ratings, flagged ones apart, suggestions); no permission check."""
-    where: list[Any] = [col(PublicRating.status) != RatingStatus.discarded]
-    if pledge_ids is not None:
-        where.append(col(PublicRating.pledge_id).in_(pledge_ids))
-    if branch_ids_stmt is not None:
-        where.append(col(PublicRating.branch_id).in_(branch_ids_stmt))
-    by_pledge: dict[int, PledgeEvaluationSummary] = {}
-    for pledge_id, member_id, choice, status, n in _summary_rows(session, where, period):
-        s = by_pledge.setdefault(
-            pledge_id,
-            PledgeEvaluationSummary(
-                pledge_id=pledge_id,
-                member_id=member_id,
-                satisfied=0,
-                basic=0,
-                unsatisfied=0,
-                total=0,
-                flagged=0,
-                suggestions=0,
-            ),
-        )
-        if status == RatingStatus.flagged:
-            s.flagged += n
-            continue
-        setattr(s, Satisfaction(choice).value, getattr(s, Satisfaction(choice).value) + n)
-        s.total += n
-    if by_pledge:
-        rows = session.execute(
-            select(col(Suggestion.pledge_id), func.count())
-            .where(col(Suggestion.pledge_id).in_(list(by_pledge)))
-            .group_by(col(Suggestion.pledge_id))
-        ).all()
-        for pledge_id, n in rows:
-            by_pledge[pledge_id].suggestions = n
-    return [by_pledge[k] for k in sorted(by_pledge)]
+    """Per-pledge counts for these pledges (see `_pledge_summary_stmt`); no permission check."""
+    if not pledge_ids:
+        return []
+    rows = session.execute(_pledge_summary_stmt(pledge_ids=pledge_ids, period=period)).all()
+    return _pledge_summaries(session, rows)
 
 
 def member_summaries_for(
     session: Session, *, member_ids: Sequence[int], period: str | None = None
 ) -> dict[int, MemberEvaluationSummary]:
     """Per-member totals over their pledges' counted ratings, for star ratings; no permission check."""
-    out: dict[int, MemberEvaluationSummary] = {}
     if not member_ids:
-        return out
-    where: list[Any] = [col(PublicRating.member_id).in_(member_ids), col(PublicRating.status) != RatingStatus.discarded]
-    pledges_of: dict[int, set[int]] = {}
-    for pledge_id, member_id, choice, status, n in _summary_rows(session, where, period):
-        assert member_id is not None
-        s = out.setdefault(
-            member_id,
-            MemberEvaluationSummary(
-                member_id=member_id, pledges=0, satisfied=0, basic=0, unsatisfied=0, total=0, flagged=0
-            ),
-        )
-        pledges_of.setdefault(member_id, set()).add(pledge_id)
-        if status == RatingStatus.flagged:
-            s.flagged += n
-            continue
-        setattr(s, Satisfaction(choice).value, getattr(s, Satisfaction(choice).value) + n)
-        s.total += n
-    for member_id, s in out.items():
-        s.pledges = len(pledges_of[member_id])
-        if s.total:
-            score = (
-                s.satisfied * SCORES[Satisfaction.satisfied]
-                + s.basic * SCORES[Satisfaction.basic]
-                + s.unsatisfied * SCORES[Satisfaction.unsatisfied]
-            ) / s.total
-            s.satisfaction_score = round(score, 1)
-    return out
+        return {}
+    rows = session.execute(_member_summary_stmt(member_ids=member_ids, period=period)).all()
+    return {s.member_id: s for s in map(_member_summary, rows)}
 
 
 def pledge_summaries(
     session: Session, *, actor: Actor, params: PageParams, unit_id: int | None = None, period: str | None = None
 ) -> Page[PledgeEvaluationSummary]:
-    """Evaluation summaries per pledge in the actor's branches, one page at a time."""
-    paths = _moderated_paths(session, actor, unit_id)
-    rows = pledge_summaries_for(session, branch_ids_stmt=org_service.subtree_ids(paths), period=period)
-    return _page_of(rows, params)
+    """Evaluation summaries per pledge in the units the actor moderates, one page at a time.
+
+    `suggestions` counts the approved (public) suggestions to the pledge, `suggestions_pending` those
+    waiting in the queue; rejected ones are not counted. A pledge with suggestions but no rating is
+    listed too. Three queries per page: the count, the page, the pledges' members."""
+    units = org_service.subtree_ids(_moderated_paths(session, actor, unit_id))
+    rows, total = _page_rows(session, _pledge_summary_stmt(units=units, period=period), params)
+    return page_of(_pledge_summaries(session, rows), params, total)
 
 
 def member_summaries(
     session: Session, *, actor: Actor, params: PageParams, unit_id: int | None = None, period: str | None = None
 ) -> Page[MemberEvaluationSummary]:
-    """Evaluation summaries per member in the actor's branches, one page at a time."""
-    paths = _moderated_paths(session, actor, unit_id)
-    member_ids = session.execute(
-        select(col(PublicRating.member_id))
-        .where(
-            col(PublicRating.branch_id).in_(org_service.subtree_ids(paths)),
-            col(PublicRating.member_id).is_not(None),
-        )
-        .distinct()
-    ).scalars()
-    ids = sorted(m for m in member_ids if m is not None)
-    summaries = member_summaries_for(session, member_ids=ids, period=period)
-    return _page_of([summaries[m] for m in ids if m in summaries], params)
-
-
-def _page_of(rows: Sequence[Any], params: PageParams) -> Page[Any]:
-    total = len(rows)
-    return Page(
-        items=list(rows[params.offset : params.offset + params.size]),
-        total=total,
-        page=params.page,
-        size=params.size,
-        pages=(total + params.size - 1) // params.size,
-    )
+    """Evaluation summaries per member in the units the actor moderates, one page at a time (two
+    queries: the count and the page)."""
+    units = org_service.subtree_ids(_moderated_paths(session, actor, unit_id))
+    rows, total = _page_rows(session, _member_summary_stmt(units=units, period=period), params)
+    return page_of([_member_summary(r) for r in rows], params, total)

@@ -1,22 +1,29 @@
 """Fixtures for boards and villager evaluations: pledges made through the pledges service, boards,
-and fresh in-process state (page cache, rate limiter, view counter) for every test."""
+fresh in-process state (page cache, rate limiter, view counter) for every test, and a database of its
+own that is really committed to (for races and for what one transaction does to another)."""
 
 from __future__ import annotations
 
 import io
+import os
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from app.boards import public, service
 from app.boards.models import Board
 from app.boards.schemas import BoardCreate
+from app.core import db as core_db
 from app.core.permissions import Actor
 from app.core.ratelimit import limiter
+from app.core.schema import upgrade
 from app.evaluations import dependencies as guard
 from app.members.models import Member
 from app.org import service as org_service
@@ -25,7 +32,7 @@ from app.pledges import service as pledges_service
 from app.pledges.models import PledgeCategory, PledgeOutcome
 from app.pledges.schemas import PledgeCreate
 from app.pledges.states import Action
-from tests.factories import World
+from tests.factories import World, build_world
 
 
 @pytest.fixture(autouse=True)
@@ -146,3 +153,55 @@ def get_form_token(client: TestClient, path: str) -> str:
     marker = 'name="csrf" value="'
     start = r.text.index(marker) + len(marker)
     return r.text[start : r.text.index('"', start)]
+
+
+@dataclass
+class Committed:
+    """A migrated database of its own, with the world and a board on the demo group committed; the
+    app's sessions (and `db.new_session`) point at it for the test."""
+
+    engine: Engine
+    world: World
+    board: Board
+    pledge_id: int
+
+    def session(self) -> Session:
+        return Session(self.engine, expire_on_commit=False)
+
+
+@pytest.fixture
+def committed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Committed]:
+    pg = os.environ.get("TEST_DATABASE_URL", "").strip()
+    schema = f"lt_boards_{secrets.token_hex(4)}"
+    if core_db.engine.dialect.name == "postgresql" and pg:
+        import psycopg
+
+        with psycopg.connect(pg.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
+            conn.execute(f'CREATE SCHEMA "{schema}"')
+        url = f"{pg}{'&' if '?' in pg else '?'}options=-csearch_path%3D{schema}"
+    else:
+        url = f"sqlite:///{tmp_path / 'committed.db'}"
+    upgrade(url)
+    engine = core_db.make_engine(url)
+    read_engine = engine.execution_options(sqlite_begin="DEFERRED")
+    monkeypatch.setattr(core_db, "engine", engine)
+    monkeypatch.setattr(
+        core_db,
+        "new_session",
+        lambda *, read_only=False: Session(read_engine if read_only else engine, expire_on_commit=False),
+    )
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            world = build_world(session)
+            maker = Maker(db=session, world=world)
+            pledge_id = maker.pledge(member=member_of(session, world.member), title="关爱空巢老人")
+            board = maker.board()
+            session.commit()
+        yield Committed(engine=engine, world=world, board=board, pledge_id=pledge_id)
+    finally:
+        engine.dispose()
+        if core_db.engine.dialect.name == "postgresql" and pg:
+            import psycopg
+
+            with psycopg.connect(pg.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
+                conn.execute(f'DROP SCHEMA "{schema}" CASCADE')

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import gzip
 import re
+from datetime import date
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.boards import public
+from app.boards import public, service
 from app.boards.render import CSS_HASH
 from app.members import service as members_service
 from app.members.schemas import MemberUpdate
@@ -179,3 +181,44 @@ def test_branch_board_and_selected_members(client: TestClient, world: World, mak
     assert "党员甲的承诺" in html
     assert "组长的承诺" not in html
     assert "支部集体承诺：换路灯" in html
+
+
+def test_on_new_year_pages_move_on_without_any_change(
+    client: TestClient, world: World, make: Maker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The year (China time) is part of the cache key: on 1 January a board, its pledge pages and its
+    poster show the new year's pledges though nothing else changed."""
+    pid = make.pledge(member=member_of(make.db, world.member), title="关爱空巢老人")
+    board = make.board()
+    year = service.current_year()
+    before = client.get(board_path(board))
+    assert "关爱空巢老人" in before.text
+    assert f"{year} 年度" in before.text
+    assert client.get(f"{board_path(board)}/p/{pid}").status_code == 200
+    poster = client.get(f"/api/v1/boards/{board.id}/poster", headers=world.secretary.headers)
+    assert "关爱空巢老人" in poster.text
+
+    monkeypatch.setattr(service, "today_local", lambda: date(year + 1, 1, 1))
+    after = client.get(board_path(board), headers={"If-None-Match": before.headers["etag"]})
+    assert after.status_code == 200
+    assert after.headers["etag"] != before.headers["etag"]
+    assert f"{year + 1} 年度" in after.text
+    assert "关爱空巢老人" not in after.text
+    assert client.get(f"{board_path(board)}/p/{pid}").status_code == 404
+    poster = client.get(f"/api/v1/boards/{board.id}/poster", headers=world.secretary.headers)
+    assert "关爱空巢老人" not in poster.text
+    assert f"{year + 1} 年度" in poster.text
+
+
+def test_render_after_a_reset_counts_no_view_flush(
+    client: TestClient, world: World, make: Maker, query_counter: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fixtures reset the view counter's clock too: a test that starts long after the last flush
+    does not find the flush's statements in its query count."""
+    board = make.board()
+    monkeypatch.setattr(service.ViewCounter, "FLUSH_SECONDS", 30.0)
+    service.view_counter._last_flush -= 3600  # as if the previous flush was an hour ago
+    service.view_counter.reset()
+    few = _cold_render_queries(client, board_path(board), query_counter)
+    assert not [q for q in query_counter if "board_view_day" in q]
+    assert few <= 12

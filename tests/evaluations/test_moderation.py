@@ -3,14 +3,19 @@ summaries, and the permission matrix of every endpoint."""
 
 from __future__ import annotations
 
+import re
+import threading
+
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlmodel import Session
 
+from app.core import db as core_db
 from app.evaluations import service as evaluations_service
 from app.evaluations.models import PublicRating, RatingStatus, Satisfaction, Suggestion
-from tests.boards.conftest import Maker, board_path, member_of
-from tests.factories import World
+from tests.boards.conftest import Committed, Maker, board_path, member_of
+from tests.factories import World, create_member
 from tests.matrix import Case, check, params
 
 
@@ -40,15 +45,54 @@ def _suggestion(make: Maker, text: str, pledge_id: int | None = None) -> Suggest
     )
 
 
-def test_mask_personal_numbers() -> None:
-    mask = evaluations_service.mask_personal
-    assert mask("电话13812345678") == "电话138****5678"
-    assert mask("电话 138-1234-5678 找我") == "电话 138****5678 找我"
-    assert mask("身份证340822198001011234") == "身份证340*************34"
-    assert mask("身份证34082219800101123X") == "身份证340*************3X"
-    assert mask("手机１３９８８８８９９９９") == "手机139****9999"
-    assert mask("座机 05561234567") == "座机 05*******67"
-    assert mask("修3盏路灯，花了200元") == "修3盏路灯，花了200元"
+REVIEWER_NUMBERS = [
+    "138.1234.5678",
+    "138_1234_5678",
+    "138/1234/5678",
+    "138—1234—5678",
+    "138－1234－5678",
+    "1 3 8 1 2 3 4 5 6 7 8",
+    "110101 19900307 123X",
+]
+
+
+def _approve(client: TestClient, world: World, suggestion: Suggestion) -> None:
+    r = client.post(
+        f"/api/v1/evaluations/suggestions/{suggestion.id}/moderate",
+        json={"approve": True},
+        headers=world.secretary.headers,
+    )
+    assert r.status_code == 200, r.text
+
+
+def _digits(text: str) -> str:
+    return re.sub(r"[^0-9Xx]", "", text)
+
+
+def test_numbers_in_any_shape_never_reach_a_public_page(
+    client: TestClient, db: Session, world: World, make: Maker
+) -> None:
+    """The reviewer's shapes of phone and ID numbers, in approved suggestions to a pledge (its page) and
+    to the unit (the board): no digit sequence of them can be read back from the public HTML."""
+    pid = make.pledge(member=member_of(db, world.member), title="关爱空巢老人")
+    board = make.board()
+    for shape in REVIEWER_NUMBERS:
+        _approve(client, world, _suggestion(make, f"有事请联系{shape}，谢谢", pledge_id=pid))
+    _approve(client, world, _suggestion(make, "电话 " + "；".join(REVIEWER_NUMBERS)))
+
+    pledge_html = client.get(f"{board_path(board)}/p/{pid}").text
+    board_html = client.get(board_path(board)).text
+    shown = re.findall(r'<p class="sg">(.*?) <span', pledge_html) + re.findall(r'<p class="sg">(.*?) <span', board_html)
+    assert len(shown) == len(REVIEWER_NUMBERS) + 1
+    for html in (pledge_html, board_html):
+        for shape in REVIEWER_NUMBERS:
+            assert shape not in html, shape
+            assert _digits(shape) not in _digits(html), shape
+    for text in shown:  # the hidden middles are gone, whatever separators were around them
+        assert "1234" not in _digits(text), text
+        assert "19900307" not in _digits(text), text
+    assert pledge_html.count("138****5678") == 6
+    assert "1****************X" in pledge_html
 
 
 def test_approve_publishes_masked_suggestion(client: TestClient, db: Session, world: World, make: Maker) -> None:
@@ -137,6 +181,124 @@ def test_flagged_ratings_reviewed_and_summaries(client: TestClient, db: Session,
     assert m["member_id"] == world.member.member_id
     assert (m["satisfied"], m["basic"], m["unsatisfied"], m["total"]) == (2, 1, 1, 4)
     assert m["satisfaction_score"] == pytest.approx((200 + 60) / 4, abs=0.1)
+
+
+def test_summaries_count_in_sql_and_list_pledges_with_suggestions_only(
+    client: TestClient, db: Session, world: World, make: Maker
+) -> None:
+    """`suggestions` counts approved suggestions, `suggestions_pending` the queue; rejected ones count
+    nowhere; a pledge with suggestions and no rating is listed with its member."""
+    rated = make.pledge(member=member_of(db, world.member), title="承诺甲")
+    suggested = make.pledge(member=member_of(db, world.group_leader), title="承诺乙")
+    rejected_only = make.pledge(unit=world.group, title="集体承诺")
+    _rate_many(make, rated, [Satisfaction.satisfied, Satisfaction.satisfied, Satisfaction.unsatisfied])
+    _approve(client, world, _suggestion(make, "很好", pledge_id=suggested))
+    _suggestion(make, "还在排队", pledge_id=suggested)
+    rejected = _suggestion(make, "广告", pledge_id=rejected_only)
+    client.post(
+        f"/api/v1/evaluations/suggestions/{rejected.id}/moderate",
+        json={"approve": False},
+        headers=world.secretary.headers,
+    )
+    _suggestion(make, "给组里的建议")  # to the unit, not to a pledge
+
+    url = "/api/v1/evaluations/summary/pledges"
+    body = client.get(url, params={"unit_id": world.group.id}, headers=world.secretary.headers).json()
+    assert body["total"] == 2
+    first, second = body["items"]
+    assert first["pledge_id"] == rated
+    assert first["member_id"] == world.member.member_id
+    assert (first["satisfied"], first["basic"], first["unsatisfied"], first["total"]) == (2, 0, 1, 3)
+    assert (first["suggestions"], first["suggestions_pending"]) == (0, 0)
+    assert second["pledge_id"] == suggested
+    assert second["member_id"] == world.group_leader.member_id
+    assert (second["total"], second["flagged"], second["suggestions"], second["suggestions_pending"]) == (0, 0, 1, 1)
+
+    page2 = client.get(url, params={"size": 1, "page": 2}, headers=world.secretary.headers).json()
+    assert (page2["total"], page2["pages"], [i["pledge_id"] for i in page2["items"]]) == (2, 2, [suggested])
+    last_year = f"{int(evaluations_service.period_of()[:4]) - 1}Q4"
+    quiet = client.get(url, params={"period": last_year}, headers=world.secretary.headers).json()
+    assert quiet["total"] == 0  # nothing rated or suggested in that quarter
+    now = client.get(url, params={"period": evaluations_service.period_of()}, headers=world.secretary.headers)
+    assert now.json()["total"] == 2
+
+
+def test_summary_statements_do_not_grow_with_page_size(
+    client: TestClient, db: Session, world: World, make: Maker, query_counter: list[str]
+) -> None:
+    for i in range(6):
+        member = create_member(db, branch=world.branch, group=world.group, name=f"党员{i}")
+        pid = make.pledge(member=member, title=f"承诺{i}")
+        for d in range(2):
+            evaluations_service.rate(
+                db,
+                pledge=evaluations_service.pledge_ref(db, pid),
+                choice=Satisfaction.basic,
+                device_hash=f"dev{d}",
+                ip_hash="ip",
+            )
+    for path in ("/api/v1/evaluations/summary/pledges", "/api/v1/evaluations/summary/members"):
+        counts = []
+        for size in (1, 6):
+            query_counter.clear()
+            r = client.get(path, params={"size": size}, headers=world.secretary.headers)
+            assert r.status_code == 200, r.text
+            assert len(r.json()["items"]) == size
+            assert r.json()["total"] == 6
+            counts.append(len(query_counter))
+        assert counts[0] == counts[1], (path, counts)
+    members = client.get(path, headers=world.secretary.headers).json()["items"]
+    assert {(m["pledges"], m["basic"], m["total"], m["satisfaction_score"]) for m in members} == {(1, 2, 2, 60.0)}
+
+
+def test_rating_again_replaces_and_a_discarded_one_goes_back_to_review(db: Session, world: World, make: Maker) -> None:
+    pid = make.pledge(member=member_of(db, world.member))
+    ref = evaluations_service.pledge_ref(db, pid)
+    first, replaced = evaluations_service.rate(
+        db, pledge=ref, choice=Satisfaction.satisfied, device_hash="x", ip_hash="a"
+    )
+    assert not replaced
+    assert first.status == RatingStatus.counted
+    first.status = RatingStatus.discarded
+    db.flush()
+    again, replaced = evaluations_service.rate(
+        db, pledge=ref, choice=Satisfaction.unsatisfied, device_hash="x", ip_hash="b"
+    )
+    assert replaced
+    assert again.id == first.id
+    assert (again.choice, again.status, again.ip_hash) == (Satisfaction.unsatisfied, RatingStatus.flagged, "b")
+
+
+def test_a_double_tap_from_one_device_stores_one_rating(committed: Committed) -> None:
+    """Two submits from one device at the same moment, each in its own committed transaction (two
+    threads): both succeed and one rating is kept. Check-then-insert made the second one a 500 on
+    PostgreSQL (the unique key on pledge, device and period)."""
+    with committed.session() as session:
+        ref = evaluations_service.pledge_ref(session, committed.pledge_id)
+    errors: list[BaseException] = []
+    rounds = 8
+    for n in range(rounds):
+        start = threading.Barrier(2)
+
+        def tap(choice: Satisfaction, n: int = n, start: threading.Barrier = start) -> None:
+            try:
+                with core_db.new_session() as session:
+                    start.wait(10)
+                    evaluations_service.rate(session, pledge=ref, choice=choice, device_hash=f"tap-{n}", ip_hash="ip")
+                    session.commit()
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=tap, args=(c,)) for c in (Satisfaction.satisfied, Satisfaction.basic)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+    assert errors == []
+    with committed.session() as session:
+        rows = session.execute(select(PublicRating)).scalars().all()
+    assert len(rows) == rounds
+    assert {r.device_hash for r in rows} == {f"tap-{n}" for n in range(rounds)}
 
 
 def _suggestion_id(w: World) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -109,7 +111,7 @@ def test_invalid_choice_is_a_readable_page(client: TestClient, world: World, mak
     base, (pid,) = _setup(make, world)
     r = _rate(client, base, pid, "excellent")
     assert r.status_code == 422
-    assert "请选择满意程度" in r.text
+    assert "请选择“满意”“基本满意”或“不满意”" in r.text
 
 
 def test_flood_from_one_device_is_capped(client: TestClient, db: Session, world: World, make: Maker) -> None:
@@ -213,7 +215,58 @@ def test_suggestion_to_the_unit_goes_to_moderation(client: TestClient, db: Sessi
     assert "多装两盏路灯" not in client.get(base).text
     too_long = client.post(f"{base}/suggest", data={"text": "长" * 201, "csrf": token})
     assert too_long.status_code == 422
+    assert "最多 200 个字，您写了 201 个字" in too_long.text
+    assert f">{'长' * 201}</textarea>" in too_long.text  # kept as typed, to shorten and send again
+    empty = client.post(f"{base}/suggest", data={"text": "  \n ", "csrf": token})
+    assert empty.status_code == 422
+    assert "请填写意见建议" in empty.text
     assert db.execute(select(func.count()).select_from(Suggestion)).scalar_one() == 1
+    # the re-shown form carries a valid token: the shortened text goes through
+    again = client.post(f"{base}/suggest", data={"text": "长" * 200, "csrf": token}, follow_redirects=False)
+    assert again.status_code == 303
+    assert db.execute(select(func.count()).select_from(Suggestion)).scalar_one() == 2
+
+
+def test_a_suggestion_without_a_choice_is_stored(client: TestClient, db: Session, world: World, make: Maker) -> None:
+    base, (pid,) = _setup(make, world)
+    r = _rate(client, base, pid, "", suggestion="希望多上门看看独居老人")
+    assert r.status_code == 303
+    assert _ratings(db, pid) == []
+    s = db.execute(select(Suggestion)).scalar_one()
+    assert (s.pledge_id, s.unit_id, s.branch_id) == (pid, world.group.id, world.branch.id)
+    assert s.text == "希望多上门看看独居老人"
+    nothing = _rate(client, base, pid, "", suggestion="   ")
+    assert nothing.status_code == 422
+    assert "请选择满意程度，或填写意见建议后再提交" in nothing.text
+    assert '<form class="card" method="post"' in nothing.text
+
+
+def test_one_length_rule_on_the_rating_form_text_kept(
+    client: TestClient, db: Session, world: World, make: Maker
+) -> None:
+    """Over 200 characters is never cut silently: the form comes back with the text, the choice and what
+    to change, and nothing is stored; exactly 200 (after folding whitespace) is stored whole."""
+    base, (pid,) = _setup(make, world)
+    text = "路灯" * 100 + "再补一句"
+    r = _rate(client, base, pid, "basic", suggestion=text)
+    assert r.status_code == 422
+    assert r.headers["content-type"].startswith("text/html")
+    assert "意见建议最多 200 个字，您写了 204 个字" in r.text
+    assert f">{text}</textarea>" in r.text
+    assert 'value="basic" checked' in r.text
+    assert r.headers["cache-control"] == "private, no-store"
+    assert _ratings(db, pid) == []
+    assert db.execute(select(func.count()).select_from(Suggestion)).scalar_one() == 0
+
+    token = re.search(r'name="csrf" value="([^"]+)"', r.text)
+    assert token is not None
+    exact = "路灯  " + "灯" * 197
+    ok = client.post(
+        f"{base}/p/{pid}/rate", data={"choice": "basic", "suggestion": exact, "csrf": token[1]}, follow_redirects=False
+    )
+    assert ok.status_code == 303
+    assert db.execute(select(Suggestion)).scalar_one().text == "路灯 " + "灯" * 197
+    assert len(_ratings(db, pid)) == 1
 
 
 def test_rating_a_pledge_not_on_the_board_is_404(client: TestClient, world: World, make: Maker) -> None:
