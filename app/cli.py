@@ -153,7 +153,7 @@ def check() -> None:
     ok = True
     table = Table(title="亮诺自检")
     table.add_column("项目")
-    table.add_column("结果")
+    table.add_column("结果", overflow="fold")
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
@@ -178,7 +178,16 @@ def check() -> None:
     except OSError as exc:
         ok = False
         table.add_row("上传目录", f"[red]不可写[/]：{exc.strerror}")
-    table.add_row("对外地址", settings.public_base_url)
+    from app.boards.service import public_url_problem
+
+    url_problem = public_url_problem()
+    if url_problem is None:
+        table.add_row("对外地址", escape(settings.public_base_url))
+    else:  # a warning, not a failure: trying the system out on one computer is fine
+        table.add_row("对外地址", f"[yellow]警告[/]：{escape(url_problem)}")
+    proxies = ", ".join(settings.trusted_proxies)
+    proxy_note = "未设置（直接对外服务时正常；经 nginx 等反向代理时必须设置，否则限流把所有村民算作一个地址）"
+    table.add_row("可信代理", escape(proxies) if proxies else proxy_note)
     table.add_row("接口文档", "开启" if settings.docs_enabled else "关闭")
     console.print(table)
     if not ok:
