@@ -7,6 +7,8 @@ PDFs are cached by the same versions as the public page, so printing twice costs
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Sequence
@@ -24,6 +26,12 @@ from app.org import service as org_service
 # our own stylesheet, trusted
 _CSS_LINES = (TEMPLATES / "poster.css").read_text("utf-8").splitlines()
 POSTER_CSS = Markup(" ".join(line.strip() for line in _CSS_LINES))  # noqa: S704
+# the poster's own stylesheet allowed by its hash (the API's default CSP would block it in a browser)
+_POSTER_CSS_HASH = base64.b64encode(hashlib.sha256(POSTER_CSS.encode()).digest()).decode()
+POSTER_CSP = (
+    f"default-src 'none'; style-src 'sha256-{_POSTER_CSS_HASH}'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
 CALL_TO_ACTION = "扫码查看党员承诺 · 欢迎监督评价"
 
 

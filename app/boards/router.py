@@ -90,7 +90,8 @@ def board_views(
 def poster_html(session: SessionDep, actor: ActorDep, board: VisibleBoard) -> HTMLResponse:
     """可直接打印的 A4 海报（HTML）。"""
     service.require_manage(session, actor, board)
-    return HTMLResponse(poster.html(session, [board]), headers={"Cache-Control": "no-store"})
+    headers = {"Cache-Control": "no-store", "Content-Security-Policy": poster.POSTER_CSP}
+    return HTMLResponse(poster.html(session, [board]), headers=headers)
 
 
 @router.get("/{board_id}/poster.pdf", response_class=Response, responses={200: {"content": {"application/pdf": {}}}})

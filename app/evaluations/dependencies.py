@@ -16,6 +16,7 @@ Bots caught by the honeypot or the fill time get the ordinary thank-you page, an
 from __future__ import annotations
 
 import hmac
+import logging
 import secrets
 import time
 from dataclasses import dataclass
@@ -24,8 +25,11 @@ from enum import StrEnum
 from starlette.requests import Request
 from starlette.responses import Response
 
+from app.core.config import settings
 from app.core.ratelimit import Limit, client_ip, limiter
 from app.core.security import keyed_digest
+
+log = logging.getLogger("liangnuo.evaluations")
 
 DEVICE_COOKIE = "ln_d"
 DEVICE_MAX_AGE = 400 * 86_400  # browsers cap cookies at 400 days
@@ -80,7 +84,25 @@ def remember_device(response: Response, device: Device, request: Request) -> Non
 
 
 def address_digest(request: Request) -> str:
+    _warn_untrusted_forwarding(request)
     return keyed_digest(client_ip(request), "ip")
+
+
+_forwarding_warned = False
+
+
+def _warn_untrusted_forwarding(request: Request) -> None:
+    """Once per process: X-Forwarded-For arrives but no proxy is trusted. Behind a reverse proxy that
+    means every villager has the proxy's address, and the per-address limits treat a whole town as one
+    phone. (Served directly, the header is a client's own and rightly ignored: then this is noise.)"""
+    global _forwarding_warned
+    if _forwarding_warned or settings.trusted_proxies or "x-forwarded-for" not in request.headers:
+        return
+    _forwarding_warned = True
+    log.warning(
+        "X-Forwarded-For received but LIANGNUO_TRUSTED_PROXIES is empty: behind a reverse proxy, set it to "
+        "the proxy's address, or all villagers share one address for rate limits"
+    )
 
 
 def form_token(device: Device, form: str, *, issued: int | None = None) -> str:

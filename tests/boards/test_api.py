@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 import re
 import shutil
@@ -150,6 +152,11 @@ def test_poster_html_and_pdf_with_embedded_font(client: TestClient, world: World
     assert "扫码查看党员承诺 · 欢迎监督评价" in html.text
     assert "<svg" in html.text
     assert "@page{size:A4" in html.text
+    # opened in a browser, its stylesheet is allowed by hash (the API's default CSP would block it)
+    style = re.search(r"<style>(.*?)</style>", html.text, re.S)
+    assert style is not None
+    digest = base64.b64encode(hashlib.sha256(style[1].encode()).digest()).decode()
+    assert f"style-src 'sha256-{digest}'" in html.headers["content-security-policy"]
 
     r = client.get(f"/api/v1/boards/{board.id}/poster.pdf", headers=world.secretary.headers)
     assert r.status_code == 200
@@ -281,3 +288,54 @@ def test_permission_matrix(client: TestClient, world: World, case: Case, persona
         assert r.status_code == (expected or 200), r.text
         return
     check(client, world, case, persona)
+
+
+@pytest.mark.parametrize(
+    ("url", "loopback"),
+    [
+        ("http://127.0.0.1:8000", True),
+        ("http://localhost:8000/", True),
+        ("http://[::1]:8000", True),
+        ("http://0.0.0.0", True),
+        ("http://app.localhost", True),
+        ("", True),
+        ("https://dangjian.example.cn", False),
+        ("http://192.168.1.20:8000", False),  # a village LAN address: reachable on the village Wi-Fi
+        ("http://testserver", False),
+    ],
+)
+def test_public_url_problem(url: str, loopback: bool) -> None:
+    problem = service.public_url_problem(url)
+    assert (problem is not None) == loopback
+    if problem:
+        assert "LIANGNUO_PUBLIC_BASE_URL" in problem
+
+
+def test_loopback_public_address_is_flagged_on_posters_api_and_check(
+    client: TestClient, world: World, make: Maker, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Left at the default, the public address is the server's own loopback: a printed QR code would lead
+    nowhere. Posters say so on the paper itself, the API says so, and `liangnuo check` warns."""
+    board = make.board(title="司山村民组公示牌")
+    ok = client.get(f"/api/v1/boards/{board.id}/poster", headers=world.secretary.headers)
+    assert "请勿张贴" not in ok.text
+    assert (
+        client.get(f"/api/v1/boards/{board.id}", headers=world.secretary.headers).json()["public_url_warning"] is None
+    )
+
+    monkeypatch.setattr(settings, "public_base_url", "http://127.0.0.1:8000")
+    html = client.get(f"/api/v1/boards/{board.id}/poster", headers=world.secretary.headers).text
+    assert "请勿张贴：对外地址仍是 http://127.0.0.1:8000" in html
+    read = client.get(f"/api/v1/boards/{board.id}", headers=world.secretary.headers).json()
+    assert "村民的手机打不开" in read["public_url_warning"]
+    pdf = client.get(f"/api/v1/boards/{board.id}/poster.pdf", headers=world.secretary.headers)
+    text, _ = _pdftotext(pdf.content, tmp_path)
+    assert "请勿张贴" in text
+
+    from typer.testing import CliRunner
+
+    from app.cli import cli
+
+    result = CliRunner().invoke(cli, ["check"])
+    assert "警告" in result.output
+    assert "LIANGNUO_PUBLIC_BASE_URL" in result.output

@@ -274,3 +274,21 @@ def test_rating_a_pledge_not_on_the_board_is_404(client: TestClient, world: Worl
     other = make.pledge(member=member_of(make.db, world.supervisor), title="不在本组的承诺")
     assert client.get(f"{base}/p/{other}").status_code == 404
     assert client.post(f"{base}/p/{other}/rate", data={"choice": "satisfied"}).status_code == 404
+
+
+def test_forwarded_header_without_trusted_proxies_is_logged_once(
+    client: TestClient, world: World, make: Maker, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    base, (pid,) = _setup(make, world)
+    monkeypatch.setattr(guard, "_forwarding_warned", False)
+    with caplog.at_level("WARNING", logger="liangnuo.evaluations"):
+        token = get_form_token(client, f"{base}/p/{pid}")
+        for _ in range(2):
+            client.post(
+                f"{base}/p/{pid}/rate",
+                data={"choice": "satisfied", "csrf": token},
+                headers={"X-Forwarded-For": "203.0.113.9"},
+            )
+    warnings = [r for r in caplog.records if "LIANGNUO_TRUSTED_PROXIES" in r.getMessage()]
+    assert len(warnings) == 1
+    assert "203.0.113.9" not in caplog.text  # no address in the log
