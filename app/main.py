@@ -22,7 +22,7 @@ from app.core import db, idempotency
 from app.core.config import PROJECT_ROOT, settings
 from app.core.errors import install_error_handlers, problem
 from app.core.logging import configure_logging
-from app.core.middleware import RequestContextMiddleware
+from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.core.schema import schema_state
 from app.pledges import jobs as pledge_jobs
 
@@ -107,6 +107,8 @@ def create_app(*, check_schema_on_start: bool = True) -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key"],
             expose_headers=["ETag"],
         )
+    # inside the request context (a 413 gets the headers and the access-log line), outside everything else
+    app.add_middleware(BodyLimitMiddleware, default=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(api_router)
     app.include_router(boards_public_router)  # the public boards at /b/{token}, outside /api/v1

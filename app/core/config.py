@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     log_json: bool = True
     storage_dir: Path | None = Field(default=None, description="上传文件目录，默认 var/uploads")
     idempotency_hours: int = 48
+    max_body_bytes: int = Field(
+        default=1024 * 1024, ge=1024, description="请求体大小上限（字节）；照片上传的接口另有各自的上限"
+    )
     scheduler_enabled: bool = Field(default=True, description="服务内每日生成到期提醒")
 
     @field_validator("trusted_proxies", "cors_origins", mode="before")

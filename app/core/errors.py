@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
@@ -95,6 +95,19 @@ class PreconditionFailed(AppError):
 
 class PayloadTooLarge(AppError):
     status, code, title = 413, "too_large", "文件太大"
+
+
+class BodyTooLarge(StarletteHTTPException):
+    """A request body over the size limit (raised by core.middleware.BodyLimitMiddleware while the
+    body streams in). An HTTPException, so FastAPI's body parsing passes it on instead of a 400."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(413, detail=f"提交的内容太大（最多 {_megabytes(limit)}），请压缩或减少后重试")
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.0f} MB" if size >= 1024 * 1024 else f"{max(1, size // 1024)} KB"
 
 
 class UnsupportedMediaType(AppError):
@@ -236,7 +249,27 @@ def app_error_response(request: Request, exc: AppError) -> Response:
     )
 
 
+def body_too_large_response(request: Request, exc: BodyTooLarge) -> Response:
+    """413 as problem+json under /api/, else the page a person reads: the registered HTML error page
+    of the path (the public boards), or a bare Chinese one."""
+    if request.url.path.startswith("/api/"):
+        return problem(413, "body_too_large", str(exc.detail), title="提交的内容太大")
+    page = html_error_page(request, 413, str(exc.detail))
+    if page is not None:
+        return page
+    body = (
+        '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1"><title>提交的内容太大</title></head>'
+        f"<body><h1>提交的内容太大</h1><p>{exc.detail}</p></body></html>"
+    )
+    return HTMLResponse(body, status_code=413)
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(BodyTooLarge)
+    def _body_too_large(request: Request, exc: BodyTooLarge) -> Response:
+        return body_too_large_response(request, exc)
+
     @app.exception_handler(AppError)
     def _app_error(request: Request, exc: AppError) -> Response:
         return app_error_response(request, exc)

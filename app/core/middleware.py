@@ -1,4 +1,5 @@
-"""Pure-ASGI middleware: request ids, security headers and one access-log line per request."""
+"""Pure-ASGI middleware: request ids, security headers and one access-log line per request; the
+request body size limit."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ import time
 import uuid
 from typing import Any
 
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.errors import internal_error_response
+from app.core.errors import BodyTooLarge, body_too_large_response, internal_error_response
 from app.core.logging import request_id_var
 
 log = logging.getLogger("liangnuo.access")
@@ -104,3 +106,82 @@ def _route_template(scope: Scope, path: str) -> str:
     if template:
         return str(template)
     return "/b/…" if path.startswith("/b/") else "-"
+
+
+BODY_LIMIT_KEY = "x-max-body-size"
+
+
+def body_limit(max_bytes: int) -> dict[str, Any]:
+    """`openapi_extra` for a route that takes a larger (or smaller) body than the app-wide limit:
+
+        @router.put("/members/{member_id}/photo", openapi_extra=body_limit(11 * 1024 * 1024))
+
+    The limit is also published in the OpenAPI document, as `x-max-body-size`."""
+    return {BODY_LIMIT_KEY: max_bytes}
+
+
+def _route_limit(scope: Scope, default: int) -> int:
+    extra = getattr(scope.get("route"), "openapi_extra", None) or {}
+    return int(extra.get(BODY_LIMIT_KEY, default))
+
+
+def _declared_length(scope: Scope) -> int | None:
+    for key, value in scope["headers"]:
+        if key == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+class BodyLimitMiddleware:
+    """413 for a request body over the limit, refused while it streams in: by its Content-Length
+    before a byte is read, or (chunked) as soon as the count passes the limit. Nothing upstream
+    of this (multipart parsing, spooling files to disk, JSON decoding) ever sees more.
+
+    The limit is `default` unless the matched route declares its own (`body_limit()`); the route is
+    known once routing has run, which is before anything reads the body. Starlette limits neither
+    the size of a multipart file nor the number of bytes a form is made of, so without this anyone
+    could stream unlimited data to an upload or to the public forms, before sign-in is even checked.
+    """
+
+    def __init__(self, app: ASGIApp, *, default: int) -> None:
+        self.app = app
+        self.default = default
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _declared_length(scope)
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            # once the answer is on its way, a read is only a wait for the client to disconnect
+            limit = None if started else _route_limit(scope, self.default)
+            if limit is not None and declared is not None and declared > limit:
+                raise BodyTooLarge(limit)
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if limit is not None and received > limit:
+                    raise BodyTooLarge(limit)
+            return message
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, send_wrapper)
+        except BodyTooLarge as exc:
+            # normally the app's handler for BodyTooLarge has answered; this is for a body read
+            # outside any route (by another middleware)
+            if started:
+                raise
+            await body_too_large_response(Request(scope), exc)(scope, receive, send)

@@ -9,6 +9,7 @@ from app.auth.dependencies import SignedInAny
 from app.core import images
 from app.core.db import SessionDep
 from app.core.errors import NotFound
+from app.core.middleware import body_limit
 from app.core.pagination import Page, PageDep
 from app.core.permissions import Permission, require
 from app.core.storage import content_type_of, get_storage
@@ -20,6 +21,9 @@ from app.members.schemas import Me, MemberAccountCreate, MemberCreate, MemberMov
 from app.org.dependencies import ActorDep
 
 router = APIRouter(tags=["members"])
+
+# one photo of at most 10 MB and the form around it
+MAX_PHOTO_BODY = images.MAX_BYTES + 1024 * 1024
 
 
 @router.get("/auth/me", response_model=Me, tags=["auth"])
@@ -85,7 +89,7 @@ def open_account(session: SessionDep, actor: ActorDep, member: VisibleMember, bo
     return service.read_for(session, actor, member)
 
 
-@router.put("/members/{member_id}/photo", response_model=MemberRead)
+@router.put("/members/{member_id}/photo", response_model=MemberRead, openapi_extra=body_limit(MAX_PHOTO_BODY))
 def upload_photo(
     session: SessionDep,
     actor: ActorDep,

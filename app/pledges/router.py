@@ -18,6 +18,7 @@ from app.core import images, storage
 from app.core.db import SessionDep
 from app.core.errors import NotFound, Unprocessable
 from app.core.idempotency import Idempotency, IdempotencyDep
+from app.core.middleware import body_limit
 from app.core.pagination import Page, PageDep
 from app.org.dependencies import VisibleUnit
 from app.pledges import service
@@ -231,7 +232,10 @@ def _read_upload(upload: UploadFile) -> bytes:
 
 
 @router.post(
-    "/pledges/{pledge_id}/progress", response_model=ProgressRead, status_code=201, max_body_size=MAX_PROGRESS_BODY
+    "/pledges/{pledge_id}/progress",
+    response_model=ProgressRead,
+    status_code=201,
+    openapi_extra=body_limit(MAX_PROGRESS_BODY),
 )
 def add_progress(
     idem: IdempotencyDep,
