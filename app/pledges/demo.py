@@ -20,14 +20,13 @@ from PIL import Image, ImageDraw
 from sqlalchemy import insert
 from sqlmodel import Session
 
-from app.core import images
 from app.core.db import pk
-from app.core.storage import get_storage
 from app.core.time import CHINA_TZ, today_local, utcnow
 from app.members.models import Member
 from app.notifications import service as notifications
 from app.notifications.service import Message
 from app.org.models import OrgUnit
+from app.pledges import service
 from app.pledges.models import (
     OwnerKind,
     Pledge,
@@ -35,11 +34,11 @@ from app.pledges.models import (
     PledgeEvent,
     PledgeNote,
     PledgeOutcome,
-    PledgePhoto,
     PledgeProgress,
     PledgeRevision,
     PledgeStatus,
 )
+from app.pledges.states import Action
 
 S = PledgeStatus
 
@@ -462,29 +461,14 @@ def seed_pledges(
         session.execute(insert(PledgeProgress), progress_rows)
 
     # a few reports with photos on the demo group's board
-    storage = get_storage()
     for i, (pledge, at, text, percent) in enumerate(with_photos):
-        processed = images.process_upload(_picture(rng, i))
         report = PledgeProgress(
             pledge_id=pk(pledge), author_name="党员", text=text, percent=percent, photo_count=1, created_at=at
         )
         session.add(report)
         session.flush()
-        session.add(
-            PledgePhoto(
-                pledge_id=pk(pledge),
-                progress_id=pk(report),
-                key=storage.put(processed.display.data, ext=processed.display.ext),
-                thumb_key=storage.put(processed.thumb.data, ext=processed.thumb.ext),
-                content_type=processed.display.content_type,
-                width=processed.display.width,
-                height=processed.display.height,
-                thumb_width=processed.thumb.width,
-                thumb_height=processed.thumb.height,
-                size_bytes=len(processed.display.data),
-                created_at=at,
-            )
-        )
+        (photo,) = service.store_photos([_picture(rng, i)])
+        session.add(service.photo_row(photo, pledge_id=pk(pledge), progress_id=pk(report), sort_order=0, at=at))
 
     # the pending revision and a supervision note in the demo branch
     for p in plans:
@@ -518,36 +502,13 @@ def _seed_notifications(session: Session, plans: list[_Plan], personas: dict[str
     """What the demo personas find in their message feed."""
     messages: list[tuple[Message, list[int]]] = []
     secretary = personas["secretary"].account_id
+    owner = personas.get("member")
     for p in plans:
         pledge = p.pledge
-        link = f"/pledges/{pk(pledge)}"
-        owner = personas.get("member")
         if owner and pledge.member_id == owner.id and owner.account_id and pledge.published_at:
             messages.append(
-                (
-                    Message(
-                        kind="pledge_published",
-                        title="您的承诺已公示（亮诺）",
-                        body=f"《{pledge.title}》",
-                        link=link,
-                        subject_type="pledge",
-                        subject_id=pk(pledge),
-                    ),
-                    [owner.account_id],
-                )
+                (service.pledge_message(pledge, service.OWNER_NEWS[(Action.publish, "*")]), [owner.account_id])
             )
         if secretary and pledge.branch_id == personas["secretary"].branch_id and pledge.status == S.submitted:
-            messages.append(
-                (
-                    Message(
-                        kind="review_waiting",
-                        title="有承诺等待审核（定诺）",
-                        body=f"《{pledge.title}》",
-                        link=link,
-                        subject_type="pledge",
-                        subject_id=pk(pledge),
-                    ),
-                    [secretary],
-                )
-            )
+            messages.append((service.pledge_message(pledge, service.REVIEW_NEWS[Action.submit]), [secretary]))
     notifications.notify(session, messages)

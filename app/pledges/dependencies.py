@@ -1,27 +1,28 @@
-"""The actor with their member id, the pledge loader (404 outside scope), If-Match, optional sign-in."""
+"""The actor with their member id, the pledge loader (404 outside scope), If-Match."""
 
 from __future__ import annotations
 
 import dataclasses
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header
 
-from app.auth.dependencies import SignedIn, _signed_in, oauth2_scheme
 from app.core.db import SessionDep
-from app.core.errors import AppError, PreconditionFailed, PreconditionRequired
+from app.core.errors import PreconditionFailed, PreconditionRequired
 from app.core.permissions import Actor
 from app.members import service as members_service
-from app.org import service as org_service
+from app.members.models import MemberStatus
 from app.org.dependencies import ActorDep
 from app.pledges import service
 from app.pledges.service import Located
 
 
 def pledge_actor(session: SessionDep, actor: ActorDep) -> Actor:
-    """The actor, with the member record their account belongs to (pledges are owned by members)."""
+    """The actor, with the member record their account belongs to (pledges are owned by members) —
+    only while that member is active: someone who left the roll (转出, 不在册) owns no pledge here."""
     member = members_service.member_for_account(session, actor.account_id)
-    return dataclasses.replace(actor, member_id=member.id if member else None)
+    active = member is not None and member.status == MemberStatus.active
+    return dataclasses.replace(actor, member_id=member.id if member is not None and active else None)
 
 
 PledgeActorDep = Annotated[Actor, Depends(pledge_actor)]
@@ -43,34 +44,20 @@ WritablePledge = Annotated[Located, Depends(writable_pledge)]
 
 
 def if_match(
-    if_match: Annotated[str | None, Header(alias="If-Match", description='承诺的版本号（响应头 ETag），如 "3"')] = None,
+    if_match: Annotated[
+        str | None, Header(alias="If-Match", description='承诺的 ETag（如 "3.1"；也可只写版本号 "3"）')
+    ] = None,
 ) -> int:
-    """The version the client last saw: 428 when the header is missing, 412 when it is not a version."""
+    """The version the client last saw: 428 when the header is missing, 412 when it is not an ETag
+    of ours. The ETag is `"<version>.<progress count>"` (service.etag); only the version is compared,
+    as progress reports are appends that never conflict with an edit or an action."""
     if if_match is None or not if_match.strip():
         raise PreconditionRequired()
     value = if_match.strip().removeprefix("W/").strip().strip('"')
-    if not value.isdigit() or len(value) > 9:
+    version, _, progress = value.partition(".")
+    if not version.isdigit() or len(version) > 9 or not (progress == "" or progress.isdigit()):
         raise PreconditionFailed("If-Match 版本号格式不正确，请刷新后重试", code="stale_version")
-    return int(value)
+    return int(version)
 
 
 IfMatchDep = Annotated[int, Depends(if_match)]
-
-
-def optional_actor(
-    request: Request, session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
-) -> Actor | None:
-    """The signed-in actor, or None for anyone else (public media are served without signing in)."""
-    if not token:
-        return None
-    try:
-        signed: SignedIn = _signed_in(request, session, token)
-    except AppError:
-        return None
-    assert signed.account.id is not None
-    actor = org_service.actor_for(session, signed.account.id)
-    member = members_service.member_for_account(session, signed.account.id)
-    return dataclasses.replace(actor, member_id=member.id if member else None)
-
-
-OptionalActorDep = Annotated[Actor | None, Depends(optional_actor)]

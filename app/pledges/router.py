@@ -16,13 +16,13 @@ from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 
 from app.core import images, storage
 from app.core.db import SessionDep
-from app.core.errors import NotFound, Unprocessable
+from app.core.errors import NotFound
 from app.core.idempotency import Idempotency, IdempotencyDep
 from app.core.middleware import body_limit
 from app.core.pagination import Page, PageDep
 from app.org.dependencies import VisibleUnit
 from app.pledges import service
-from app.pledges.dependencies import IfMatchDep, OptionalActorDep, PledgeActorDep, VisiblePledge, WritablePledge
+from app.pledges.dependencies import IfMatchDep, PledgeActorDep, VisiblePledge, WritablePledge
 from app.pledges.models import PledgeCategory, PledgeStatus
 from app.pledges.schemas import (
     BatchPublish,
@@ -46,7 +46,7 @@ router = APIRouter(tags=["pledges"])
 MAX_PROGRESS_BODY = service.MAX_PHOTOS * images.MAX_BYTES + 1024 * 1024
 PHOTOS_HELP = "照片（JPEG、PNG、WebP，每张 ≤ 10 MB，最多 9 张）"
 REVIEW_KIND_HELP = "review 待定诺；close 待销诺；revision 待审修改"
-PUBLIC_MEDIA_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+MEDIA_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
 
 
 def _pledge_response(
@@ -224,13 +224,6 @@ def publish_batch(
 # ---------------------------------------------------------------- progress and notes
 
 
-def _read_upload(upload: UploadFile) -> bytes:
-    """The file's bytes; 413 as soon as it is larger than a photo may be (never read further)."""
-    data = upload.file.read(images.MAX_BYTES + 1)
-    images.check_size(len(data))
-    return data
-
-
 @router.post(
     "/pledges/{pledge_id}/progress",
     response_model=ProgressRead,
@@ -241,28 +234,14 @@ def add_progress(
     idem: IdempotencyDep,
     session: SessionDep,
     actor: PledgeActorDep,
-    located: WritablePledge,
+    located: VisiblePledge,
     text: Annotated[str, Form(max_length=500, description="进展情况")],
     percent: Annotated[int | None, Form(ge=0, le=100, description="完成百分比")] = None,
-    photos: Annotated[
-        list[UploadFile] | None, File(description="照片（JPEG、PNG、WebP，每张 ≤ 10 MB，最多 9 张）")
-    ] = None,
+    photos: Annotated[list[UploadFile] | None, File(description=PHOTOS_HELP)] = None,
 ) -> Response:
     """践诺：报告进展，可附照片（照片会去除位置等信息后保存）。"""
-    text = text.strip()
-    if not text:
-        raise Unprocessable("请填写进展情况", code="invalid", errors=[{"field": "text", "message": "必填"}])
-    files = [f for f in photos or [] if f.filename or f.size]
-    if len(files) > service.MAX_PHOTOS:
-        raise Unprocessable(
-            f"每次最多上传 {service.MAX_PHOTOS} 张照片",
-            code="too_many_photos",
-            errors=[{"field": "photos", "message": "太多了"}],
-        )
-    service.check_progress_allowed(actor, located)  # before reading up to 90 MB of photos
-    progress = service.add_progress(
-        session, actor=actor, located=located, text=text, percent=percent, uploads=[_read_upload(f) for f in files]
-    )
+    files = [f.file for f in photos or [] if f.filename or f.size]  # a form's empty file input sends a blank part
+    progress = service.report_progress(session, actor=actor, located=located, text=text, percent=percent, photos=files)
     return idem.respond(session, progress, status_code=201)
 
 
@@ -293,16 +272,16 @@ def review_queue(
 
 
 @router.get("/media/{key}", response_class=Response, responses={200: {"content": {"image/jpeg": {}}}})
-def read_media(session: SessionDep, actor: OptionalActorDep, key: str) -> Response:
-    """照片文件：已公示承诺的照片人人可看；其余照片须登录且在管理范围内。"""
+def read_media(session: SessionDep, actor: PledgeActorDep, key: str) -> Response:
+    """照片文件（须登录，且能看到该承诺）。公示牌上的照片经公示牌自己的地址提供。"""
     if not storage.is_key(key):
         raise NotFound("未找到该图片", code="media_not_found")
-    access = service.media_access(session, key, actor)
+    service.check_media_access(session, key, actor)
     store = storage.get_storage()
     headers = {
         "X-Content-Type-Options": "nosniff",
-        "Content-Security-Policy": PUBLIC_MEDIA_CSP,
-        "Cache-Control": "public, max-age=3600" if access == "public" else "private, no-store",
+        "Content-Security-Policy": MEDIA_CSP,
+        "Cache-Control": "private, no-store",
         "Cross-Origin-Resource-Policy": "same-origin",
     }
     media_type = storage.content_type_of(key)

@@ -1,7 +1,9 @@
 """Request and response shapes of pledges.
 
 `…Public` schemas are the privacy boundary for public boards: they never carry the helped
-household of a pairing pledge, supervision notes, return reasons, account ids or anyone's phone.
+household of a pairing pledge, supervision notes, return or cancellation reasons, account, member or
+unit ids, or anyone's phone; their free text (title, content, progress, closing comment, revisions)
+goes through `app.core.privacy.mask_personal`.
 """
 
 from __future__ import annotations
@@ -113,11 +115,13 @@ class ProgressPublic(BaseModel):
 
 
 class PledgePublic(BaseModel):
-    """What a public board shows of a pledge (亮诺). Owner: `member_id` (show it with the member's own
-    MemberPublic) or, for a collective pledge, `unit_id`."""
+    """What a public board shows of a pledge (亮诺): no internal ids of its owner or units — who owns it
+    is told by where it stands in `service.PublicPledges` (by member, by unit). Free text is masked
+    (phone and ID numbers)."""
 
     id: int
     owner_kind: OwnerKind
+    # internal ids: going (the owner is told by PublicPledges) once boards no longer read them
     member_id: int | None
     unit_id: int
     branch_id: int

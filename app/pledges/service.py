@@ -1,11 +1,13 @@
-"""Pledges: drafting, the lifecycle (only through `transition()` and the table in states.py), progress
+"""Pledges: drafting, the lifecycle (only through `act()` and the table in states.py), progress
 with photos, supervision notes, lists, the review queue, due-date reminders — and the read functions
-public boards use (`public_pledges_for_units`, `public_pledge`, `public_timeline`, `media_access`).
+public boards use (`public_pledges_for_units`, `public_pledge`, `public_timeline`), and who may fetch a
+stored photo (`check_media_access`).
 
-Who sees a pledge: its owner always; inside the actor's scope, everyone once it has been published
-(`published_at` set — it stays visible to the branch after closing or cancelling); before that only
-those who vet it (Permission.pledge_review) and, for a collective pledge, those who draft for the unit.
-Anything else is 404, as if it did not exist.
+Who sees a pledge: its owner always (an active member, wherever the pledge lives); inside the actor's
+scope, everyone once it has been published (`published_at` set — it stays visible to the branch after
+closing or cancelling); before that only those who vet it (Permission.pledge_review) and, for a
+collective pledge, those who draft for the unit. Anything else is 404, as if it did not exist. Who may
+do what, and what happens to a pledge when its member moves: see states.py.
 
 Services take an explicit `actor`, flush and never commit: the request's session commits.
 """
@@ -15,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 from sqlalchemy import ColumnElement, and_, func, insert, not_, or_, select
 from sqlalchemy.sql import Select
@@ -23,10 +25,11 @@ from sqlmodel import Session, col
 
 from app.auth import service as auth_service
 from app.core import images
-from app.core.db import pk
+from app.core.db import end_read_phase, pk
 from app.core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, PreconditionRequired, Unprocessable
 from app.core.pagination import Page, PageParams, page_of, paginate
-from app.core.permissions import Actor, Permission, Role, require
+from app.core.permissions import ROLE_PERMISSIONS, Actor, Permission, Role, require
+from app.core.privacy import mask_personal
 from app.core.storage import get_storage
 from app.core.time import today_local, utcnow
 from app.members import service as members_service
@@ -87,10 +90,26 @@ class Located:
 # ---------------------------------------------------------------- who may see and do what
 
 
+def _owns(actor: Actor, pledge: Pledge) -> bool:
+    """The actor's own individual pledge. `actor.member_id` is only set for an active member (see
+    dependencies.pledge_actor): someone who left the roll owns nothing here any more."""
+    return pledge.owner_kind == OwnerKind.member and actor.member_id is not None and pledge.member_id == actor.member_id
+
+
 def _is_owner_person(actor: Actor, pledge: Pledge) -> bool:
     if pledge.owner_kind == OwnerKind.member:
-        return actor.member_id is not None and pledge.member_id == actor.member_id
+        return _owns(actor, pledge)
     return pledge.created_by_account_id == actor.account_id
+
+
+def _reviews_above_branch(actor: Actor, pledge: Pledge, unit_path: str) -> bool:
+    """Whether the actor holds pledge.review on a unit above the pledge's branch (the committee), the
+    only ones who may vet a pledge of their own."""
+    branch = f"/{pledge.branch_id}/"
+    return any(
+        g.covers(unit_path) and branch not in g.unit_path and Permission.pledge_review in ROLE_PERMISSIONS[g.role]
+        for g in actor.grants
+    )
 
 
 def can_see(actor: Actor, pledge: Pledge, unit_path: str) -> bool:
@@ -106,19 +125,25 @@ def can_see(actor: Actor, pledge: Pledge, unit_path: str) -> bool:
 
 
 def may(actor: Actor, pledge: Pledge, unit_path: str, who: Who) -> bool:
+    """Whether `actor` may act as `who` on the pledge (the rules: states.py's docstring)."""
     if who == Who.reviewer:
+        if _owns(actor, pledge):  # separation of duties: nobody vets their own pledge in their branch
+            return _reviews_above_branch(actor, pledge, unit_path)
         return actor.has(Permission.pledge_review, unit_path)
     if pledge.owner_kind == OwnerKind.unit:
         return actor.has(Permission.pledge_collective, unit_path)
-    own = actor.member_id is not None and pledge.member_id == actor.member_id
-    # a secretary may act for a member who has no phone (a pledge handed in on paper)
-    return (own and actor.has(Permission.pledge_own, unit_path)) or actor.has(Permission.pledge_review, unit_path)
+    # their own pledge wherever it lives (it stays with its branch when they move), as long as they
+    # are a member somewhere; a secretary may act for a member who has no phone (a paper pledge)
+    own = _owns(actor, pledge) and bool(actor.scope_paths(Permission.pledge_own))
+    return own or actor.has(Permission.pledge_review, unit_path)
 
 
 def _require_who(actor: Actor, located: Located, who: Who) -> None:
     if may(actor, located.pledge, located.unit.path, who):
         return
     if who == Who.reviewer:
+        if _owns(actor, located.pledge) and actor.has(Permission.pledge_review, located.unit.path):
+            raise Forbidden("不能审核自己的承诺，请上级党组织审核", code="forbidden.pledge.own_review")
         raise Forbidden("只有支部书记可以审核、公示、销诺或取消承诺", code="forbidden.pledge.review")
     if located.pledge.owner_kind == OwnerKind.unit:
         raise Forbidden("只有党小组长或支部书记可以办理集体承诺", code="forbidden.pledge.collective")
@@ -159,7 +184,14 @@ def check_version(pledge: Pledge, expected: int | None) -> None:
 
 
 def etag(pledge: Pledge) -> str:
-    return f'"{pledge.version}"'
+    """The validator of a pledge's representation: `"<version>.<progress_count>"`.
+
+    A progress report changes percent, progress_count and last_progress_at without a new version
+    (it is an append that cannot conflict), so the count is part of the ETag. If-Match is checked
+    against the version alone (dependencies.if_match), so an action the PWA queued offline behind a
+    progress report on the same pledge still goes through — bumping the version on progress would
+    make every such action 412."""
+    return f'"{pledge.version}.{pledge.progress_count}"'
 
 
 # ---------------------------------------------------------------- loading
@@ -187,7 +219,8 @@ def visible_pledge(session: Session, actor: Actor, pledge_id: int, *, for_update
     `for_update` locks the row until the request commits (PostgreSQL; SQLite's writers are serialised
     anyway), so two concurrent writers cannot both pass the If-Match check: the second one waits, then
     sees the new version and gets 412."""
-    pledge = session.get(Pledge, pledge_id, with_for_update=for_update or None)
+    # populate_existing: a row loaded earlier in the request (before end_read_phase) is read afresh
+    pledge = session.get(Pledge, pledge_id, with_for_update=for_update or None, populate_existing=for_update)
     if pledge is not None:
         unit = org_service.get_unit(session, pledge.unit_id)
         if can_see(actor, pledge, unit.path):
@@ -233,6 +266,21 @@ def _overdue_sql(today: date) -> ColumnElement[bool]:
     return and_(col(Pledge.status).in_([s.value for s in states.DUE]), col(Pledge.due_date) < today)
 
 
+def is_public(pledge: Pledge) -> bool:
+    """On the boards: published and not yet withdrawn from view — which nothing ever is: a pledge
+    cancelled after it was published stays, shown as 已取消 (nothing shown publicly is taken back)."""
+    status = PledgeStatus(pledge.status)
+    return status in states.PUBLIC or (status == PledgeStatus.cancelled and pledge.published_at is not None)
+
+
+def _public_sql() -> ColumnElement[bool]:
+    """SQL form of is_public()."""
+    return or_(
+        col(Pledge.status).in_([s.value for s in states.PUBLIC]),
+        and_(col(Pledge.status) == PledgeStatus.cancelled, col(Pledge.published_at).is_not(None)),
+    )
+
+
 def to_read(
     pledge: Pledge,
     *,
@@ -250,12 +298,14 @@ def to_read(
     read.category_label = CATEGORY_LABELS[PledgeCategory(pledge.category)]
     read.status_label = states.STATUS_LABELS[status]
     read.outcome_label = OUTCOME_LABELS[PledgeOutcome(pledge.outcome)] if pledge.outcome else None
+    # the helped household: the branch's pledge.private holders, and the member who wrote it down
+    show_private = actor.has(Permission.pledge_private, path) or _owns(actor, pledge)
     read.has_helped_household = pledge.helped_household is not None
-    read.helped_household = pledge.helped_household if actor.has(Permission.pledge_private, path) else None
+    read.helped_household = pledge.helped_household if show_private else None
     read.overdue = is_overdue(pledge, today)
     read.allowed_actions = allowed_actions(actor, pledge, path) if unit else []
     if revision is not None:
-        read.pending_revision = _revision_read(revision, show_private=actor.has(Permission.pledge_private, path))
+        read.pending_revision = _revision_read(revision, show_private=show_private)
     return read
 
 
@@ -335,7 +385,7 @@ def progress_read(progress: PledgeProgress, photos: Sequence[PledgePhoto]) -> Pr
     )
 
 
-# ---------------------------------------------------------------- events and the one transition()
+# ---------------------------------------------------------------- events and the one way a status changes
 
 
 def _actor_name(session: Session, actor: Actor | None) -> str:
@@ -344,29 +394,34 @@ def _actor_name(session: Session, actor: Actor | None) -> str:
     return auth_service.get_account(session, actor.account_id).display_name
 
 
-def _event(
-    session: Session,
+def _event_values(
     pledge: Pledge,
     *,
     action: str,
     source: PledgeStatus | None,
     target: PledgeStatus,
     actor: Actor | None,
+    actor_name: str,
     reason: str | None = None,
     data: dict[str, Any] | None = None,
     at: datetime | None = None,
-) -> PledgeEvent:
-    event = PledgeEvent(
-        pledge_id=pk(pledge),
-        action=action,
-        from_status=source.value if source else None,
-        to_status=target.value,
-        actor_account_id=actor.account_id if actor else None,
-        actor_name=_actor_name(session, actor),
-        reason=reason,
-        data=data,
-        at=at or utcnow(),
-    )
+) -> dict[str, Any]:
+    """The columns of one pledge_event row (one event, or many in one INSERT)."""
+    return {
+        "pledge_id": pk(pledge),
+        "action": action,
+        "from_status": source.value if source else None,
+        "to_status": target.value,
+        "actor_account_id": actor.account_id if actor else None,
+        "actor_name": actor_name,
+        "reason": reason,
+        "data": data,
+        "at": at or utcnow(),
+    }
+
+
+def _event(session: Session, pledge: Pledge, *, actor: Actor | None, **values: Any) -> PledgeEvent:
+    event = PledgeEvent(**_event_values(pledge, actor=actor, actor_name=_actor_name(session, actor), **values))
     session.add(event)
     return event
 
@@ -378,59 +433,15 @@ _STAMPS = {
 }
 
 
-def transition(
-    session: Session,
-    *,
-    actor: Actor,
-    located: Located,
-    action: Action,
-    expected_version: int | None,
-    reason: str | None = None,
-    outcome: PledgeOutcome | None = None,
-) -> PledgeEvent:
-    """Apply one row of the transition table: check who (403), version (412), state (409) and the
-    required reason/outcome (422); then set the new status, bump the version and append the event."""
-    pledge = located.pledge
-    _require_who(actor, located, states.WHO[action])
-    check_version(pledge, expected_version)
-    source = PledgeStatus(pledge.status)
-    row = states.find(source, action)
-    if row is None:
-        raise _wrong_state(actor, located, states.ACTION_LABELS[action])
-    if row.reason_required and not reason:
-        what = "核实意见" if action == Action.close else "原因"
-        raise Unprocessable(f"请填写{what}", code="reason_required", errors=[{"field": "reason", "message": "必填"}])
-    if row.outcome_required and outcome is None:
-        raise Unprocessable(
-            "请选择销诺结果（已兑现、部分兑现、未兑现）",
-            code="outcome_required",
-            errors=[{"field": "outcome", "message": "必填"}],
-        )
-    now = utcnow()
+def _enter(pledge: Pledge, row: states.Transition, now: datetime) -> None:
+    """Move the pledge along one row of the table: status, version, and the step's timestamps."""
     pledge.status = row.target
     pledge.version += 1
-    pledge.updated_at = now
-    pledge.status_changed_at = now
-    if action in _STAMPS:
-        setattr(pledge, _STAMPS[action], now)
-    if action == Action.approve and source == PledgeStatus.submitted:
+    pledge.updated_at = pledge.status_changed_at = now
+    if row.action in _STAMPS:
+        setattr(pledge, _STAMPS[row.action], now)
+    if row.action == Action.approve and row.source == PledgeStatus.submitted:
         pledge.approved_at = now
-    if action == Action.close:
-        pledge.outcome = outcome
-        pledge.outcome_comment = reason
-    session.add(pledge)
-    data = {"outcome": outcome.value} if outcome is not None and action == Action.close else None
-    return _event(
-        session,
-        pledge,
-        action=action.value,
-        source=source,
-        target=row.target,
-        actor=actor,
-        reason=reason,
-        data=data,
-        at=now,
-    )
 
 
 # ---------------------------------------------------------------- drafting
@@ -476,6 +487,8 @@ def create_pledge(session: Session, *, actor: Actor, data: PledgeCreate) -> Loca
     if unit.archived_at is not None or branch.archived_at is not None:
         raise Conflict("该组织已撤销", code="unit_archived")
     year = data.year or today_local().year
+    due_date = data.due_date or date(year, 12, 31)
+    _check_due_date(year, due_date)
     now = utcnow()
     pledge = Pledge(
         owner_kind=owner_kind,
@@ -487,7 +500,7 @@ def create_pledge(session: Session, *, actor: Actor, data: PledgeCreate) -> Loca
         category=data.category,
         post=data.post,
         year=year,
-        due_date=data.due_date or date(year, 12, 31),
+        due_date=due_date,
         helped_household=data.helped_household,
         created_by_account_id=actor.account_id,
         created_at=now,
@@ -499,6 +512,18 @@ def create_pledge(session: Session, *, actor: Actor, data: PledgeCreate) -> Loca
     _event(session, pledge, action="create", source=None, target=PledgeStatus.draft, actor=actor, at=now)
     session.flush()
     return Located(pledge, unit)
+
+
+def _check_due_date(year: int, due_date: date) -> None:
+    """A due date lies in the pledge's year (a pledge is a year's promise: 年度承诺) and not in the
+    past (China time). 422 on `due_date` otherwise."""
+    if due_date < today_local():
+        message = "完成时限不能早于今天"
+    elif due_date.year != year:
+        message = f"完成时限应在承诺年度（{year} 年）内"
+    else:
+        return
+    raise Unprocessable(message, code="invalid_due_date", errors=[{"field": "due_date", "message": message}])
 
 
 def _jsonable(value: Any) -> Any:
@@ -537,7 +562,10 @@ def _changes(pledge: Pledge, data: PledgeUpdate) -> dict[str, Any]:
             )
         if pledge.helped_household is not None:
             given["helped_household"] = None
-    return {k: v for k, v in given.items() if getattr(pledge, k) != v}
+    changes = {k: v for k, v in given.items() if getattr(pledge, k) != v}
+    if "year" in changes or "due_date" in changes:
+        _check_due_date(changes.get("year", pledge.year), changes.get("due_date", pledge.due_date))
+    return changes
 
 
 def update_draft(
@@ -586,8 +614,12 @@ def revise(
     changes = _changes(pledge, data)
     if not changes:
         raise Unprocessable("没有修改任何内容", code="no_changes")
-    event = transition(session, actor=actor, located=located, action=Action.revise, expected_version=expected_version)
-    session.flush()
+    return act(
+        session, actor=actor, located=located, action=Action.revise, expected_version=expected_version, changes=changes
+    )
+
+
+def _propose_revision(session: Session, actor: Actor, pledge: Pledge, changes: dict[str, Any]) -> dict[str, Any]:
     revision = PledgeRevision(
         pledge_id=pk(pledge),
         changes={k: _jsonable(v) for k, v in changes.items()},
@@ -596,10 +628,27 @@ def revise(
     )
     session.add(revision)
     session.flush()
-    event.data = {"revision_id": pk(revision), "fields": sorted(changes)}
-    _after(session, actor=actor, located=located, action=Action.revise, source=PledgeStatus.published, reason=None)
-    session.flush()
-    return pledge
+    return {"revision_id": pk(revision), "fields": sorted(changes)}
+
+
+def _decide_revision(
+    session: Session, actor: Actor, pledge: Pledge, *, approve: bool, reason: str | None, now: datetime
+) -> dict[str, Any] | None:
+    """Apply (approve) or drop (return, cancel) the pending revision; the event's data."""
+    revision = _pending_revision(session, pk(pledge))
+    if revision is None:
+        return None
+    revision.decided_by_account_id = actor.account_id
+    revision.decided_at = now
+    session.add(revision)
+    if approve:
+        revision.status = RevisionStatus.approved
+        pledge.revision_count += 1
+        pledge.revised_at = now
+        return {"revision_id": pk(revision), "changes": _apply_revision(pledge, revision)}
+    revision.status = RevisionStatus.returned
+    revision.reason = reason
+    return {"revision_id": pk(revision)}
 
 
 def _pending_revision(session: Session, pledge_id: int) -> PledgeRevision | None:
@@ -635,39 +684,53 @@ def act(
     expected_version: int | None,
     reason: str | None = None,
     outcome: PledgeOutcome | None = None,
+    changes: dict[str, Any] | None = None,
 ) -> Pledge:
-    """Any action of the table except `revise` (which carries the changes): the transition, then what
-    follows from it (a revision applied or dropped, notifications, boards told their content moved)."""
-    if action == Action.revise:
-        raise Unprocessable("申请修改请提交修改后的内容", code="revise_needs_changes")
+    """Apply one row of the transition table — the only way a pledge's status changes. Checks who
+    (403), the version (412), the state (409) and the required reason / outcome (422); then sets the
+    new status, bumps the version and appends the event; then what follows: a revision recorded
+    (`revise`, with its `changes`: see revise()), applied or dropped, notifications, boards told."""
     pledge = located.pledge
+    _require_who(actor, located, states.WHO[action])
+    check_version(pledge, expected_version)
     source = PledgeStatus(pledge.status)
-    event = transition(
-        session,
-        actor=actor,
-        located=located,
-        action=action,
-        expected_version=expected_version,
-        reason=reason,
-        outcome=outcome,
-    )
-    if source == PledgeStatus.revising:
-        revision = _pending_revision(session, pk(pledge))
-        if revision is not None:
-            now = utcnow()
-            revision.decided_by_account_id = actor.account_id
-            revision.decided_at = now
-            if action == Action.approve:
-                revision.status = RevisionStatus.approved
-                event.data = {"revision_id": pk(revision), "changes": _apply_revision(pledge, revision)}
-                pledge.revision_count += 1
-                pledge.revised_at = now
-            else:
-                revision.status = RevisionStatus.returned
-                revision.reason = reason
-                event.data = {"revision_id": pk(revision)}
-            session.add(revision)
+    row = states.find(source, action)
+    if row is None:
+        raise _wrong_state(actor, located, states.ACTION_LABELS[action])
+    if action == Action.revise and not changes:
+        raise Unprocessable("申请修改请提交修改后的内容", code="revise_needs_changes")
+    if row.reason_required and not reason:
+        what = "核实意见" if action == Action.close else "原因"
+        raise Unprocessable(f"请填写{what}", code="reason_required", errors=[{"field": "reason", "message": "必填"}])
+    if row.outcome_required and outcome is None:
+        raise Unprocessable(
+            "请选择销诺结果（已兑现、部分兑现、未兑现）",
+            code="outcome_required",
+            errors=[{"field": "outcome", "message": "必填"}],
+        )
+    now = utcnow()
+    _enter(pledge, row, now)
+    data: dict[str, Any] | None = None
+    if action == Action.close:
+        pledge.outcome = outcome
+        pledge.outcome_comment = reason
+        data = {"outcome": outcome.value} if outcome is not None else None
+    elif action == Action.revise and changes:
+        data = _propose_revision(session, actor, pledge, changes)
+    elif source == PledgeStatus.revising:
+        data = _decide_revision(session, actor, pledge, approve=action == Action.approve, reason=reason, now=now)
     session.add(pledge)
+    _event(
+        session,
+        pledge,
+        action=action.value,
+        source=source,
+        target=row.target,
+        actor=actor,
+        reason=reason,
+        data=data,
+        at=now,
+    )
     _after(session, actor=actor, located=located, action=action, source=source, reason=reason)
     session.flush()
     return pledge
@@ -696,7 +759,7 @@ def _holders(session: Session, units: Iterable[OrgUnit], role: Role) -> dict[int
     return {uid: set().union(*(direct.get(a, set()) for a in ids)) for uid, ids in ancestors.items() if uid is not None}
 
 
-_OWNER_NEWS: dict[tuple[Action, str], tuple[str, str]] = {
+OWNER_NEWS: dict[tuple[Action, str], tuple[str, str]] = {
     # (action, source kind) → (kind, title)
     (Action.return_, "submitted"): ("pledge_returned", "您的承诺被退回，请修改后重新提交"),
     (Action.return_, "revising"): ("revision_returned", "您的承诺修改申请未通过"),
@@ -707,11 +770,35 @@ _OWNER_NEWS: dict[tuple[Action, str], tuple[str, str]] = {
     (Action.reopen, "*"): ("pledge_reopened", "销诺申请未通过，请继续践诺"),
     (Action.cancel, "*"): ("pledge_cancelled", "您的承诺已被取消"),
 }
-_REVIEW_NEWS: dict[Action, tuple[str, str]] = {
+REVIEW_NEWS: dict[Action, tuple[str, str]] = {
     Action.submit: ("review_waiting", "有承诺等待审核（定诺）"),
     Action.request_close: ("close_waiting", "有承诺申请销诺，等待核实"),
     Action.revise: ("revision_waiting", "有已公示的承诺申请修改，等待审核"),
 }
+
+
+def pledge_message(pledge: Pledge, news: tuple[str, str], body: str | None = None) -> Message:
+    """A notification about a pledge: `news` is (kind, title) from OWNER_NEWS / REVIEW_NEWS."""
+    kind, title = news
+    return Message(
+        kind=kind,
+        title=title,
+        body=body or f"《{pledge.title}》",
+        link=f"/pledges/{pk(pledge)}",
+        subject_type="pledge",
+        subject_id=pk(pledge),
+    )
+
+
+def _touch_pledges(session: Session, pledges: Sequence[Pledge]) -> None:
+    """Tell boards that these pledges changed. A pledge is shown where it lives (its unit) and — boards
+    find a member's pledges by the member — on the board of the member's CURRENT group and branch,
+    which differ from the pledge's unit once the member moved. One query for the members, one touch."""
+    units: set[int | None] = {p.unit_id for p in pledges}
+    members = members_service.members_by_id(session, [p.member_id for p in pledges if p.member_id is not None])
+    for member in members.values():
+        units.update((member.branch_id, member.group_id))
+    org_service.touch(session, units)
 
 
 def _after(
@@ -719,12 +806,10 @@ def _after(
 ) -> None:
     """What follows a transition: notifications, and boards told their content changed."""
     pledge = located.pledge
-    target = PledgeStatus(pledge.status)
-    if source in states.PUBLIC or target in states.PUBLIC:
-        org_service.touch(session, [pledge.unit_id])
-    link = f"/pledges/{pk(pledge)}"
+    if source in states.PUBLIC or is_public(pledge):
+        _touch_pledges(session, [pledge])
     messages: list[tuple[Message, Iterable[int]]] = []
-    news = _OWNER_NEWS.get((action, source.value)) or _OWNER_NEWS.get((action, "*"))
+    news = OWNER_NEWS.get((action, source.value)) or OWNER_NEWS.get((action, "*"))
     if news is not None:
         owner = _owner_accounts(session, [pledge]).get(pk(pledge))
         if owner is not None and owner != actor.account_id:
@@ -733,36 +818,21 @@ def _after(
                 body += f"，结果：{OUTCOME_LABELS[PledgeOutcome(pledge.outcome)]}"
             if reason and action != Action.close:
                 body += f"。原因：{reason}"
-            kind, title = news
-            messages.append(
-                (
-                    Message(kind=kind, title=title, body=body, link=link, subject_type="pledge", subject_id=pk(pledge)),
-                    [owner],
-                )
-            )
-    if action in _REVIEW_NEWS:
-        kind, title = _REVIEW_NEWS[action]
+            messages.append((pledge_message(pledge, news, body), [owner]))
+    if action in REVIEW_NEWS:
         secretaries = _holders(session, [located.unit], Role.secretary).get(pk(located.unit), set())
-        messages.append(
-            (
-                Message(
-                    kind=kind,
-                    title=title,
-                    body=f"《{pledge.title}》",
-                    link=link,
-                    subject_type="pledge",
-                    subject_id=pk(pledge),
-                ),
-                secretaries - {actor.account_id},
-            )
-        )
+        messages.append((pledge_message(pledge, REVIEW_NEWS[action]), secretaries - {actor.account_id}))
     notifications.notify(session, messages)
+
+
+_PUBLISH = states.TABLE[(PledgeStatus.approved, Action.publish)]
 
 
 def publish_batch(
     session: Session, *, actor: Actor, unit: OrgUnit, pledge_ids: Sequence[int] | None = None
 ) -> BatchPublishResult:
     """Publish (亮诺) every approved pledge under `unit` at once (or the given ones): a branch's 公示.
+    The actor's own pledge is left out (skipped) unless they may vet it (see may()).
 
     A fixed number of statements, however many pledges: one select, one update per pledge through the
     session's flush, one multi-row insert of events, one of notifications, one touch."""
@@ -778,51 +848,42 @@ def publish_batch(
     )
     if pledge_ids is not None:
         stmt = stmt.where(col(Pledge.id).in_(set(pledge_ids)))
-    pledges = list(session.execute(stmt).scalars())
+    pledges = [p for p in session.execute(stmt).scalars() if may(actor, p, unit.path, Who.reviewer)]
     now = utcnow()
     name = _actor_name(session, actor)
     events = []
     for pledge in pledges:
-        pledge.status = PledgeStatus.published
-        pledge.version += 1
-        pledge.updated_at = pledge.status_changed_at = pledge.published_at = now
+        _enter(pledge, _PUBLISH, now)
         session.add(pledge)
         events.append(
-            {
-                "pledge_id": pk(pledge),
-                "action": Action.publish.value,
-                "from_status": PledgeStatus.approved.value,
-                "to_status": PledgeStatus.published.value,
-                "actor_account_id": actor.account_id,
-                "actor_name": name,
-                "reason": None,
-                "data": {"batch": True},
-                "at": now,
-            }
+            _event_values(
+                pledge,
+                action=Action.publish.value,
+                source=PledgeStatus.approved,
+                target=PledgeStatus.published,
+                actor=actor,
+                actor_name=name,
+                data={"batch": True},
+                at=now,
+            )
         )
     published = [pk(p) for p in pledges]
     if events:
         session.flush()
         session.execute(insert(PledgeEvent), events)
         owners = _owner_accounts(session, pledges)
+        news = OWNER_NEWS[(Action.publish, "*")]
         notifications.notify(
             session,
             [
                 (
-                    Message(
-                        kind="pledge_published",
-                        title="您的承诺已公示（亮诺）",
-                        body=f"《{p.title}》",
-                        link=f"/pledges/{pk(p)}",
-                        subject_type="pledge",
-                        subject_id=pk(p),
-                    ),
-                    [owners[pk(p)]] if pk(p) in owners and owners[pk(p)] != actor.account_id else [],
+                    pledge_message(p, news),
+                    [owners[pk(p)]] if owners.get(pk(p), actor.account_id) != actor.account_id else [],
                 )
                 for p in pledges
             ],
         )
-        org_service.touch(session, {p.unit_id for p in pledges})
+        _touch_pledges(session, pledges)
     skipped = sorted(set(pledge_ids or []) - set(published))
     return BatchPublishResult(published=published, skipped=skipped)
 
@@ -837,6 +898,95 @@ def check_progress_allowed(actor: Actor, located: Located) -> None:
         raise _wrong_state(actor, located, "报告进展（只有公示后、销诺前可以报告进展）")
 
 
+@dataclass(frozen=True)
+class StoredPhoto:
+    """A photo re-encoded (display image and thumbnail) and stored durably, ready for its row."""
+
+    key: str
+    thumb_key: str
+    image: images.ProcessedImage
+
+
+def store_photos(uploads: Iterable[bytes]) -> list[StoredPhoto]:
+    """Decode and re-encode every photo first (413 / 415 refuse the whole report, nothing stored),
+    then store them durably (fsync'd and renamed) — before any row names them. No database here."""
+    processed = [images.process_upload(data) for data in uploads]
+    storage = get_storage()
+    return [
+        StoredPhoto(storage.put(p.display.data, ext=p.display.ext), storage.put(p.thumb.data, ext=p.thumb.ext), p)
+        for p in processed
+    ]
+
+
+def photo_row(photo: StoredPhoto, *, pledge_id: int, progress_id: int, sort_order: int, at: datetime) -> PledgePhoto:
+    image = photo.image
+    return PledgePhoto(
+        pledge_id=pledge_id,
+        progress_id=progress_id,
+        key=photo.key,
+        thumb_key=photo.thumb_key,
+        content_type=image.display.content_type,
+        width=image.display.width,
+        height=image.display.height,
+        thumb_width=image.thumb.width,
+        thumb_height=image.thumb.height,
+        size_bytes=len(image.display.data),
+        sort_order=sort_order,
+        created_at=at,
+    )
+
+
+def _read_photo(file: BinaryIO) -> bytes:
+    """A photo's bytes; 413 as soon as it is larger than a photo may be (never read further)."""
+    data = file.read(images.MAX_BYTES + 1)
+    images.check_size(len(data))
+    return data
+
+
+def _checked_progress(actor: Actor, located: Located, text: str, photo_count: int) -> str:
+    """The report's text, stripped; 422 when empty or with too many photos; 403 / 409 (who, state)."""
+    text = text.strip()
+    if not text:
+        raise Unprocessable("请填写进展情况", code="invalid", errors=[{"field": "text", "message": "必填"}])
+    if photo_count > MAX_PHOTOS:
+        raise Unprocessable(
+            f"每次最多上传 {MAX_PHOTOS} 张照片",
+            code="too_many_photos",
+            errors=[{"field": "photos", "message": "太多了"}],
+        )
+    check_progress_allowed(actor, located)
+    return text
+
+
+def report_progress(
+    session: Session,
+    *,
+    actor: Actor,
+    located: Located,
+    text: str,
+    percent: int | None,
+    photos: Sequence[BinaryIO],
+) -> ProgressRead:
+    """A progress report (践诺) over HTTP, in three phases, so that decoding and re-encoding up to nine
+    photos never holds SQLite's write lock (nor a PostgreSQL row lock):
+
+    1. reads: the caller authenticated and loaded the pledge; here the text, the photo count, who
+       and the state are checked — then `end_read_phase()` ends that transaction;
+    2. no transaction: each photo is read (413 past 10 MB), decoded and re-encoded (413 / 415 refuse
+       the whole report) and stored durably;
+    3. a fresh transaction: the pledge is loaded again FOR UPDATE and checked again (it may have been
+       closed meanwhile: 409), and the rows are written (see _record_progress).
+
+    The uploads themselves were received and hashed (Idempotency-Key fingerprint) before the route
+    ran, so checking first saves the decoding, not the upload."""
+    text = _checked_progress(actor, located, text, len(photos))
+    end_read_phase(session)
+    stored = store_photos(_read_photo(f) for f in photos)
+    return _record_progress(
+        session, actor=actor, pledge_id=pk(located.pledge), text=text, percent=percent, photos=stored
+    )
+
+
 def add_progress(
     session: Session,
     *,
@@ -846,55 +996,40 @@ def add_progress(
     percent: int | None,
     uploads: Sequence[bytes],
 ) -> ProgressRead:
-    """A progress report (践诺) by the owner, with up to nine photos.
+    """A progress report in the caller's one transaction (scripts, the demo, tests): the same checks,
+    photos and rows as report_progress(), without ending the transaction in between."""
+    text = _checked_progress(actor, located, text, len(uploads))
+    return _record_progress(
+        session, actor=actor, pledge_id=pk(located.pledge), text=text, percent=percent, photos=store_photos(uploads)
+    )
 
-    Checks come first (who, state), then every photo is validated and re-encoded (413 / 415 refuse
-    the whole report), then the files are stored durably, and only then are the rows written. Progress
-    is an append, not an edit: it needs no If-Match and does not bump the pledge's version."""
-    pledge = located.pledge
+
+def _record_progress(
+    session: Session, *, actor: Actor, pledge_id: int, text: str, percent: int | None, photos: Sequence[StoredPhoto]
+) -> ProgressRead:
+    """Write a report's rows, after loading the pledge again FOR UPDATE and checking who and state
+    again. Progress is an append, not an edit: it needs no If-Match and keeps the version (the ETag
+    still changes: see etag())."""
+    located = visible_pledge(session, actor, pledge_id, for_update=True)
     check_progress_allowed(actor, located)
-    if len(uploads) > MAX_PHOTOS:
-        raise Unprocessable(
-            f"每次最多上传 {MAX_PHOTOS} 张照片",
-            code="too_many_photos",
-            errors=[{"field": "photos", "message": "太多了"}],
-        )
-    processed = [images.process_upload(data) for data in uploads]
-    storage = get_storage()
-    stored = [
-        (storage.put(p.display.data, ext=p.display.ext), storage.put(p.thumb.data, ext=p.thumb.ext), p)
-        for p in processed
-    ]
+    pledge = located.pledge
     now = utcnow()
     progress = PledgeProgress(
-        pledge_id=pk(pledge),
+        pledge_id=pledge_id,
         author_account_id=actor.account_id,
         author_name=_actor_name(session, actor),
         text=text,
         percent=percent,
-        photo_count=len(stored),
+        photo_count=len(photos),
         created_at=now,
     )
     session.add(progress)
     session.flush()
-    photos = []
-    for i, (key, thumb_key, p) in enumerate(stored):
-        photo = PledgePhoto(
-            pledge_id=pk(pledge),
-            progress_id=pk(progress),
-            key=key,
-            thumb_key=thumb_key,
-            content_type=p.display.content_type,
-            width=p.display.width,
-            height=p.display.height,
-            thumb_width=p.thumb.width,
-            thumb_height=p.thumb.height,
-            size_bytes=len(p.display.data),
-            sort_order=i,
-            created_at=now,
-        )
-        session.add(photo)
-        photos.append(photo)
+    rows = [
+        photo_row(photo, pledge_id=pledge_id, progress_id=pk(progress), sort_order=i, at=now)
+        for i, photo in enumerate(photos)
+    ]
+    session.add_all(rows)
     pledge.progress_count += 1
     pledge.last_progress_at = now
     if percent is not None:
@@ -902,8 +1037,8 @@ def add_progress(
     pledge.updated_at = now
     session.add(pledge)
     session.flush()
-    org_service.touch(session, [pledge.unit_id])
-    return progress_read(progress, photos)
+    _touch_pledges(session, [pledge])
+    return progress_read(progress, rows)
 
 
 def add_note(session: Session, *, actor: Actor, located: Located, text: str) -> NoteRead:
@@ -1105,10 +1240,15 @@ def timeline(session: Session, *, actor: Actor, located: Located, params: PagePa
 
 @dataclass
 class PublicPledges:
-    """Public pledges grouped by owner: `by_member[member_id]` and `by_unit[unit_id]` (collective)."""
+    """Public pledges grouped by owner: `by_member[member_id]` and `by_unit[unit_id]` (collective).
+    The owner is told here, not in PledgePublic (a public schema carries no internal ids)."""
 
     by_member: dict[int, list[PledgePublic]] = field(default_factory=dict)
     by_unit: dict[int, list[PledgePublic]] = field(default_factory=dict)
+
+
+def _masked(value: Any) -> Any:
+    return mask_personal(value) if isinstance(value, str) else value
 
 
 def _public(pledge: Pledge, today: date, latest: ProgressPublic | None = None) -> PledgePublic:
@@ -1119,11 +1259,11 @@ def _public(pledge: Pledge, today: date, latest: ProgressPublic | None = None) -
         member_id=pledge.member_id,
         unit_id=pledge.unit_id,
         branch_id=pledge.branch_id,
-        title=pledge.title,
-        content=pledge.content,
+        title=mask_personal(pledge.title),
+        content=mask_personal(pledge.content),
         category=PledgeCategory(pledge.category),
         category_label=CATEGORY_LABELS[PledgeCategory(pledge.category)],
-        post=pledge.post,
+        post=mask_personal(pledge.post),
         year=pledge.year,
         due_date=pledge.due_date,
         status=status,
@@ -1145,7 +1285,7 @@ def _public(pledge: Pledge, today: date, latest: ProgressPublic | None = None) -
 def _progress_public(progress: PledgeProgress, photos: Sequence[PledgePhoto]) -> ProgressPublic:
     return ProgressPublic(
         id=pk(progress),
-        text=progress.text,
+        text=mask_personal(progress.text),
         percent=progress.percent,
         created_at=progress.created_at,
         photos=[_photo_public(p) for p in photos],
@@ -1174,9 +1314,9 @@ def public_pledges_for_units(
     year: int | None = None,
     with_progress: bool = True,
 ) -> PublicPledges:
-    """What a board shows: the public pledges (published, being revised, asking to close, closed) of
-    these members and the collective pledges of these units, optionally of one year; each with its
-    latest progress report when `with_progress`.
+    """What a board shows: the public pledges (published, being revised, asking to close, closed, and
+    cancelled after publication) of these members and the collective pledges of these units,
+    optionally of one year; each with its latest progress report when `with_progress`.
 
     At most three queries, however many members, units and pledges (no N+1): the pledges, the latest
     progress reports, their photos. Ordered by due date, then id. No private field is in the result."""
@@ -1190,11 +1330,7 @@ def public_pledges_for_units(
     result = PublicPledges()
     if not owner_conds:
         return result
-    stmt = (
-        select(Pledge)
-        .where(or_(*owner_conds), col(Pledge.status).in_([s.value for s in states.PUBLIC]))
-        .order_by(col(Pledge.due_date), col(Pledge.id))
-    )
+    stmt = select(Pledge).where(or_(*owner_conds), _public_sql()).order_by(col(Pledge.due_date), col(Pledge.id))
     if year is not None:
         stmt = stmt.where(col(Pledge.year) == year)
     pledges = list(session.execute(stmt).scalars())
@@ -1209,11 +1345,16 @@ def public_pledges_for_units(
     return result
 
 
+def _public_or_404(session: Session, pledge_id: int) -> Pledge:
+    pledge = session.get(Pledge, pledge_id)
+    if pledge is None or not is_public(pledge):
+        raise NotFound("未找到该承诺", code="pledge_not_found")
+    return pledge
+
+
 def public_pledge(session: Session, pledge_id: int, *, with_progress: bool = True) -> PledgePublic:
     """One public pledge (404 unless it is on the boards), with its latest progress; ≤ 3 queries."""
-    pledge = session.get(Pledge, pledge_id)
-    if pledge is None or PledgeStatus(pledge.status) not in states.PUBLIC:
-        raise NotFound("未找到该承诺", code="pledge_not_found")
+    pledge = _public_or_404(session, pledge_id)
     latest = _latest_progress(session, [pledge_id]).get(pledge_id) if with_progress else None
     return _public(pledge, today_local(), latest)
 
@@ -1236,33 +1377,40 @@ _PUBLIC_LABELS = {
 _PUBLIC_FIELDS = ("title", "content", "category", "post", "due_date")
 
 
+def _public_changes(data: dict[str, Any]) -> dict[str, Any]:
+    """An approved revision as a board shows it: public fields only, old → new, masked."""
+    return {
+        name: {"from": _masked(diff.get("from")), "to": _masked(diff.get("to"))}
+        for name, diff in (data.get("changes") or {}).items()
+        if name in _PUBLIC_FIELDS
+    }
+
+
 def public_timeline(session: Session, pledge_id: int) -> list[TimelineEntryPublic]:
     """A public pledge's history for a board, newest first: when it was published, every progress
-    report with its photos, approved revisions (old → new text), asking to close and the outcome.
+    report with its photos, approved revisions (old → new text), asking to close and the outcome, or
+    that it was cancelled.
 
     Four queries, whatever the history's length. No reasons for returns or cancellations, no
-    supervision notes, no names of whoever acted, never the helped household."""
-    pledge = session.get(Pledge, pledge_id)
-    if pledge is None or PledgeStatus(pledge.status) not in states.PUBLIC:
-        raise NotFound("未找到该承诺", code="pledge_not_found")
+    supervision notes, no names of whoever acted, never the helped household; free text masked."""
+    _public_or_404(session, pledge_id)
     h = _history(session, pledge_id, notes=False)
     entries: list[tuple[datetime, int, int, TimelineEntryPublic]] = []
     for e in h.events:
         data = e.data or {}
         if e.action == Action.approve.value and e.from_status == PledgeStatus.revising.value:
-            changes = {k: v for k, v in (data.get("changes") or {}).items() if k in _PUBLIC_FIELDS}
             entry = TimelineEntryPublic(
-                kind="event", at=e.at, action="revised", label=_PUBLIC_LABELS["revised"], changes=changes
+                kind="event", at=e.at, action="revised", label=_PUBLIC_LABELS["revised"], changes=_public_changes(data)
             )
         elif e.action in _PUBLIC_EVENT_ACTIONS:
-            outcome = PledgeOutcome(data["outcome"]) if e.action == Action.close.value and data.get("outcome") else None
+            closing = e.action == Action.close.value
             entry = TimelineEntryPublic(
                 kind="event",
                 at=e.at,
                 action=e.action,
                 label=_PUBLIC_LABELS[e.action],
-                outcome=outcome,
-                comment=e.reason if e.action == Action.close.value else None,
+                outcome=PledgeOutcome(data["outcome"]) if closing and data.get("outcome") else None,
+                comment=mask_personal(e.reason) if closing and e.reason else None,
             )
         else:
             continue
@@ -1278,7 +1426,7 @@ def public_timeline(session: Session, pledge_id: int) -> list[TimelineEntryPubli
                     kind="progress",
                     at=p.created_at,
                     label="践诺进展",
-                    text=p.text,
+                    text=public.text,
                     percent=p.percent,
                     photos=public.photos,
                 ),
@@ -1288,12 +1436,10 @@ def public_timeline(session: Session, pledge_id: int) -> list[TimelineEntryPubli
     return [e[3] for e in entries]
 
 
-MediaAccess = Literal["public", "private"]
-
-
-def media_access(session: Session, key: str, actor: Actor | None) -> MediaAccess:
-    """May this stored photo be served? "public" when it belongs to a pledge on the boards, "private"
-    when the actor can see its pledge; otherwise 404. Two queries."""
+def check_media_access(session: Session, key: str, actor: Actor) -> None:
+    """May this signed-in actor fetch this stored photo? Only when they can see a pledge it belongs
+    to; 404 otherwise. The public reach photos through the boards' own addresses (/b/{token}/…/img),
+    which check that the photo is on that board. Two queries."""
     rows = (
         session.execute(
             select(Pledge)
@@ -1304,13 +1450,9 @@ def media_access(session: Session, key: str, actor: Actor | None) -> MediaAccess
         .scalars()
         .all()
     )
-    if any(PledgeStatus(p.status) in states.PUBLIC for p in rows):
-        return "public"
-    if actor is not None and rows:
-        units = org_service.units_by_id(session, {p.unit_id for p in rows})
-        if any(can_see(actor, p, units[p.unit_id].path) for p in rows if p.unit_id in units):
-            return "private"
-    raise NotFound("未找到该图片", code="media_not_found")
+    units = org_service.units_by_id(session, {p.unit_id for p in rows})
+    if not any(can_see(actor, p, units[p.unit_id].path) for p in rows if p.unit_id in units):
+        raise NotFound("未找到该图片", code="media_not_found")
 
 
 # ---------------------------------------------------------------- reminders
@@ -1323,17 +1465,21 @@ class ReminderResult:
 
 
 def send_reminders(session: Session, *, today: date | None = None) -> ReminderResult:
-    """Due-date reminders for pledges being kept (published or being revised): due within seven days,
-    or overdue — to the owner and the supervisors of the pledge's unit. Each reminder exists at most
-    once per pledge, due date and recipient (dedupe keys), so running this daily, or twice, or on
-    several workers, never sends duplicates. Five queries however many pledges."""
+    """Due-date reminders for pledges whose due date matters (states.DUE: approved, published, being
+    revised, asking to close — the same pledges `overdue` counts): due within seven days, or overdue —
+    to the owner and the supervisors of the pledge's unit. Each reminder exists at most once per
+    pledge, due date and recipient (dedupe keys), so running this daily, or twice, or on several
+    workers, never sends duplicates. Only pledges of this year and the last are read: older ones were
+    reminded in their time, and the daily scan stays small however many years the database holds.
+    Five queries however many pledges."""
     today = today or today_local()
     horizon = today + timedelta(days=REMINDER_DAYS)
     pledges = list(
         session.execute(
             select(Pledge).where(
-                col(Pledge.status).in_([PledgeStatus.published.value, PledgeStatus.revising.value]),
+                col(Pledge.status).in_([s.value for s in states.DUE]),
                 col(Pledge.due_date) <= horizon,
+                col(Pledge.year) >= today.year - 1,
             )
         ).scalars()
     )
@@ -1379,19 +1525,19 @@ __all__ = [
     "act",
     "add_note",
     "add_progress",
+    "check_media_access",
     "counts",
     "create_pledge",
     "list_pledges",
-    "media_access",
     "public_pledge",
     "public_pledges_for_units",
     "public_timeline",
     "publish_batch",
+    "report_progress",
     "review_queue",
     "revise",
     "send_reminders",
     "timeline",
-    "transition",
     "update_draft",
     "visible_pledge",
 ]

@@ -1,13 +1,25 @@
 """The pledge lifecycle (五诺) as one transition table.
 
-Each row: from status, action, next status, who may do it and what the action needs. `transition()`
+Each row: from status, action, next status, who may do it and what the action needs. `act()`
 in service.py applies a row; nothing else changes a pledge's status.
 
 Who:
-- `owner`: the member for an individual pledge (Permission.pledge_own in their branch); for a
-  collective pledge, whoever holds Permission.pledge_collective on the owning unit (group leader,
-  secretary). A secretary (Permission.pledge_review) may also act for a member who has no phone.
-- `reviewer`: Permission.pledge_review on the pledge's branch (secretary, committee admin).
+- `owner`: for an individual pledge, the member themself while they are an active member (they hold
+  Permission.pledge_own somewhere) — wherever the pledge lives, so a member who moves to another
+  group or branch keeps reporting on and closing their own pledges; for a collective pledge, whoever
+  holds Permission.pledge_collective on the owning unit (group leader, secretary). A secretary
+  (Permission.pledge_review on the pledge's branch) may also act for a member who has no phone.
+- `reviewer`: Permission.pledge_review on the pledge's branch (secretary, committee admin). Never on
+  one's own pledge (separation of duties): a secretary's own pledge is vetted by someone holding
+  pledge_review above the branch (the committee), and the secretary gets 403 "不能审核自己的承诺".
+
+Where a pledge lives when its member moves: a pledge stays with the branch that vetted it (its
+`unit_id` / `branch_id` never change): that branch's secretary approves, publishes, closes or
+cancels it to the end, sees it in their review queue and is notified, and the timeline stays in
+one place. The member keeps doing the owner's part from their new branch. Boards show a member's
+pledges on the board of the member's current group or branch, and every change touches both the
+pledge's unit and the member's current units (service._touch_pledges). A member who is no longer
+active (转出, 不在册) owns nothing any more: their old branch's secretary closes or cancels what is left.
 
     draft ──submit──▶ submitted ──approve──▶ approved ──publish──▶ published ──request_close──▶ closing
       ▲                   │                                      │   ▲   ▲                       │
@@ -83,7 +95,8 @@ assert all(WHO[t.action] == t.who for t in TRANSITIONS)
 
 STATUSES: frozenset[PledgeStatus] = frozenset({t.source for t in TRANSITIONS} | {t.target for t in TRANSITIONS})
 FINAL: frozenset[PledgeStatus] = frozenset({S.closed, S.withdrawn, S.cancelled})
-# shown on public boards (with their history)
+# shown on public boards (with their history) — and so is a cancelled pledge that had been published
+# (`published_at` set; shown as 已取消, without the reason): nothing shown publicly is taken back
 PUBLIC: frozenset[PledgeStatus] = frozenset({S.published, S.revising, S.closing, S.closed})
 # progress updates and supervision notes are taken while the pledge is being kept
 ACTIVE: frozenset[PledgeStatus] = frozenset({S.published, S.revising, S.closing})

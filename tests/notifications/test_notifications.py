@@ -113,6 +113,27 @@ def test_reminders_once_per_pledge_due_date_and_recipient(world: World, db: Sess
     assert _count(db, kind="overdue", subject_id=soon.id) == 2
 
 
+def test_reminders_cover_every_pledge_that_counts_as_overdue_of_this_year_and_the_last(
+    world: World, db: Session
+) -> None:
+    """The reminders and the overdue flag agree (states.DUE), and the daily scan reads two years."""
+    from datetime import date
+
+    year = today_local().year
+    counted = [
+        member_pledge(world, status=status, due_date=overdue_date())
+        for status in (PledgeStatus.approved, PledgeStatus.published, PledgeStatus.revising, PledgeStatus.closing)
+    ]
+    last_year = member_pledge(world, status=PledgeStatus.published, year=year - 1, due_date=date(year - 1, 12, 1))
+    ancient = member_pledge(world, status=PledgeStatus.published, year=year - 2, due_date=date(year - 2, 6, 1))
+    assert all(pledges_service.is_overdue(p) for p in [*counted, last_year, ancient])
+    result = pledges_service.send_reminders(db)
+    assert result.overdue == len(counted) + 1
+    for pledge in [*counted, last_year]:
+        assert _count(db, kind="overdue", subject_id=pledge.id, account_id=world.member.account_id) == 1
+    assert _count(db, subject_id=ancient.id) == 0
+
+
 def test_the_remind_command_and_the_daily_job(world: World, db: Session) -> None:
     from app.cli import cli
 

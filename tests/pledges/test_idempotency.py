@@ -50,7 +50,7 @@ def test_patch_and_actions_need_the_current_version(client: TestClient, world: W
     r = client.patch(f"{API}/pledges/{pid}", json={"title": "新标题"}, headers={**who.headers, "If-Match": "abc"})
     assert r.status_code == 412
     first = etag_of(client, who, pid)
-    assert first == '"1"'
+    assert first == '"1.0"'
     ok(client.patch(f"{API}/pledges/{pid}", json={"title": "新标题"}, headers={**who.headers, "If-Match": first}))
     # someone else's edit in between: the stale version is refused, and told the current one
     r = client.patch(f"{API}/pledges/{pid}", json={"title": "再改"}, headers={**who.headers, "If-Match": first})
@@ -66,11 +66,41 @@ def test_patch_and_actions_need_the_current_version(client: TestClient, world: W
 
 def test_every_pledge_response_carries_its_version_as_etag(client: TestClient, world: World) -> None:
     r = client.post(f"{API}/pledges", json=BODY, headers=world.member.headers)
-    assert r.headers["etag"] == '"1"'
+    assert r.headers["etag"] == '"1.0"'
     assert r.headers["location"] == f"/api/v1/pledges/{r.json()['id']}"
     r2 = act(client, world.member, r.json()["id"], "submit")
-    assert r2.headers["etag"] == '"2"'
+    assert r2.headers["etag"] == '"2.0"'
     assert r2.json()["version"] == 2
+
+
+def test_a_progress_report_changes_the_etag_but_not_what_if_match_checks(client: TestClient, world: World) -> None:
+    """Progress changes percent and progress_count without a new version: the ETag (the representation)
+    changes, while an action queued offline with the ETag from before the report still goes through."""
+    pledge = member_pledge(world, status="published")  # type: ignore[arg-type]
+    before = etag_of(client, world.member, pledge.id or 0)
+    assert before == '"4.0"'
+    ok(
+        client.post(
+            f"{API}/pledges/{pledge.id}/progress",
+            data={"text": "清扫了村道", "percent": "60"},
+            headers=world.member.headers,
+        ),
+        201,
+    )
+    r = client.get(f"{API}/pledges/{pledge.id}", headers=world.member.headers)
+    assert r.headers["etag"] == '"4.1"' != before
+    assert r.json()["percent"] == 60
+    closing = ok(act(client, world.member, pledge.id or 0, "request_close", etag=before))
+    assert closing["status"] == "closing"
+    # an ETag of another version is still stale, whatever its progress count
+    r = act(client, world.member, pledge.id or 0, "withdraw", etag='"4.1"')
+    assert r.status_code == 412
+    assert (
+        client.post(
+            f"{API}/pledges/{pledge.id}/submit", headers={**world.member.headers, "If-Match": '"5.x"'}
+        ).status_code
+        == 412
+    )
 
 
 # ---------------------------------------------------------------- Idempotency-Key
@@ -85,7 +115,7 @@ def test_a_replayed_create_makes_one_pledge(client: TestClient, world: World, db
     assert responses[0].json() == responses[1].json() == responses[2].json()
     assert "idempotent-replayed" not in responses[0].headers
     assert responses[1].headers["idempotent-replayed"] == "true"
-    assert responses[2].headers["etag"] == '"1"'
+    assert responses[2].headers["etag"] == '"1.0"'
     # the same body with keys in another order is the same request
     reordered = dict(reversed(list(BODY.items())))
     r = client.post(f"{API}/pledges", json=reordered, headers=headers)

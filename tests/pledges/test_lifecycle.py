@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi.testclient import TestClient
+from httpx import Response
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from app.core.time import today_local
 from app.notifications.models import Notification
 from app.org import service as org_service
 from app.pledges import service
@@ -258,8 +262,10 @@ def test_secretary_enters_a_pledge_for_a_member_and_pairing_stays_private(
     assert p["helped_household"] == "程某某家"
     for who, action in ((world.secretary, "submit"), (world.secretary, "approve"), (world.secretary, "publish")):
         ok(act(client, who, pid, action))
-    # the member themself, and the supervisor, do not get the name: only pledge.private holders do
-    for who in (world.member, world.supervisor, world.group_leader):
+    # the member whose pledge it is reads back what was written down; the supervisor and the group
+    # leader do not get the name: only pledge.private holders (and the owner) do
+    assert ok(get(client, world.member, pid))["helped_household"] == "程某某家"
+    for who in (world.supervisor, world.group_leader):
         read = ok(get(client, who, pid))
         assert read["helped_household"] is None
         assert read["has_helped_household"] is True
@@ -283,3 +289,107 @@ def test_drafts_are_visible_only_to_owner_and_reviewers(client: TestClient, worl
     for who in (world.supervisor, world.group_leader):
         assert get(client, who, pid).status_code == 200
     assert get(client, world.outsider, pid).status_code == 404
+
+
+def test_due_dates_lie_in_the_pledges_year_and_not_in_the_past(client: TestClient, world: World) -> None:
+    today = today_local()
+    body = {"title": "义务清扫道路", "content": "每周一次", "category": "public_service"}
+
+    def refused(r: Response, message: str) -> None:
+        assert r.status_code == 422, r.text
+        assert r.json()["code"] == "invalid_due_date"
+        assert r.json()["errors"] == [{"field": "due_date", "message": message}]
+
+    headers = world.member.headers
+    refused(
+        client.post(f"{API}/pledges", json={**body, "due_date": str(today - timedelta(days=1))}, headers=headers),
+        "完成时限不能早于今天",
+    )
+    refused(
+        client.post(f"{API}/pledges", json={**body, "due_date": f"{today.year + 1}-03-01"}, headers=headers),
+        f"完成时限应在承诺年度（{today.year} 年）内",
+    )
+    refused(
+        client.post(f"{API}/pledges", json={**body, "year": today.year - 1}, headers=headers),  # 31 Dec last year
+        "完成时限不能早于今天",
+    )
+    p = ok(client.post(f"{API}/pledges", json={**body, "due_date": str(today)}, headers=headers), 201)
+    assert p["due_date"] == str(today)
+    nxt = ok(client.post(f"{API}/pledges", json={**body, "year": today.year + 1}, headers=headers), 201)
+    assert nxt["due_date"] == f"{today.year + 1}-12-31"
+    # editing a draft: the same rules for the fields that change
+    pid = p["id"]
+    r = client.patch(
+        f"{API}/pledges/{pid}",
+        json={"due_date": str(today - timedelta(days=3))},
+        headers={**headers, "If-Match": etag_of(client, world.member, pid)},
+    )
+    refused(r, "完成时限不能早于今天")
+    r = client.patch(
+        f"{API}/pledges/{pid}",
+        json={"year": today.year + 1},
+        headers={**headers, "If-Match": etag_of(client, world.member, pid)},
+    )
+    refused(r, f"完成时限应在承诺年度（{today.year + 1} 年）内")
+    # and a revision of a published pledge
+    for who, action in ((world.member, "submit"), (world.secretary, "approve"), (world.secretary, "publish")):
+        ok(act(client, who, pid, action))
+    r = client.post(
+        f"{API}/pledges/{pid}/revise",
+        json={"due_date": f"{today.year + 1}-01-31"},
+        headers={**headers, "If-Match": etag_of(client, world.member, pid)},
+    )
+    refused(r, f"完成时限应在承诺年度（{today.year} 年）内")
+
+
+def test_nobody_vets_their_own_pledge_in_their_own_branch(client: TestClient, world: World, db: Session) -> None:
+    secretary, admin = world.secretary, world.committee_admin
+    pid = create(client, secretary, title="带头清理组内沟渠")["id"]
+    ok(act(client, secretary, pid, "submit"))
+    read = ok(get(client, secretary, pid))
+    assert "approve" not in read["allowed_actions"]
+    assert "withdraw" in read["allowed_actions"]
+    r = act(client, secretary, pid, "approve")
+    assert r.status_code == 403
+    assert r.json()["code"] == "forbidden.pledge.own_review"
+    assert r.json()["detail"] == "不能审核自己的承诺，请上级党组织审核"
+    assert act(client, secretary, pid, "return", reason="自己退回").status_code == 403
+    # the committee (pledge.review above the branch) vets it
+    assert "approve" in ok(get(client, admin, pid))["allowed_actions"]
+    ok(act(client, admin, pid, "approve"))
+    # a batch 公示 by the secretary leaves their own pledge out
+    r = client.post(
+        f"{API}/units/{world.branch.id}/pledges/publish", json={"pledge_ids": [pid]}, headers=secretary.headers
+    )
+    assert ok(r) == {"published": [], "skipped": [pid]}
+    r = client.post(f"{API}/units/{world.branch.id}/pledges/publish", json={}, headers=admin.headers)
+    assert ok(r)["published"] == [pid]
+    # the owner's part stays theirs
+    ok(act(client, secretary, pid, "request_close"))
+    assert act(client, secretary, pid, "close", outcome="kept", reason="已完成").status_code == 403
+    ok(act(client, admin, pid, "close", outcome="kept", reason="经核实已完成"))
+    # the committee admin's own pledge: there is nobody above, and they hold the review above their branch
+    own = create(client, admin, title="机关党员进村服务")["id"]
+    ok(act(client, admin, own, "submit"))
+    ok(act(client, admin, own, "approve"))
+
+
+def test_the_owner_reads_back_the_helped_household(client: TestClient, world: World) -> None:
+    body = {"title": "定点帮扶一户", "content": "每月上门两次", "category": "pairing", "helped_household": "汪某某家"}
+    p = create(client, world.member, **body)
+    assert p["helped_household"] == "汪某某家"
+    pid = p["id"]
+    for who, action in ((world.member, "submit"), (world.secretary, "approve"), (world.secretary, "publish")):
+        ok(act(client, who, pid, action))
+    r = client.post(
+        f"{API}/pledges/{pid}/revise",
+        json={"helped_household": "檀某某家"},
+        headers={**world.member.headers, "If-Match": etag_of(client, world.member, pid)},
+    )
+    mine = ok(r)
+    assert mine["helped_household"] == "汪某某家"
+    assert mine["pending_revision"]["changes"] == {"helped_household": "檀某某家"}
+    for who in (world.supervisor, world.group_leader):
+        other = ok(get(client, who, pid))
+        assert other["helped_household"] is None
+        assert other["pending_revision"]["changes"] == {}

@@ -16,7 +16,7 @@ from app.core.db import pk
 from app.notifications.models import Notification
 from app.pledges.models import PledgeStatus
 from tests.factories import World
-from tests.matrix import ANONYMOUS, PERSONAS, Case, check, params
+from tests.matrix import PERSONAS, Case, check, params
 from tests.pledges.factories import collective_pledge, member_pledge
 
 API = "/api/v1"
@@ -267,13 +267,12 @@ CASES = [
         allowed=["member"],
         hidden_404=("committee_admin", "secretary", "group_leader", "supervisor", "outsider"),
     ),
-    # a published pledge's photo: public
+    # a published pledge's photo: signed in and in scope (the public see it through a board's address)
     Case(
         "GET",
         _public_media_path,
         name="GET /media/{key} (published)",
-        allowed=[ANONYMOUS, *EVERYONE],
-        hidden_404=(),
+        allowed=["committee_admin", "secretary", "group_leader", "member", "supervisor"],
     ),
 ]
 

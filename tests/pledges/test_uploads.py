@@ -1,5 +1,5 @@
-"""Progress photos: stored without EXIF (GPS), size and type limits, decompression bombs, and who may
-fetch a stored photo."""
+"""Progress photos: stored without EXIF (GPS), size and type limits, decompression bombs, decoded
+outside any transaction, and who may fetch a stored photo."""
 
 from __future__ import annotations
 
@@ -10,12 +10,13 @@ import zlib
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlmodel import Session, col
 
+from app.core import db as core_db
 from app.core import images
 from app.core.storage import LocalStorage, get_storage, is_key
-from app.pledges.models import PledgePhoto, PledgeStatus
+from app.pledges.models import Pledge, PledgePhoto, PledgeProgress, PledgeStatus
 from tests.factories import World
 from tests.pledges.api import API, progress
 from tests.pledges.factories import add_progress, jpeg_bytes, member_pledge
@@ -184,17 +185,21 @@ def test_who_may_fetch_a_stored_photo(client: TestClient, world: World, db: Sess
     def key_of(progress_id: int | None) -> str:
         return db.execute(select(col(PledgePhoto.key)).where(col(PledgePhoto.progress_id) == progress_id)).scalar_one()
 
-    # a published pledge's photo: anyone, cached publicly, with nosniff and a sandbox CSP
-    r = client.get(f"{API}/media/{key_of(public_photo.id)}")
+    # a published pledge's photo: signed in and in scope, never cached, with nosniff and a sandbox CSP;
+    # not to anyone (whatever the owner's board consent): the public get it through a board's address
+    key = key_of(public_photo.id)
+    assert client.get(f"{API}/media/{key}").status_code == 401
+    assert client.get(f"{API}/media/{key}", headers=world.outsider.headers).status_code == 404
+    r = client.get(f"{API}/media/{key}", headers=world.supervisor.headers)
     assert r.status_code == 200
     assert r.headers["content-type"] == "image/jpeg"
     assert r.headers["x-content-type-options"] == "nosniff"
     assert "sandbox" in r.headers["content-security-policy"]
-    assert r.headers["cache-control"].startswith("public")
+    assert r.headers["cache-control"] == "private, no-store"
     assert Image.open(io.BytesIO(r.content)).format == "JPEG"
-    # a pledge not yet published: only inside scope (the owner, the secretary), never cached
+    # a pledge not yet published: only its owner and reviewers
     key = key_of(private_photo.id)
-    assert client.get(f"{API}/media/{key}").status_code == 404
+    assert client.get(f"{API}/media/{key}").status_code == 401
     assert client.get(f"{API}/media/{key}", headers=world.outsider.headers).status_code == 404
     assert client.get(f"{API}/media/{key}", headers=world.supervisor.headers).status_code == 404
     for who in (world.member, world.secretary):
@@ -202,5 +207,79 @@ def test_who_may_fetch_a_stored_photo(client: TestClient, world: World, db: Sess
         assert r.status_code == 200
         assert r.headers["cache-control"] == "private, no-store"
     # unknown or malformed keys
-    assert client.get(f"{API}/media/{'0' * 64}.jpg").status_code == 404
-    assert client.get(f"{API}/media/..%2F..%2Fetc%2Fpasswd").status_code == 404
+    assert client.get(f"{API}/media/{'0' * 64}.jpg", headers=world.member.headers).status_code == 404
+    assert client.get(f"{API}/media/..%2F..%2Fetc%2Fpasswd", headers=world.member.headers).status_code == 404
+
+
+def _watch_photo_processing(monkeypatch: pytest.MonkeyPatch, during: object = None) -> list[list[bool]]:
+    """For each photo decoded: whether each session opened so far was inside a transaction then."""
+    sessions: list[Session] = []
+    make_session = core_db.new_session
+
+    def tracking(**kw: bool) -> Session:
+        session = make_session(**kw)
+        sessions.append(session)
+        return session
+
+    seen: list[list[bool]] = []
+    process = images.process_upload
+
+    def watching(data: bytes, **kw: int) -> images.ProcessedImage:
+        seen.append([s.in_transaction() for s in sessions])
+        if callable(during):
+            during()
+        return process(data, **kw)
+
+    monkeypatch.setattr(core_db, "new_session", tracking)
+    monkeypatch.setattr(images, "process_upload", watching)
+    return seen
+
+
+def test_photos_are_decoded_outside_any_transaction(
+    client: TestClient, world: World, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A POST's transaction takes SQLite's write lock at its first query (signing in): it is ended
+    before the photos are decoded, and the rows are written in a fresh one — with the idempotency
+    record, so a replay still returns the first answer."""
+    seen = _watch_photo_processing(monkeypatch)
+    pledge = member_pledge(world, status=PledgeStatus.published)
+    files = [("photos", (f"{i}.jpg", jpeg_bytes(color=(i, 60, 90)), "image/jpeg")) for i in range(2)]
+    headers = {**world.member.headers, "Idempotency-Key": "progress-phases"}
+    path = f"{API}/pledges/{pledge.id}/progress"
+    first = client.post(path, data={"text": "清扫村道"}, files=files, headers=headers)
+    assert first.status_code == 201, first.text
+    assert len(seen) == 2
+    assert not any(any(state) for state in seen)
+    again = client.post(path, data={"text": "清扫村道"}, files=files, headers=headers)
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json() == first.json()
+    assert len(seen) == 2  # not decoded again
+    count = db.execute(select(func.count()).where(col(PledgeProgress.pledge_id) == pledge.id)).scalar_one()
+    assert count == 1
+
+
+def test_a_pledge_closed_while_its_photos_are_processed_refuses_the_report(
+    client: TestClient, world: World, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pledge = member_pledge(world, status=PledgeStatus.published)
+
+    def closed_meanwhile() -> None:
+        db.execute(update(Pledge).where(col(Pledge.id) == pledge.id).values(status=PledgeStatus.closed))
+
+    _watch_photo_processing(monkeypatch, during=closed_meanwhile)
+    r = progress(client, world.member, pledge.id or 0, files=[("photos", ("a.jpg", jpeg_bytes(), "image/jpeg"))])
+    assert r.status_code == 409
+    assert r.json()["pledge_status"] == "closed"
+    count = db.execute(select(func.count()).where(col(PledgeProgress.pledge_id) == pledge.id)).scalar_one()
+    assert count == 0
+
+
+def test_progress_body_rules(client: TestClient, world: World) -> None:
+    published = member_pledge(world, status=PledgeStatus.published).id or 0
+    r = progress(client, world.member, published, text="   ")
+    assert r.status_code == 422
+    assert r.json()["errors"] == [{"field": "text", "message": "必填"}]
+    files = [("photos", (f"{i}.jpg", b"x", "image/jpeg")) for i in range(10)]
+    r = progress(client, world.member, published, files=files)
+    assert r.status_code == 422
+    assert r.json()["code"] == "too_many_photos"
