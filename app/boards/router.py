@@ -18,6 +18,7 @@ from app.boards.render import PUBLIC_HEADERS, Rendered, if_none_match, render
 from app.boards.schemas import BoardCreate, BoardRead, BoardUpdate, BoardViews
 from app.core.db import SessionDep
 from app.core.errors import NotFound, register_html_errors
+from app.core.middleware import body_limit
 from app.core.pagination import Page, PageDep
 from app.core.storage import content_type_of, get_storage, is_key
 from app.evaluations import dependencies as guard
@@ -27,6 +28,10 @@ from app.org.dependencies import ActorDep
 
 router = APIRouter(prefix="/boards", tags=["boards"])
 public_router = APIRouter(include_in_schema=False)
+
+# villagers' forms: 200 characters are ~2 KB url-encoded; anything a person could paste still comes back
+# as the form with the text kept (422), while an anonymous flood is refused before it is read (413 page)
+MAX_FORM_BODY = 64 * 1024
 
 # ---------------------------------------------------------------- secretaries' API
 
@@ -321,7 +326,7 @@ def _check_submission(
     return None
 
 
-@public_router.post("/b/{token}/p/{pledge_id:int}/rate")
+@public_router.post("/b/{token}/p/{pledge_id:int}/rate", openapi_extra=body_limit(MAX_FORM_BODY))
 def rate_pledge(
     request: Request,
     session: SessionDep,
@@ -376,7 +381,7 @@ def suggest_page(request: Request, session: SessionDep, token: str) -> Response:
     return _form_response(request, html, device)
 
 
-@public_router.post("/b/{token}/suggest")
+@public_router.post("/b/{token}/suggest", openapi_extra=body_limit(MAX_FORM_BODY))
 def suggest(
     request: Request,
     session: SessionDep,
