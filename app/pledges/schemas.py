@@ -121,10 +121,6 @@ class PledgePublic(BaseModel):
 
     id: int
     owner_kind: OwnerKind
-    # internal ids: going (the owner is told by PublicPledges) once boards no longer read them
-    member_id: int | None
-    unit_id: int
-    branch_id: int
     title: str
     content: str
     category: PledgeCategory

@@ -1256,9 +1256,6 @@ def _public(pledge: Pledge, today: date, latest: ProgressPublic | None = None) -
     return PledgePublic(
         id=pk(pledge),
         owner_kind=OwnerKind(pledge.owner_kind),
-        member_id=pledge.member_id,
-        unit_id=pledge.unit_id,
-        branch_id=pledge.branch_id,
         title=mask_personal(pledge.title),
         content=mask_personal(pledge.content),
         category=PledgeCategory(pledge.category),

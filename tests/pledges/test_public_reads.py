@@ -10,10 +10,11 @@ from sqlmodel import Session
 from app.core.errors import NotFound
 from app.pledges import service
 from app.pledges.models import PledgeStatus
+from app.pledges.schemas import PledgePublic
 from app.pledges.states import Action
 from tests.factories import World
 from tests.pledges.api import API, act, create, etag_of, ok, progress
-from tests.pledges.factories import actor_of, add_progress, member_pledge
+from tests.pledges.factories import actor_of, add_progress, collective_pledge, member_pledge
 
 PHONE = "电话 138-1234-5678"
 ID_NUMBER = "身份证 11010519491231002X"
@@ -64,6 +65,20 @@ def test_personal_numbers_are_masked_in_public_reads_only(client: TestClient, wo
     dumped = "".join(e.model_dump_json() for e in timeline) + service.public_pledge(db, pid).model_dump_json()
     for raw in ("1234-5678", "13912345678", "11010519491231002X", "12345678"):
         assert raw not in dumped
+
+
+def test_public_pledges_carry_no_internal_ids(world: World, db: Session) -> None:
+    """Who owns a public pledge is told by where it stands in PublicPledges, not by ids in the schema."""
+    assert not {"member_id", "unit_id", "branch_id"} & set(PledgePublic.model_fields)
+    mine = member_pledge(world, status=PledgeStatus.published)
+    ours = collective_pledge(world, status=PledgeStatus.closed)
+    found = service.public_pledges_for_units(
+        db, member_ids=[world.member.member_id or 0], unit_ids=[world.group.id or 0]
+    )
+    assert [p.id for p in found.by_member[world.member.member_id or 0]] == [mine.id]
+    assert [p.id for p in found.by_unit[world.group.id or 0]] == [ours.id]
+    for public in (service.public_pledge(db, mine.id or 0), found.by_unit[world.group.id or 0][0]):
+        assert not {"member_id", "unit_id", "branch_id"} & set(public.model_dump())
 
 
 def test_a_published_pledge_that_is_cancelled_stays_on_the_boards(
