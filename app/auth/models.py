@@ -48,10 +48,15 @@ class RevokedAccessToken(SQLModel, table=True):
 
 
 class LoginFailure(SQLModel, table=True):
-    """A failed login, keyed by a salted hash of the phone (never the phone itself)."""
+    """A failed password check (a login, or a wrong current password when changing it), keyed by
+    salted hashes of the phone and of the client's address (never the phone or the address itself).
+
+    A sign-in attempt is recorded here before its password is checked, and deleted again when the
+    password was right, so attempts still being checked count too (see auth.service.authenticate)."""
 
     __tablename__ = "login_failure"
 
     id: int | None = Field(default=None, primary_key=True)
     phone_key: str = Field(max_length=64, index=True)
+    ip_key: str | None = Field(default=None, max_length=64, index=True)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)

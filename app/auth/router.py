@@ -2,21 +2,22 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
 from app.auth import service
 from app.auth.dependencies import SignedInAny
 from app.auth.schemas import LogoutRequest, PasswordChange, RefreshRequest, TokenPair
 from app.core.db import SessionDep
+from app.core.ratelimit import client_ip
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
 @router.post("/token", response_model=TokenPair)
-def login(session: SessionDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> TokenPair:
+def login(request: Request, session: SessionDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> TokenPair:
     """登录：手机号（username）+ 密码，返回访问令牌和刷新令牌。"""
-    return service.authenticate(session, phone=form.username, password=form.password)
+    return service.authenticate(session, phone=form.username, password=form.password, client=client_ip(request))
 
 
 @router.post("/refresh", response_model=TokenPair)
@@ -33,7 +34,13 @@ def logout(session: SessionDep, signed: SignedInAny, body: LogoutRequest | None 
 
 
 @router.post("/password", status_code=204)
-def change_password(session: SessionDep, signed: SignedInAny, body: PasswordChange) -> Response:
+def change_password(request: Request, session: SessionDep, signed: SignedInAny, body: PasswordChange) -> Response:
     """修改密码；所有设备上的登录随即失效。"""
-    service.change_password(session, account=signed.account, current=body.current_password, new=body.new_password)
+    service.change_password(
+        session,
+        account=signed.account,
+        current=body.current_password,
+        new=body.new_password,
+        client=client_ip(request),
+    )
     return Response(status_code=204)

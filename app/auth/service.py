@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, case, delete, false, func, or_, select, update
 from sqlmodel import Session, col
 
 from app.auth.models import Account, LoginFailure, RefreshToken, RevokedAccessToken
 from app.auth.schemas import TokenPair
 from app.core import security
 from app.core.config import settings
+from app.core.db import pk
 from app.core.errors import AppError, Conflict, NotFound, TooManyRequests, Unauthorized, Unprocessable
 from app.core.time import as_utc, utcnow
 from app.core.validation import PHONE_FORMAT_MESSAGE, is_valid_phone, normalize_phone
@@ -53,10 +55,7 @@ def create_account(
     if password_hash is None:
         if password is None:
             raise Unprocessable("请设置初始密码", code="password_required")
-        problem = security.password_problem(password, phone=phone)
-        if problem:
-            raise Unprocessable(problem, code="weak_password", errors=[{"field": "password", "message": problem}])
-        password_hash = security.hash_password(password)
+        password_hash = new_password_hash(password, phone=phone)
     account = Account(
         phone=phone,
         display_name=display_name,
@@ -86,48 +85,104 @@ def change_phone(session: Session, *, account_id: int, phone: str) -> Account:
     return account
 
 
-def _failures_since(session: Session, phone_key: str) -> tuple[int, int | None]:
-    window_start = utcnow() - timedelta(minutes=settings.login_window_minutes)
-    count, oldest = session.execute(
-        select(func.count(), func.min(col(LoginFailure.at))).where(
-            col(LoginFailure.phone_key) == phone_key, col(LoginFailure.at) >= window_start
+@dataclass(frozen=True)
+class FailureKeys:
+    """Salted hashes of a phone and of the client's address: what failed password checks are kept by."""
+
+    phone: str
+    address: str | None
+
+    @classmethod
+    def of(cls, phone: str, client: str | None) -> FailureKeys:
+        return cls(
+            phone=security.keyed_digest(normalize_phone(phone), "login"),
+            address=security.keyed_digest(client, "login-address") if client else None,
         )
+
+
+def _throttle(session: Session, keys: FailureKeys) -> None:
+    """429 when recent failures reached a limit, counted in one query:
+
+    - for this phone from this address (`login_max_failures`, 5): guessing one password. Keyed on
+      the pair, so someone elsewhere cannot lock a known secretary out with five wrong guesses;
+    - for this phone from anywhere (`login_max_failures_per_phone`): guessing it from many addresses;
+    - from this address for any phone (`login_max_failures_per_address`, generous: a village shares
+      one NAT address): trying one password on many phones (spraying).
+    """
+    window_start = utcnow() - timedelta(minutes=settings.login_window_minutes)
+    at = col(LoginFailure.at)
+    same_phone = col(LoginFailure.phone_key) == keys.phone
+    same_address = col(LoginFailure.ip_key) == keys.address if keys.address else false()
+    pair = and_(same_phone, same_address)
+    row = session.execute(
+        select(
+            func.sum(case((pair, 1), else_=0)),
+            func.min(case((pair, at))),
+            func.sum(case((same_phone, 1), else_=0)),
+            func.min(case((same_phone, at))),
+            func.sum(case((same_address, 1), else_=0)),
+            func.min(case((same_address, at))),
+        ).where(at >= window_start, or_(same_phone, same_address))
     ).one()
-    if not count:
-        return 0, None
-    retry_after = int((as_utc(oldest) - window_start).total_seconds()) + 1
-    return count, max(retry_after, 1)
+    limits = (
+        (settings.login_max_failures, "登录失败次数过多"),
+        (settings.login_max_failures_per_phone, "这个手机号的登录失败次数过多"),
+        (settings.login_max_failures_per_address, "这个网络上的登录失败次数过多"),
+    )
+    for (count, oldest), (limit, reason) in zip(zip(row[::2], row[1::2], strict=True), limits, strict=True):
+        if count and count >= limit:
+            retry_after = max(1, int((as_utc(oldest) - window_start).total_seconds()) + 1)
+            security_log.warning("login throttled", extra={"event": "login_throttled"})
+            raise TooManyRequests(
+                f"{reason}，请 {max(1, retry_after // 60)} 分钟后再试",
+                code="login_throttled",
+                headers={"Retry-After": str(retry_after)},
+            )
 
 
-def authenticate(session: Session, *, phone: str, password: str) -> TokenPair:
+def _begin_check(session: Session, keys: FailureKeys) -> int:
+    """Record a password check as failed before it runs, and commit: a check still running counts
+    towards the limits too (many guesses sent at once cannot all pass the throttle), and the slow
+    hash then runs outside any transaction (SQLite's write lock is not held for it). The record is
+    deleted again when the password was right."""
+    failure = LoginFailure(phone_key=keys.phone, ip_key=keys.address)
+    session.add(failure)
+    session.flush()
+    failure_id = pk(failure)
+    session.commit()  # deliberately early: see above; the request's own commit follows as usual
+    return failure_id
+
+
+def _check_passed(session: Session, keys: FailureKeys) -> None:
+    """A right password clears the failures of this phone from this address (the check's own record
+    among them); others' failures for the phone, and this address's for other phones, stay."""
+    pair = col(LoginFailure.phone_key) == keys.phone
+    if keys.address:
+        pair = and_(pair, col(LoginFailure.ip_key) == keys.address)
+    session.execute(delete(LoginFailure).where(pair))
+
+
+def authenticate(session: Session, *, phone: str, password: str, client: str | None = None) -> TokenPair:
     """Check a phone + password and issue a token pair.
 
-    Unknown phones spend the same hashing time and get the same message as wrong passwords.
-    After `login_max_failures` failures for one phone within the window the answer is 429.
+    Unknown phones spend the same hashing time and get the same message as wrong passwords. Too many
+    recent failures (see `_throttle`) answer 429 before any password is checked. `client` is the
+    caller's address (core.ratelimit.client_ip).
     """
     phone = normalize_phone(phone)
-    phone_key = security.keyed_digest(phone, "login")
-    count, retry_after = _failures_since(session, phone_key)
-    if count >= settings.login_max_failures:
-        security_log.warning("login throttled", extra={"event": "login_throttled"})
-        raise TooManyRequests(
-            f"登录失败次数过多，请 {max(1, (retry_after or 60) // 60)} 分钟后再试",
-            code="login_throttled",
-            headers={"Retry-After": str(retry_after or 60)},
-        )
+    keys = FailureKeys.of(phone, client)
+    _throttle(session, keys)
     account = find_account_by_phone(session, phone)
+    _begin_check(session, keys)
     if account is None:
         security.burn_password_check(password)
         ok = False
     else:
         ok = security.verify_password(password, account.password_hash)
     if not ok or account is None or account.disabled:
-        session.add(LoginFailure(phone_key=phone_key))
-        session.flush()
         security_log.warning("login failed", extra={"event": "login_failed", "known": account is not None})
-        # the failure must survive the rollback the error causes
-        raise Unauthorized(BAD_LOGIN, code="bad_credentials", commit=True)
-    session.execute(delete(LoginFailure).where(col(LoginFailure.phone_key) == phone_key))
+        raise Unauthorized(BAD_LOGIN, code="bad_credentials")
+    _check_passed(session, keys)
     account.last_login_at = utcnow()
     session.add(account)
     return issue_tokens(session, account, family=uuid.uuid4().hex)
@@ -218,23 +273,60 @@ def is_revoked(session: Session, jti: str) -> bool:
     return session.get(RevokedAccessToken, jti) is not None
 
 
-def change_password(session: Session, *, account: Account, current: str, new: str) -> None:
-    """Change the password; every token issued before (on any device) stops working."""
+def change_password(session: Session, *, account: Account, current: str, new: str, client: str | None = None) -> None:
+    """Change the password; every token issued before (on any device) stops working.
+
+    A wrong current password counts as a failed login (same limits, 429 past them), so a stolen
+    session cannot be used to guess the password. Both hashes run outside the write lock."""
+    keys = FailureKeys.of(account.phone, client)
+    _throttle(session, keys)
+    check_new_password(new, phone=account.phone, field="new_password")  # before anything is recorded
+    _begin_check(session, keys)
     if not security.verify_password(current, account.password_hash):
+        security_log.warning("wrong current password", extra={"event": "password_change_failed"})
         raise AppError(
             "当前密码不正确", code="wrong_password", errors=[{"field": "current_password", "message": "当前密码不正确"}]
         )
-    set_password(session, account=account, new=new)
+    new_hash = security.hash_password(new)
+    _check_passed(session, keys)
+    set_password(session, account=account, password_hash=new_hash)
 
 
-def set_password(session: Session, *, account: Account, new: str, must_change: bool = False) -> None:
-    problem = security.password_problem(new, phone=account.phone)
+def check_new_password(password: str, *, phone: str | None, field: str = "password") -> None:
+    """422 with the reason when a new password is not acceptable (cheap: no hashing)."""
+    problem = security.password_problem(password, phone=phone)
     if problem:
-        raise Unprocessable(problem, code="weak_password", errors=[{"field": "new_password", "message": problem}])
-    account.password_hash = security.hash_password(new)
+        raise Unprocessable(problem, code="weak_password", errors=[{"field": field, "message": problem}])
+
+
+def new_password_hash(password: str, *, phone: str | None, field: str = "password") -> str:
+    """The hash of an acceptable new password (422 with the reason otherwise). Slow (argon2): call it
+    outside the write phase of a request (core.db.end_read_phase)."""
+    check_new_password(password, phone=phone, field=field)
+    return security.hash_password(password)
+
+
+def set_password(
+    session: Session,
+    *,
+    account: Account,
+    new: str | None = None,
+    password_hash: str | None = None,
+    must_change: bool = False,
+) -> None:
+    """Give an account a new password (or its ready hash) and sign it out everywhere."""
+    if password_hash is None:
+        assert new is not None, "a password or its hash"
+        password_hash = new_password_hash(new, phone=account.phone, field="new_password")
+    account.password_hash = password_hash
     account.must_change_password = must_change
-    account.token_version += 1
     account.password_changed_at = utcnow()
+    sign_out_everywhere(session, account)
+
+
+def sign_out_everywhere(session: Session, account: Account) -> None:
+    """Every access token issued so far stops working (token version), every refresh token too."""
+    account.token_version += 1
     session.add(account)
     session.execute(
         update(RefreshToken)

@@ -37,7 +37,11 @@ class Settings(BaseSettings):
     jwt_audience: str = "liangnuo-api"
     access_token_minutes: int = 15
     refresh_token_days: int = 30
-    login_max_failures: int = 5
+    login_max_failures: int = Field(default=5, description="同一手机号在同一网络地址上的登录失败次数上限")
+    login_max_failures_per_phone: int = Field(default=20, description="同一手机号（不论从哪里）的登录失败次数上限")
+    login_max_failures_per_address: int = Field(
+        default=30, description="同一网络地址（不论哪个手机号）的登录失败次数上限；村里常共用一个出口地址"
+    )
     login_window_minutes: int = 15
     hash_salt: str | None = Field(default=None, description="IP/设备哈希的盐；不设则在 var/ 下生成并保存")
     # lists: comma-separated ("10.0.0.2,10.0.0.3") or JSON ('["10.0.0.2"]')

@@ -118,10 +118,33 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 def end_read_phase(session: Session) -> None:
     """End a request's transaction while it has only read, before slow CPU work (argon2, decoding
     photos), so SQLite's write lock (and PostgreSQL row locks) are not held during it. The next
-    query begins a fresh transaction; loaded objects stay usable (expire_on_commit=False)."""
-    if session.new or session.dirty or session.deleted:
+    query begins a fresh transaction; loaded objects stay usable (expire_on_commit=False).
+
+    Refuses (RuntimeError) once the transaction has written anything, flushed or not: committing
+    half of a request's work early would break its all-or-nothing."""
+    if session.new or session.dirty or session.deleted or session.info.get(_WROTE):
         raise RuntimeError("end_read_phase() after a write would commit it early")
     session.commit()
+
+
+_WROTE = "liangnuo.wrote"
+
+
+@event.listens_for(Session, "after_flush")
+def _flushed(session: Session, _context: Any) -> None:
+    session.info[_WROTE] = True  # a flush with nothing to write does not fire this
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _executed(state: Any) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _transaction_over(session: Session) -> None:
+    session.info.pop(_WROTE, None)
 
 
 def insert_for(session: Session) -> Any:

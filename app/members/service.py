@@ -13,7 +13,7 @@ from sqlmodel import Session, col
 
 from app.auth import service as auth_service
 from app.core import images
-from app.core.db import pk
+from app.core.db import end_read_phase, pk
 from app.core.errors import Conflict, NotFound, Unprocessable
 from app.core.pagination import Page, PageParams, paginate
 from app.core.permissions import Actor, Permission, Role, allowed, require
@@ -204,16 +204,35 @@ def _phone_taken(session: Session, phone: str | None, exclude_id: int | None = N
 
 
 def create_member(session: Session, *, actor: Actor | None, data: MemberCreate) -> Member:
+    """Register a member; with `initial_password`, open their account too. The password is hashed
+    after the permission check and before the first write, outside the transaction (see
+    `_initial_password_hash`), so a caller giving one must not have written anything yet."""
     branch = _branch_for_write(session, actor, data.branch_id)
+    password_hash = None
+    if data.initial_password:
+        password_hash = _initial_password_hash(session, phone=data.phone, password=data.initial_password)
     _check_group(session, branch, data.group_id)
     _phone_taken(session, data.phone)
     member = Member(**data.model_dump(exclude={"initial_password"}))
     session.add(member)
     session.flush()
     org_service.touch(session, [member.branch_id, member.group_id])
-    if data.initial_password:
-        open_account(session, actor=actor, member=member, initial_password=data.initial_password)
+    if password_hash is not None:
+        open_account(session, actor=actor, member=member, password_hash=password_hash)
     return member
+
+
+def _initial_password_hash(session: Session, *, phone: str | None, password: str) -> str:
+    """Check an initial password against the policy, end the request's read phase and hash it: argon2
+    (~0.1 s) must not run under SQLite's database-wide write lock, which every POST takes at its
+    first query. The checks that follow run in the new (write) transaction."""
+    if not phone:
+        raise Unprocessable(
+            "请先登记手机号，手机号就是登录账号", code="phone_required", errors=[{"field": "phone", "message": "必填"}]
+        )
+    auth_service.check_new_password(password, phone=phone, field="initial_password")
+    end_read_phase(session)
+    return auth_service.new_password_hash(password, phone=phone, field="initial_password")
 
 
 def open_account(
@@ -225,7 +244,10 @@ def open_account(
     password_hash: str | None = None,
     must_change_password: bool = True,
 ) -> Member:
-    """Give a member a login (their phone + an initial password) and the member role in their branch."""
+    """Give a member a login (their phone + an initial password) and the member role in their branch.
+
+    An `initial_password` is hashed outside the transaction (see `_initial_password_hash`): give one
+    only before the request has written anything; otherwise pass a ready `password_hash`."""
     branch = org_service.get_unit(session, member.branch_id)
     if actor is not None:
         require(actor, Permission.member_manage, branch)
@@ -235,6 +257,8 @@ def open_account(
         raise Unprocessable(
             "请先登记手机号，手机号就是登录账号", code="phone_required", errors=[{"field": "phone", "message": "必填"}]
         )
+    if password_hash is None and initial_password is not None:
+        password_hash = _initial_password_hash(session, phone=member.phone, password=initial_password)
     account = auth_service.create_account(
         session,
         phone=member.phone,
