@@ -200,17 +200,13 @@ def poster(
     out: Annotated[Path, typer.Option("--out", help="输出的 PDF 文件")] = Path("posters.pdf"),
 ) -> None:
     """把一个党支部（含其党小组）的全部公示牌海报导出为一个 A4 PDF，可直接打印。"""
-    from sqlalchemy import select
-    from sqlmodel import col
-
     from app.boards import poster as board_poster
     from app.boards import service as boards_service
     from app.core.db import new_session
-    from app.org.models import OrgUnit, UnitKind
+    from app.org import service as org_service
 
     with new_session() as session:
-        where = col(OrgUnit.id) == int(branch) if branch.isdigit() else col(OrgUnit.name) == branch
-        units = list(session.execute(select(OrgUnit).where(where, col(OrgUnit.kind) == UnitKind.branch)).scalars())
+        units = org_service.find_branches(session, branch)
         if len(units) != 1:
             _fail(f"找不到党支部“{branch}”" if not units else f"有 {len(units)} 个党支部叫“{branch}”，请用编号")
             return

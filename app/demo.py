@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date
 
-from sqlalchemy import func, select
 from sqlmodel import Session
 
 from app.boards.demo import seed_boards
@@ -149,7 +148,7 @@ def _phone(rng: random.Random, used: set[str]) -> str:
 
 
 def is_empty(session: Session) -> bool:
-    return session.execute(select(func.count()).select_from(OrgUnit)).scalar_one() == 0
+    return org_service.first_root(session) is None
 
 
 def seed(session: Session, *, progress: Callable[[int], None] | None = None) -> list[DemoAccount]:

@@ -324,6 +324,24 @@ def set_password(
     sign_out_everywhere(session, account)
 
 
+def disable_account(session: Session, *, account_id: int) -> Account:
+    """The account can no longer sign in, and is signed out everywhere at once."""
+    account = get_account(session, account_id)
+    if not account.disabled:
+        account.disabled = True
+        sign_out_everywhere(session, account)
+    return account
+
+
+def enable_account(session: Session, *, account_id: int) -> Account:
+    account = get_account(session, account_id)
+    if account.disabled:
+        account.disabled = False
+        session.add(account)
+        session.flush()
+    return account
+
+
 def sign_out_everywhere(session: Session, account: Account) -> None:
     """Every access token issued so far stops working (token version), every refresh token too."""
     account.token_version += 1

@@ -6,7 +6,8 @@ Phone numbers are private: only the member, their branch secretary and committee
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 
 from sqlalchemy import select
 from sqlmodel import Session, col
@@ -16,13 +17,13 @@ from app.core import images
 from app.core.db import end_read_phase, pk
 from app.core.errors import Conflict, NotFound, Unprocessable
 from app.core.pagination import Page, PageParams, paginate
-from app.core.permissions import Actor, Permission, Role, allowed, require
-from app.core.storage import get_storage
+from app.core.permissions import LOCAL_ROLES, Actor, Permission, Role, allowed, require
+from app.core.storage import content_type_of, get_storage
 from app.core.time import utcnow
 from app.members.models import Member, MemberStatus
 from app.members.schemas import AccountSummary, Me, MemberCreate, MemberPublic, MemberRead, MemberUpdate
 from app.org import service as org_service
-from app.org.models import OrgUnit, UnitKind
+from app.org.models import OrgUnit, RoleGrant, UnitKind
 
 
 def get_member(session: Session, member_id: int) -> Member:
@@ -165,7 +166,7 @@ def list_members(
 def _check_group(session: Session, branch: OrgUnit, group_id: int | None) -> None:
     if group_id is None:
         return
-    group = session.get(OrgUnit, group_id)
+    group = org_service.find_unit(session, group_id)
     if group is None or group.kind != UnitKind.group or group.parent_id != branch.id:
         raise Unprocessable(
             "党小组必须属于该党员所在的党支部",
@@ -303,14 +304,43 @@ def update_member(session: Session, *, actor: Actor, member: Member, data: Membe
                 errors=[{"field": "phone", "message": "必填"}],
             )
         auth_service.change_phone(session, account_id=member.account_id, phone=changes["phone"])
+    old_status = MemberStatus(member.status)
+    if "status" in changes and changes["status"] != old_status and member.account_id == actor.account_id:
+        raise Conflict("不能更改自己的党员状态，请由其他管理员操作", code="own_status")
     for key, value in changes.items():
         setattr(member, key, value)
     member.version += 1
     member.updated_at = utcnow()
     session.add(member)
     session.flush()
+    if member.account_id is not None:
+        if old_status != member.status:
+            _account_follows_status(session, member, branch, was=old_status)
+        if old_group is not None and old_group != member.group_id:
+            _end_group_leadership(session, member.account_id, old_group)
     org_service.touch(session, [member.branch_id, old_group, member.group_id])
     return member
+
+
+def _account_follows_status(session: Session, member: Member, branch: OrgUnit, *, was: MemberStatus) -> None:
+    """A member who leaves the roll (转出 moved, 不在册 inactive) loses their login: every role in the
+    branch ends, the account is disabled and signed out everywhere. Back on the roll (active), the
+    account works again with the member role; any other role (group leader, supervisor, secretary)
+    is granted again by whoever hands it out, as for anyone new in the post."""
+    assert member.account_id is not None
+    if member.status == MemberStatus.active:
+        auth_service.enable_account(session, account_id=member.account_id)
+        org_service.grant_role(session, actor=None, account_id=member.account_id, role=Role.member, unit_id=pk(branch))
+    elif was == MemberStatus.active:
+        org_service.revoke_roles_in(session, account_id=member.account_id, unit=branch, roles=_BRANCH_ROLES)
+        auth_service.disable_account(session, account_id=member.account_id)
+
+
+def _end_group_leadership(session: Session, account_id: int, group_id: int) -> None:
+    """Leading a group ends when the member leaves it."""
+    org_service.revoke_roles_in(
+        session, account_id=account_id, unit=org_service.get_unit(session, group_id), roles=(Role.group_leader,)
+    )
 
 
 # roles that come with being in a branch; they end when the member leaves it (committee roles stay)
@@ -335,16 +365,12 @@ def move_member(session: Session, *, actor: Actor, member: Member, branch_id: in
     session.add(member)
     if member.account_id is not None and old_branch.id != new_branch.id:
         org_service.revoke_roles_in(session, account_id=member.account_id, unit=old_branch, roles=_BRANCH_ROLES)
-        org_service.grant_role(
-            session, actor=None, account_id=member.account_id, role=Role.member, unit_id=pk(new_branch)
-        )
+        if member.status == MemberStatus.active:  # off the roll, they hold no role anywhere
+            org_service.grant_role(
+                session, actor=None, account_id=member.account_id, role=Role.member, unit_id=pk(new_branch)
+            )
     elif member.account_id is not None and old_group_id is not None and old_group_id != group_id:
-        org_service.revoke_roles_in(
-            session,
-            account_id=member.account_id,
-            unit=org_service.get_unit(session, old_group_id),
-            roles=(Role.group_leader,),
-        )
+        _end_group_leadership(session, member.account_id, old_group_id)
     session.flush()
     return member
 
@@ -352,14 +378,20 @@ def move_member(session: Session, *, actor: Actor, member: Member, branch_id: in
 PHOTO_MAX_SIDE = 320  # a profile photo is shown small on a board; 320 px covers 2x screens
 
 
-def set_photo(session: Session, *, actor: Actor, member: Member, data: bytes | None) -> Member:
+def set_photo(session: Session, *, actor: Actor, member: Member, upload: BinaryIO | None) -> Member:
     """Set (or with None remove) a member's public profile photo (亮身份), by the member themself or
-    whoever manages the branch. Same pipeline as progress photos: sniffed, re-encoded, no EXIF."""
+    whoever manages the branch. Same pipeline as progress photos: sniffed, re-encoded, no EXIF.
+
+    The permission is checked before a byte of the upload is read, and the picture is decoded and
+    re-encoded outside the transaction (Pillow takes a while; SQLite's write lock is not held)."""
     if member.account_id != actor.account_id:
         require(actor, Permission.member_manage, branch_path(session, member))
-    if data is None:
+    if upload is None:
         member.photo_key = None
     else:
+        data = upload.read(images.MAX_BYTES + 1)  # one byte more than allowed is enough to refuse
+        images.check_size(len(data))
+        end_read_phase(session)
         processed = images.process_upload(data, display_max=PHOTO_MAX_SIDE, thumb_max=PHOTO_MAX_SIDE)
         member.photo_key = get_storage().put(processed.display.data, ext=processed.display.ext)
     member.version += 1
@@ -368,6 +400,43 @@ def set_photo(session: Session, *, actor: Actor, member: Member, data: bytes | N
     session.flush()
     org_service.touch(session, [member.branch_id, member.group_id])
     return member
+
+
+def _check_may_read(session: Session, actor: Actor, member: Member) -> None:
+    if member.account_id != actor.account_id:
+        require(actor, Permission.member_read, read_path(session, actor, member))
+
+
+def read_member(session: Session, *, actor: Actor, member: Member) -> MemberRead:
+    """One member as the actor may see them (the phone only for themself, their secretary, admins)."""
+    _check_may_read(session, actor, member)
+    return read_for(session, actor, member)
+
+
+def photo_file(session: Session, *, actor: Actor, member: Member) -> tuple[Path, str]:
+    """The member's photo on disk and its media type; 404 when there is none."""
+    _check_may_read(session, actor, member)
+    path = get_storage().path(member.photo_key) if member.photo_key else None
+    if path is None or member.photo_key is None:
+        raise NotFound("该党员还没有照片", code="photo_missing")
+    return path, content_type_of(member.photo_key)
+
+
+def grant_role(session: Session, *, actor: Actor, account_id: int, role: Role, unit_id: int) -> RoleGrant:
+    """A role grant asked for through the API (POST /grants).
+
+    A local role (member, group leader, supervisor) goes only to an active member of the unit's
+    branch: a secretary cannot give someone else's account (or a made-up account id) a role in their
+    branch, and so cannot find out which accounts exist either: every refusal is the same 404. The
+    rest (permission, kind of unit, archived units) is org's `grant_role`."""
+    unit = org_service.visible_unit(session, actor, unit_id)
+    require(actor, Permission.grant_local if role in LOCAL_ROLES else Permission.grant_any, unit)
+    branch = org_service.branch_of(session, unit)
+    if role in LOCAL_ROLES and branch is not None:
+        member = member_for_account(session, account_id)
+        if member is None or member.branch_id != branch.id or member.status != MemberStatus.active:
+            raise NotFound("未找到该账号，或该账号不是本支部在册的党员", code="grant_not_member")
+    return org_service.grant_role(session, actor=actor, account_id=account_id, role=role, unit_id=unit_id)
 
 
 def me(session: Session, *, account_id: int, display_name: str, must_change_password: bool) -> Me:

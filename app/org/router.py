@@ -3,12 +3,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from app.core.db import SessionDep
+from app.core.idempotency import IdempotencyDep
 from app.core.pagination import Page, PageDep
-from app.core.permissions import Permission, require
 from app.core.validation import Id
 from app.org import service
 from app.org.dependencies import ActorDep, VisibleUnit
-from app.org.schemas import GrantCreate, GrantRead, OrgTreeNode, OrgUnitCreate, OrgUnitMove, OrgUnitRead, OrgUnitUpdate
+from app.org.schemas import GrantRead, OrgTreeNode, OrgUnitCreate, OrgUnitMove, OrgUnitRead, OrgUnitUpdate
 
 router = APIRouter(tags=["org"])
 
@@ -24,17 +24,16 @@ def read_tree(
 @router.get("/units/{unit_id}", response_model=OrgUnitRead)
 def read_unit(actor: ActorDep, unit: VisibleUnit) -> OrgUnitRead:
     """一个组织的信息。"""
-    require(actor, Permission.unit_read, unit)
-    return OrgUnitRead.of(unit)
+    return service.read_unit(actor, unit)
 
 
 @router.post("/units", response_model=OrgUnitRead, status_code=201)
-def create_unit(session: SessionDep, actor: ActorDep, body: OrgUnitCreate) -> OrgUnitRead:
+def create_unit(idem: IdempotencyDep, session: SessionDep, actor: ActorDep, body: OrgUnitCreate) -> Response:
     """新建下级组织（党委管理员）。"""
     unit = service.create_unit(
         session, actor=actor, kind=body.kind, name=body.name, parent_id=body.parent_id, sort_order=body.sort_order
     )
-    return OrgUnitRead.of(unit)
+    return idem.respond(session, OrgUnitRead.of(unit), status_code=201)
 
 
 @router.patch("/units/{unit_id}", response_model=OrgUnitRead)
@@ -65,11 +64,7 @@ def list_grants(
     return service.list_grants(session, actor=actor, params=paging, unit_id=unit_id, account_id=account_id)
 
 
-@router.post("/grants", response_model=GrantRead, status_code=201)
-def create_grant(session: SessionDep, actor: ActorDep, body: GrantCreate) -> GrantRead:
-    """授予角色：书记在本支部内授予党员、党小组长、监督小组角色；其余由党委管理员授予。"""
-    grant = service.grant_role(session, actor=actor, account_id=body.account_id, role=body.role, unit_id=body.unit_id)
-    return service.grant_read(grant, service.get_unit(session, grant.unit_id))
+# POST /grants lives in members.router: a local role may go only to a member of the branch.
 
 
 @router.delete("/grants/{grant_id}", status_code=204)

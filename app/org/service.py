@@ -19,6 +19,7 @@ from app.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from app.core.pagination import Page, PageParams, paginate
 from app.core.permissions import LOCAL_ROLES, Actor, Grant, Permission, Role, require
 from app.core.time import utcnow
+from app.core.validation import MAX_ID
 from app.org.models import ALLOWED_PARENTS, UNIT_KIND_LABELS, OrgUnit, RoleGrant, UnitKind
 from app.org.schemas import GrantRead, OrgTreeNode, OrgUnitRead
 
@@ -30,6 +31,27 @@ def get_unit(session: Session, unit_id: int) -> OrgUnit:
     if unit is None:
         raise NotFound("未找到该组织")
     return unit
+
+
+def find_unit(session: Session, unit_id: int) -> OrgUnit | None:
+    return session.get(OrgUnit, unit_id)
+
+
+def find_branches(session: Session, name_or_id: str) -> list[OrgUnit]:
+    """Branches named so, or the branch with that id (for the CLI, where a person types either)."""
+    stmt = select(OrgUnit).where(col(OrgUnit.kind) == UnitKind.branch)
+    if name_or_id.isdigit():
+        if int(name_or_id) > MAX_ID:
+            return []
+        stmt = stmt.where(col(OrgUnit.id) == int(name_or_id))
+    else:
+        stmt = stmt.where(col(OrgUnit.name) == name_or_id.strip())
+    return list(session.execute(stmt.order_by(col(OrgUnit.id))).scalars())
+
+
+def read_unit(actor: Actor, unit: OrgUnit) -> OrgUnitRead:
+    require(actor, Permission.unit_read, unit)
+    return OrgUnitRead.of(unit)
 
 
 def visible_unit(session: Session, actor: Actor, unit_id: int) -> OrgUnit:
@@ -342,12 +364,17 @@ def list_grants(
 
 
 def grant_role(session: Session, *, actor: Actor | None, account_id: int, role: Role, unit_id: int) -> RoleGrant:
-    """Give an account a role on a unit. Secretaries hand out member, group leader and supervisor
-    roles inside their branch; every other grant needs a committee admin."""
+    """Give an account a role on a unit (not an archived one). Secretaries hand out member, group
+    leader and supervisor roles inside their branch; every other grant needs a committee admin.
+
+    That a local role goes to a member of the branch is checked a layer up (members.service
+    .grant_role, behind POST /grants): org knows accounts, not members."""
     unit = get_unit(session, unit_id) if actor is None else visible_unit(session, actor, unit_id)
     if actor is not None:
         require(actor, Permission.grant_local if role in LOCAL_ROLES else Permission.grant_any, unit)
     auth_service.get_account(session, account_id)
+    if unit.archived_at is not None:
+        raise Conflict("该组织已撤销，不能再授予角色", code="unit_archived")
     if role in LOCAL_ROLES and unit.kind not in (UnitKind.branch, UnitKind.group):
         raise Unprocessable("党员、党小组长和监督小组成员的角色只能授予在党支部或党小组", code="grant_bad_unit")
     if role == Role.secretary and unit.kind != UnitKind.branch:

@@ -135,3 +135,52 @@ def test_a_grant_covers_the_subtree(client: TestClient, world: World) -> None:
     in_group = create_member(world.db, branch=world.branch, group=world.group, name="组里的人")
     response = client.get(f"/api/v1/members/{in_group.id}", headers=world.supervisor.headers)
     assert response.status_code == 200
+
+
+# ---------------------------------------------------------------- who may receive a branch role
+
+
+@pytest.mark.parametrize("granter", ["secretary", "committee_admin"])
+@pytest.mark.parametrize("role", ["member", "group_leader", "supervisor"])
+def test_local_roles_go_only_to_members_of_the_branch(
+    client: TestClient, world: World, granter: str, role: str
+) -> None:
+    unit_id = world.group.id if role == "group_leader" else world.branch.id
+    headers = getattr(world, granter).headers
+    # the other branch's secretary, the committee admin (of the office branch), an unused account id
+    for account_id in (world.outsider.account_id, world.committee_admin.account_id, 987_654):
+        r = _grant(client, headers, account_id, role, unit_id)
+        assert r.status_code == 404, r.text
+        assert r.json()["code"] == "grant_not_member"  # the same answer whether the account exists or not
+    assert _grant(client, headers, world.supervisor.account_id, role, unit_id).status_code == 201
+
+
+def test_a_member_off_the_roll_gets_no_branch_role(client: TestClient, world: World) -> None:
+    assert world.db is not None
+    member = create_member(world.db, branch=world.branch, group=world.group, name="已转出", status="moved")
+    from app.members import service as members_service
+    from tests.factories import password_hash
+
+    members_service.open_account(world.db, actor=None, member=member, password_hash=password_hash())
+    r = _grant(client, world.secretary.headers, member.account_id, "supervisor", world.branch.id)
+    assert r.status_code == 404
+
+
+def test_committee_roles_may_go_to_anyone(client: TestClient, world: World) -> None:
+    """A secretary may come from elsewhere (e.g. a 第一书记 sent from the town office)."""
+    r = _grant(client, world.committee_admin.headers, world.committee_admin.account_id, "secretary", world.branch.id)
+    assert r.status_code == 201
+
+
+@pytest.mark.parametrize("role", ["supervisor", "secretary"])
+def test_no_grants_on_an_archived_unit(client: TestClient, world: World, role: str) -> None:
+    assert world.db is not None
+    from app.core.time import utcnow
+
+    world.branch.archived_at = utcnow()
+    world.db.add(world.branch)
+    world.db.flush()
+    r = _grant(client, world.committee_admin.headers, world.member.account_id, role, world.branch.id)
+    assert r.status_code == 409
+    assert r.json()["code"] == "unit_archived"
+    assert "撤销" in r.json()["detail"]
