@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from app.core.errors import register_labels
+
 
 class TokenPair(BaseModel):
     access_token: str
@@ -29,3 +31,14 @@ class AccountRead(BaseModel):
     display_name: str
     must_change_password: bool
     disabled: bool
+
+
+register_labels(
+    {
+        "username": "手机号",
+        "password": "密码",
+        "refresh_token": "刷新令牌",
+        "current_password": "当前密码",
+        "new_password": "新密码",
+    }
+)

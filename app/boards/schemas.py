@@ -5,6 +5,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from app.core.errors import register_labels
+
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 
@@ -131,3 +133,9 @@ class BoardView(BaseModel):
     updated_at: datetime
     suggestions: list[SuggestionView] = Field(default_factory=list)
     image_keys: list[str] = Field(default_factory=list)
+
+
+# the Chinese names of fields in validation messages (core.errors)
+register_labels(
+    {"title": "标题", "note": "说明", "member_ids": "党员", "unit_id": "组织", "board_id": "公示牌", "days": "天数"}
+)

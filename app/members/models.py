@@ -23,6 +23,10 @@ class Gender(StrEnum):
     female = "female"
 
 
+MEMBER_STATUS_LABELS = {MemberStatus.active: "在册", MemberStatus.moved: "已转出", MemberStatus.inactive: "不在册"}
+GENDER_LABELS = {Gender.male: "男", Gender.female: "女"}
+
+
 class Member(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=40, index=True)

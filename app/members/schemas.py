@@ -4,8 +4,9 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.errors import register_labels
 from app.core.validation import Id, Name, Phone, ShortText
-from app.members.models import Gender, MemberStatus
+from app.members.models import GENDER_LABELS, MEMBER_STATUS_LABELS, Gender, MemberStatus
 from app.org.schemas import GrantRead
 
 
@@ -89,3 +90,23 @@ class Me(BaseModel):
     account: AccountSummary
     member: MemberRead | None
     grants: list[GrantRead]
+
+
+register_labels(
+    {
+        "name": "姓名",
+        "gender": "性别",
+        "phone": "手机号",
+        "branch_id": "党支部",
+        "group_id": "党小组",
+        "post": "岗位",
+        "public_title": "公示职务",
+        "joined_date": "入党日期",
+        "status": "状态",
+        "board_consent": "同意公示",
+        "initial_password": "初始密码",
+        "member_id": "党员",
+        "photo": "照片",
+    },
+    values={**MEMBER_STATUS_LABELS, **GENDER_LABELS},
+)

@@ -4,9 +4,10 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.core.permissions import Role
+from app.core.errors import register_labels
+from app.core.permissions import ROLE_LABELS, Role
 from app.core.validation import Id, Name
-from app.org.models import UnitKind
+from app.org.models import UNIT_KIND_LABELS, UnitKind
 
 
 class OrgUnitCreate(BaseModel):
@@ -65,3 +66,19 @@ class GrantRead(BaseModel):
     unit_name: str = ""
     created_at: datetime
     revoked_at: datetime | None = None
+
+
+register_labels(
+    {
+        "unit_id": "组织",
+        "root_id": "组织",
+        "parent_id": "上级组织",
+        "sort_order": "排序",
+        "include_archived": "含已撤销的组织",
+        "account_id": "账号",
+        "role": "角色",
+        "grant_id": "授权",
+    },
+    values={**UNIT_KIND_LABELS, **ROLE_LABELS},
+)
+register_labels({"name": "名称", "kind": "组织类别"}, prefix="/api/v1/units")

@@ -13,8 +13,18 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from app.core.errors import register_labels
 from app.core.validation import ShortText
-from app.pledges.models import OwnerKind, PledgeCategory, PledgeOutcome, PledgeStatus, RevisionStatus
+from app.pledges.models import (
+    CATEGORY_LABELS,
+    OUTCOME_LABELS,
+    OwnerKind,
+    PledgeCategory,
+    PledgeOutcome,
+    PledgeStatus,
+    RevisionStatus,
+)
+from app.pledges.states import STATUS_LABELS
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
 Content = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
@@ -269,3 +279,30 @@ class PledgeCounts(BaseModel):
     total: int
     overdue: int
     by_status: dict[str, int]
+
+
+# the Chinese names of fields and choices in validation messages (core.errors)
+register_labels(
+    {
+        "title": "标题",
+        "content": "内容",
+        "category": "类别",
+        "post": "岗位",
+        "year": "年度",
+        "due_date": "完成期限",
+        "member_id": "党员",
+        "unit_id": "组织",
+        "helped_household": "帮扶对象",
+        "reason": "原因",
+        "outcome": "兑现情况",
+        "pledge_ids": "承诺",
+        "pledge_id": "承诺",
+        "text": "内容",
+        "percent": "完成百分比",
+        "photos": "照片",
+        "status": "状态",
+        "overdue": "是否逾期",
+        "mine": "只看我的",
+    },
+    values={**CATEGORY_LABELS, **OUTCOME_LABELS, **STATUS_LABELS},
+)

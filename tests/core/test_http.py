@@ -108,10 +108,11 @@ def test_422_problem_lists_the_fields(client: TestClient, world: World) -> None:
     body = assert_problem(response, 422, "validation_error")
     fields = {e["field"]: e["message"] for e in body["errors"]}
     assert set(fields) == {"name", "branch_id", "phone", "surprise"}
-    assert fields["branch_id"] == "应为整数"
+    assert fields["name"] == "请填写姓名"
+    assert fields["branch_id"] == "党支部应为整数"
     assert fields["phone"] == "手机号格式不正确，应为 11 位数字"
-    assert fields["surprise"] == "不认识的字段"
-    assert "name" in body["detail"]
+    assert fields["surprise"] == "不认识的内容：surprise"
+    assert body["detail"] == "提交的内容有误：姓名、手机号、党支部、surprise"
 
 
 def test_422_problem_for_bad_json(client: TestClient, world: World) -> None:
@@ -120,13 +121,16 @@ def test_422_problem_for_bad_json(client: TestClient, world: World) -> None:
         headers={**world.secretary.headers, "Content-Type": "application/json"},
         content=b"{not json",
     )
-    assert_problem(response, 422, "validation_error")
+    body = assert_problem(response, 422, "validation_error")
+    assert body["detail"] == "提交的内容不是有效的 JSON"
+    assert body["errors"][0]["field"] == "body"
 
 
 def test_422_problem_for_a_bad_query(client: TestClient, world: World) -> None:
     body = assert_problem(client.get("/api/v1/members?size=1000", headers=world.secretary.headers), 422)
     assert body["errors"][0]["field"] == "size"
-    assert body["errors"][0]["message"] == "不能大于 100"
+    assert body["errors"][0]["message"] == "每页条数不能大于 100"
+    assert body["detail"] == "每页条数不能大于 100"
 
 
 def test_500_problem(db: Session) -> None:
