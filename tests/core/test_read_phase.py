@@ -38,3 +38,12 @@ def test_after_a_write_it_refuses(db: Session, world: World, how: str) -> None:
     session.get(OrgUnit, world.town.id)
     core_db.end_read_phase(session)
     session.close()
+
+
+def test_a_committed_write_does_not_count_in_the_next_transaction(db: Session, world: World) -> None:
+    session = core_db.new_session()
+    session.execute(update(OrgUnit).where(col(OrgUnit.id) == world.town.id).values(sort_order=4))
+    session.commit()
+    session.get(OrgUnit, world.town.id)
+    core_db.end_read_phase(session)
+    session.close()
