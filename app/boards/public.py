@@ -32,6 +32,7 @@ from app.core.errors import NotFound
 from app.core.storage import is_key
 from app.evaluations import service as evaluations_service
 from app.evaluations.dependencies import HONEYPOT_FIELD
+from app.evaluations.schemas import SuggestionPublic
 from app.members import service as members_service
 from app.org import service as org_service
 from app.org.models import OrgUnit
@@ -52,6 +53,7 @@ class BoardModel:
     branch: OrgUnit | None
     cards: dict[int, PledgeCard]  # every pledge on the board, by id
     owners: dict[int, tuple[str, str]]  # pledge id → (owner's public name, post)
+    pledge_suggestions: dict[int, list[SuggestionView]]  # approved ones, newest first, for pledge pages
 
     @property
     def branch_id(self) -> int:
@@ -133,6 +135,7 @@ def build(session: Session, board: Board, unit: OrgUnit, year: int) -> BoardMode
         for k, v in evaluations_service.public_satisfaction(session, [p.id for p in pledges]).items()
     }
     suggestions = evaluations_service.public_suggestions(session, unit_ids=[unit.id], limit=5)
+    to_pledges = evaluations_service.public_suggestions_by_pledge(session, [p.id for p in pledges])
 
     by_member: dict[int, list[PledgeCard]] = {}
     collective: list[PledgeCard] = []
@@ -183,10 +186,17 @@ def build(session: Session, board: Board, unit: OrgUnit, year: int) -> BoardMode
         kept=sum(1 for p in pledges if p.status == "closed" and p.outcome == "kept"),
         in_progress=sum(1 for c in all_cards if c.status in IN_PROGRESS),
         updated_at=updated_at,
-        suggestions=[SuggestionView(text=s.public_text, day=f"{s.created_at:%Y-%m-%d}") for s in suggestions],
+        suggestions=[_suggestion(s) for s in suggestions],
         image_keys=sorted(image_keys),
     )
-    return BoardModel(view=view, unit=unit, branch=branch, cards=cards, owners=owners)
+    pledge_suggestions = {pid: [_suggestion(s) for s in rows] for pid, rows in to_pledges.items()}
+    return BoardModel(
+        view=view, unit=unit, branch=branch, cards=cards, owners=owners, pledge_suggestions=pledge_suggestions
+    )
+
+
+def _suggestion(s: SuggestionPublic) -> SuggestionView:
+    return SuggestionView(text=s.public_text, day=f"{s.created_at:%Y-%m-%d}")
 
 
 def model_for(session: Session, resolved: service.Resolved) -> BoardModel:
@@ -288,7 +298,7 @@ def pledge_page(
         "owner": owner,
         "owner_post": post,
         "timeline": timeline_entries(base, context),
-        "suggestions": suggestions_for(session, [pledge_id]),
+        "suggestions": context.model.pledge_suggestions.get(pledge_id, []),
     }
     html = render(
         "pledge.html",
@@ -320,11 +330,6 @@ def suggest_page(model: BoardModel, token: str, *, csrf: str, big: bool, form: F
         honeypot=HONEYPOT_FIELD,
         big=big,
     )
-
-
-def suggestions_for(session: Session, pledge_ids: Sequence[int]) -> list[SuggestionView]:
-    rows = evaluations_service.public_suggestions(session, pledge_ids=list(pledge_ids), limit=20)
-    return [SuggestionView(text=s.public_text, day=f"{s.created_at:%Y-%m-%d}") for s in rows]
 
 
 def clear_caches() -> None:

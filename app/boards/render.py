@@ -15,6 +15,7 @@ from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -71,10 +72,10 @@ def render(template: str, **context: Any) -> str:
 
 @dataclass(frozen=True)
 class Rendered:
-    """A rendered page, with its gzipped form and a strong ETag over the content."""
+    """A rendered page, with a strong ETag over the content and its gzipped form (made on first use:
+    pledge pages get their form token put in per request and are never sent gzipped as they are)."""
 
     body: bytes
-    gzipped: bytes
     etag: str
     image_keys: frozenset[str] = frozenset()
 
@@ -82,7 +83,11 @@ class Rendered:
     def of(cls, html: str, image_keys: frozenset[str] = frozenset()) -> Rendered:
         body = html.encode("utf-8")
         digest = hashlib.sha256(body).hexdigest()[:32]
-        return cls(body=body, gzipped=gzip.compress(body, 9, mtime=0), etag=f'"{digest}"', image_keys=image_keys)
+        return cls(body=body, etag=f'"{digest}"', image_keys=image_keys)
+
+    @cached_property
+    def gzipped(self) -> bytes:
+        return gzip.compress(self.body, 9, mtime=0)
 
 
 class PageCache:

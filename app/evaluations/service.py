@@ -310,6 +310,39 @@ def public_suggestions(
     ]
 
 
+def public_suggestions_by_pledge(
+    session: Session, pledge_ids: Sequence[int], *, per_pledge: int = 20
+) -> dict[int, list[SuggestionPublic]]:
+    """Approved suggestions to each of these pledges, newest first, at most `per_pledge` each: one
+    query for a whole board, however many pledges it shows."""
+    if not pledge_ids:
+        return {}
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=col(Suggestion.pledge_id),
+            order_by=(col(Suggestion.created_at).desc(), col(Suggestion.id).desc()),
+        )
+        .label("rank")
+    )
+    ranked = (
+        select(col(Suggestion.pledge_id), col(Suggestion.public_text), col(Suggestion.created_at), rank)
+        .where(col(Suggestion.status) == SuggestionStatus.approved.value, col(Suggestion.pledge_id).in_(pledge_ids))
+        .subquery()
+    )
+    rows = session.execute(
+        select(ranked.c.pledge_id, ranked.c.public_text, ranked.c.created_at)
+        .where(ranked.c.rank <= per_pledge)
+        .order_by(ranked.c.pledge_id, ranked.c.rank)
+    ).all()
+    out: dict[int, list[SuggestionPublic]] = {}
+    for pledge_id, text, created_at in rows:
+        out.setdefault(pledge_id, []).append(
+            SuggestionPublic(public_text=mask_personal(text), created_at=created_at, pledge_id=pledge_id)
+        )
+    return out
+
+
 # ---------------------------------------------------------------- moderation (secretaries)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,8 +13,10 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from app.core import db as core_db
+from app.core.time import utcnow
 from app.evaluations import service as evaluations_service
-from app.evaluations.models import PublicRating, RatingStatus, Satisfaction, Suggestion
+from app.evaluations.models import PublicRating, RatingStatus, Satisfaction, Suggestion, SuggestionStatus
+from app.org import service as org_service
 from tests.boards.conftest import Committed, Maker, board_path, member_of
 from tests.factories import World, create_member
 from tests.matrix import Case, check, params
@@ -124,6 +127,27 @@ def test_approve_publishes_masked_suggestion(client: TestClient, db: Session, wo
     assert "广告内容" not in page.text
     pledge_page = client.get(f"{board_path(board)}/p/{pid}")
     assert "老人们很感谢" in pledge_page.text
+
+
+def test_pledge_pages_show_their_twenty_newest_suggestions_from_one_board_query(
+    client: TestClient, db: Session, world: World, make: Maker
+) -> None:
+    first = make.pledge(member=member_of(db, world.member), title="关爱空巢老人")
+    second = make.pledge(member=member_of(db, world.member), title="修路灯")
+    board = make.board()
+    now = utcnow()
+    for i in range(22):
+        s = _suggestion(make, f"第{i:02d}条建议", pledge_id=first)
+        s.status, s.public_text, s.created_at = SuggestionStatus.approved, s.text, now - timedelta(minutes=60 - i)
+    other = _suggestion(make, "给修路灯的建议", pledge_id=second)
+    other.status, other.public_text = SuggestionStatus.approved, other.text
+    db.flush()
+    org_service.touch(db, [world.group.id])
+    html = client.get(f"{board_path(board)}/p/{first}").text
+    shown = re.findall(r"第(\d\d)条建议", html)
+    assert shown == [f"{i:02d}" for i in range(21, 1, -1)]  # newest first, twenty of them
+    assert "给修路灯的建议" not in html
+    assert "给修路灯的建议" in client.get(f"{board_path(board)}/p/{second}").text
 
 
 def test_aggregates_public_only_from_five_ratings(client: TestClient, db: Session, world: World, make: Maker) -> None:
