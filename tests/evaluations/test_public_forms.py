@@ -254,6 +254,7 @@ def test_one_length_rule_on_the_rating_form_text_kept(
     assert "意见建议最多 200 个字，您写了 204 个字" in r.text
     assert f">{text}</textarea>" in r.text
     assert 'value="basic" checked' in r.text
+    assert f'action="{base}/p/{pid}/rate#rate"' in r.text  # the answer scrolls to the form and its message
     assert r.headers["cache-control"] == "private, no-store"
     assert _ratings(db, pid) == []
     assert db.execute(select(func.count()).select_from(Suggestion)).scalar_one() == 0
