@@ -37,6 +37,7 @@ from app.members import service as members_service
 from app.org import service as org_service
 from app.org.models import OrgUnit
 from app.pledges import service as pledges_service
+from app.pledges.models import PledgeStatus
 from app.pledges.schemas import PhotoPublic as PledgePhotoPublic
 from app.pledges.schemas import PledgePublic, TimelineEntryPublic
 
@@ -111,7 +112,8 @@ def _card(base: str, p: PledgePublic, satisfaction: dict[int, SatisfactionView])
         latest=latest,
         satisfaction=satisfaction.get(p.id),
         url=f"{base}/p/{p.id}",
-        rateable=True,
+        # a pledge cancelled after publication stays on the board with its history, but is not rated
+        rateable=status != PledgeStatus.cancelled,
     )
 
 
@@ -359,8 +361,11 @@ def submit_feedback(
     suggestion in the moderation queue. Raises FeedbackProblem (nothing stored) with what to change."""
     model = model_for(session, resolved)
     feedback = evaluations_service.read_feedback(choice=choice, text=text)
-    if pledge_id is not None and pledge_id not in model.cards:
+    card = model.cards.get(pledge_id) if pledge_id is not None else None
+    if pledge_id is not None and card is None:
         raise NotFound("未找到该承诺")
+    if card is not None and not card.rateable and choice:
+        raise evaluations_service.FeedbackProblem("这项承诺已取消，不再接受满意度评价；有意见建议请填写意见建议卡。")
     evaluations_service.take_feedback(
         session,
         feedback=feedback,

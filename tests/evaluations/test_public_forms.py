@@ -14,6 +14,7 @@ from app.core.security import keyed_digest
 from app.evaluations import dependencies as guard
 from app.evaluations import service as evaluations_service
 from app.evaluations.models import PublicRating, RatingStatus, Suggestion, SuggestionStatus
+from app.pledges.states import Action
 from tests.boards.conftest import Maker, board_path, get_form_token, member_of
 from tests.factories import World
 
@@ -293,3 +294,24 @@ def test_forwarded_header_without_trusted_proxies_is_logged_once(
     warnings = [r for r in caplog.records if "LIANGNUO_TRUSTED_PROXIES" in r.getMessage()]
     assert len(warnings) == 1
     assert "203.0.113.9" not in caplog.text  # no address in the log
+
+
+def test_a_pledge_cancelled_after_publication_stays_public_but_is_not_rated(
+    client: TestClient, db: Session, world: World, make: Maker
+) -> None:
+    base, (pid,) = _setup(make, world)
+    token = get_form_token(client, f"{base}/p/{pid}")  # the villager opened the form while it was published
+    make.act(pid, Action.cancel, reason="该党员已外出务工")
+    page = client.get(f"{base}/p/{pid}")
+    assert page.status_code == 200
+    assert "已取消" in page.text
+    assert "该党员已外出务工" not in page.text  # the reason stays inside the branch
+    assert 'name="choice"' not in page.text
+    r = client.post(
+        f"{base}/p/{pid}/rate",
+        data={"choice": "satisfied", "csrf": token, guard.HONEYPOT_FIELD: ""},
+        follow_redirects=False,
+    )
+    assert r.status_code == 422
+    assert "不再接受满意度评价" in r.text
+    assert _ratings(db, pid) == []
