@@ -18,6 +18,7 @@ from app.boards.render import PUBLIC_HEADERS, Rendered, if_none_match, render
 from app.boards.schemas import BoardCreate, BoardRead, BoardUpdate, BoardViews
 from app.core.db import SessionDep
 from app.core.errors import NotFound, register_html_errors
+from app.core.idempotency import IdempotencyDep
 from app.core.middleware import body_limit
 from app.core.pagination import Page, PageDep
 from app.core.storage import content_type_of, get_storage, is_key
@@ -43,9 +44,10 @@ def list_boards(session: SessionDep, actor: ActorDep, paging: PageDep, unit_id: 
 
 
 @router.post("", response_model=BoardRead, status_code=201)
-def create_board(session: SessionDep, actor: ActorDep, body: BoardCreate) -> BoardRead:
+def create_board(idem: IdempotencyDep, session: SessionDep, actor: ActorDep, body: BoardCreate) -> Response:
     """新建公示牌（党小组、社区或党支部）。"""
-    return service.read(session, service.create_board(session, actor=actor, data=body))
+    board = service.create_board(session, actor=actor, data=body)
+    return idem.respond(session, service.read(session, board), status_code=201)
 
 
 @router.get("/posters.pdf", response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
@@ -71,9 +73,9 @@ def update_board(session: SessionDep, actor: ActorDep, board: VisibleBoard, body
 
 
 @router.post("/{board_id}/rotate", response_model=BoardRead)
-def rotate_token(session: SessionDep, actor: ActorDep, board: VisibleBoard) -> BoardRead:
+def rotate_token(idem: IdempotencyDep, session: SessionDep, actor: ActorDep, board: VisibleBoard) -> Response:
     """更换二维码（海报被撕毁或被冒用时）：旧二维码随即失效，需重新打印。"""
-    return service.read(session, service.rotate_token(session, actor=actor, board=board))
+    return idem.respond(session, service.read(session, service.rotate_token(session, actor=actor, board=board)))
 
 
 @router.delete("/{board_id}", status_code=204)

@@ -64,6 +64,27 @@ def test_create_edit_list(client: TestClient, world: World) -> None:
     assert client.get("/api/v1/boards", headers=world.outsider.headers).json()["total"] == 0
 
 
+def test_create_and_rotate_retried_with_one_key_do_the_work_once(client: TestClient, world: World) -> None:
+    """A secretary's phone on a weak network resends: the same Idempotency-Key creates one board and
+    rotates its token once (a second rotation would void the poster just printed)."""
+    headers = {**world.secretary.headers, "Idempotency-Key": "board-create-1"}
+    body = {"unit_id": world.group.id}
+    first = client.post("/api/v1/boards", json=body, headers=headers)
+    again = client.post("/api/v1/boards", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers.get("idempotent-replayed") == "true"
+    assert client.get("/api/v1/boards", headers=world.secretary.headers).json()["total"] == 1
+    path = f"/api/v1/boards/{first.json()['id']}/rotate"
+    rotate_headers = {**world.secretary.headers, "Idempotency-Key": "board-rotate-1"}
+    rotated = client.post(path, headers=rotate_headers)
+    replayed = client.post(path, headers=rotate_headers)
+    assert rotated.status_code == replayed.status_code == 200
+    assert replayed.json()["public_url"] == rotated.json()["public_url"] != first.json()["public_url"]
+    current = client.get(f"/api/v1/boards/{first.json()['id']}", headers=world.secretary.headers).json()
+    assert current["public_url"] == rotated.json()["public_url"]
+
+
 def test_rotate_token_old_url_gone(client: TestClient, world: World) -> None:
     board = _create(client, world)
     old = board["public_url"].removeprefix(settings.public_base_url)
