@@ -39,6 +39,7 @@ system-deps: ## what the tests need from Debian: Chromium, CJK fonts, poppler, z
 lint: venv
 	$(VENV)/bin/ruff check app tests bench migrations
 	$(VENV)/bin/ruff format --check app tests bench
+	$(VENV)/bin/lint-imports
 
 typecheck: venv
 	$(VENV)/bin/mypy app
