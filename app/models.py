@@ -9,17 +9,34 @@ from app.members.models import Member
 from app.notifications.models import Notification
 from app.org.models import OrgUnit, RoleGrant
 from app.pledges.models import Pledge, PledgeEvent, PledgeNote, PledgePhoto, PledgeProgress, PledgeRevision
+from app.ratings.models import (
+    Assessment,
+    Honour,
+    PeerFlag,
+    PeerReview,
+    RatingBranchStatus,
+    RatingDecision,
+    RatingPeriod,
+    RatingPeriodEvent,
+    RatingPolicy,
+    RatingResult,
+    SelfStatement,
+)
 
 __all__ = [
     "Account",
+    "Assessment",
     "Board",
     "BoardMember",
     "BoardViewDay",
+    "Honour",
     "IdempotencyRecord",
     "LoginFailure",
     "Member",
     "Notification",
     "OrgUnit",
+    "PeerFlag",
+    "PeerReview",
     "Pledge",
     "PledgeEvent",
     "PledgeNote",
@@ -27,9 +44,16 @@ __all__ = [
     "PledgeProgress",
     "PledgeRevision",
     "PublicRating",
+    "RatingBranchStatus",
+    "RatingDecision",
+    "RatingPeriod",
+    "RatingPeriodEvent",
+    "RatingPolicy",
+    "RatingResult",
     "RefreshToken",
     "RetiredBoardToken",
     "RevokedAccessToken",
     "RoleGrant",
+    "SelfStatement",
     "Suggestion",
 ]

@@ -51,13 +51,17 @@ class Permission(StrEnum):
     pledge_private = "pledge.private"  # see a pairing's helped household
     board_manage = "board.manage"
     evaluation_moderate = "evaluation.moderate"
-    rating_manage = "rating.manage"
+    rating_manage = "rating.manage"  # a branch's ratings: assess members, flags, approve levels
+    rating_review = "rating.review"  # self statement and peer review (党员互评) in one's branch
+    rating_admin = "rating.admin"  # policies, periods, branch assessment and approval, publish, 十佳
 
 
 _READ = {Permission.unit_read, Permission.member_read, Permission.pledge_read}
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.member: frozenset(_READ | {Permission.pledge_own}),
-    Role.group_leader: frozenset(_READ | {Permission.pledge_own, Permission.pledge_collective}),
+    Role.member: frozenset(_READ | {Permission.pledge_own, Permission.rating_review}),
+    Role.group_leader: frozenset(
+        _READ | {Permission.pledge_own, Permission.pledge_collective, Permission.rating_review}
+    ),
     Role.supervisor: frozenset(_READ | {Permission.pledge_note, Permission.grant_read}),
     Role.secretary: frozenset(
         _READ
@@ -73,6 +77,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.board_manage,
             Permission.evaluation_moderate,
             Permission.rating_manage,
+            Permission.rating_review,
         }
     ),
     Role.committee_admin: frozenset(Permission),
