@@ -1,0 +1,415 @@
+"""Computing a period's results (核算): one result row per member and per branch, from aggregates.
+
+Deterministic and re-runnable until approval: the same inputs give the same rows, written by an
+upsert on (period, subject kind, subject). A fixed number of statements however many members:
+
+1. one SELECT of every member in scope with three LEFT-JOINed GROUP BY sub-selects — peer reviews
+   (count, sum, min, max: the trimmed mean drops one highest and one lowest without a window),
+   villager ratings of the member's pledges inside the period's days (counted ones only), and the
+   secretary's assessment (its points over the rubric's maximum);
+2. one bulk upsert of the member rows (the loop in between is over the aggregate's result rows:
+   weights, stars and the Chinese explanation are made in Python);
+3. one SELECT per branch of its members' mean score (GROUP BY over the rows just written), its
+   collective pledges' villager ratings and the committee's assessment; one bulk upsert.
+
+Branches whose members' levels are approved keep their rows as they are (and a branch whose own
+level is approved keeps its row). A level changed by the secretary before approval is kept when the
+result is recomputed; the new proposed level is shown beside it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import case, delete, exists, func, select
+from sqlmodel import Session, col
+
+from app.core.db import insert_for
+from app.core.time import CHINA_TZ, as_utc, utcnow
+from app.evaluations.models import PublicRating, RatingStatus, Satisfaction
+from app.members.models import Member, MemberStatus
+from app.org import service as org_service
+from app.org.models import OrgUnit, UnitKind
+from app.ratings import scoring
+from app.ratings.models import (
+    Assessment,
+    PeerCombine,
+    PeerReview,
+    PeriodStatus,
+    RatingBranchStatus,
+    RatingDecision,
+    RatingPeriod,
+    RatingResult,
+    SubjectKind,
+)
+from app.ratings.rules import PolicyRules
+from app.ratings.scoring import Part, fmt
+
+RESULT = RatingResult.metadata.tables["rating_result"]
+# the period states in which results may be (re)computed
+COMPUTABLE = frozenset({PeriodStatus.assessing, PeriodStatus.computed})
+
+
+@dataclass(frozen=True)
+class Computed:
+    members: int
+    branches: int
+    skipped_branches: int  # approved already: left as they were
+
+
+def rules_of(period: RatingPeriod) -> PolicyRules:
+    """The policy the period runs under (frozen at opening; the defaults for a period never opened)."""
+    return PolicyRules.model_validate(period.policy_snapshot or {})
+
+
+def period_bounds(period: RatingPeriod) -> tuple[datetime, datetime]:
+    """[first day 00:00, day after the last 00:00) in China time, as UTC instants."""
+    start = datetime.combine(period.starts_on, time(0), tzinfo=CHINA_TZ)
+    end = datetime.combine(period.ends_on + timedelta(days=1), time(0), tzinfo=CHINA_TZ)
+    return as_utc(start), as_utc(end)
+
+
+def branch_ids_in(period: RatingPeriod, unit: OrgUnit) -> Any:
+    """A sub-select of the branches the period covers (its unit's subtree, not archived)."""
+    return select(col(OrgUnit.id)).where(
+        org_service.path_filter([unit.path]),
+        col(OrgUnit.kind) == UnitKind.branch,
+        col(OrgUnit.archived_at).is_(None),
+    )
+
+
+def _villager_points(rules: PolicyRules) -> Any:
+    v = rules.villager_scores
+    return case(
+        (col(PublicRating.choice) == Satisfaction.satisfied.value, v.satisfied),
+        (col(PublicRating.choice) == Satisfaction.basic.value, v.basic),
+        else_=v.unsatisfied,
+    )
+
+
+def _villager_sub(period: RatingPeriod, rules: PolicyRules, branches: Any, *, collective: bool) -> Any:
+    """Counted villager ratings inside the period's days: per member (their pledges), or per branch
+    (its collective pledges, whose ratings carry no member)."""
+    start, end = period_bounds(period)
+    key = col(PublicRating.branch_id) if collective else col(PublicRating.member_id)
+    owner = col(PublicRating.member_id).is_(None) if collective else col(PublicRating.member_id).is_not(None)
+    return (
+        select(
+            key.label("subject_id"),
+            func.count().label("n"),
+            func.sum(_villager_points(rules)).label("total"),
+        )
+        .where(
+            col(PublicRating.status) == RatingStatus.counted.value,
+            owner,
+            col(PublicRating.created_at) >= start,
+            col(PublicRating.created_at) < end,
+            col(PublicRating.branch_id).in_(branches),
+        )
+        .group_by(key)
+        .subquery()
+    )
+
+
+def _assessment_sub(period_id: int, kind: SubjectKind) -> Any:
+    return (
+        select(
+            col(Assessment.subject_id).label("subject_id"),
+            col(Assessment.points).label("points"),
+            col(Assessment.max_points).label("max_points"),
+            col(Assessment.complete).label("complete"),
+        )
+        .where(col(Assessment.period_id) == period_id, col(Assessment.subject_kind) == kind.value)
+        .subquery()
+    )
+
+
+def _peer_sub(period_id: int) -> Any:
+    score = col(PeerReview.score)
+    return (
+        select(
+            col(PeerReview.reviewee_member_id).label("subject_id"),
+            func.count().label("n"),
+            func.sum(score).label("total"),
+            func.min(score).label("low"),
+            func.max(score).label("high"),
+        )
+        .where(col(PeerReview.period_id) == period_id, col(PeerReview.discarded_at).is_(None))
+        .group_by(col(PeerReview.reviewee_member_id))
+        .subquery()
+    )
+
+
+def previous_period_id(session: Session, period: RatingPeriod) -> int | None:
+    """The last published period of the same unit and kind before this one (for 晋星 ↑ / ↓)."""
+    stmt = (
+        select(col(RatingPeriod.id))
+        .where(
+            col(RatingPeriod.unit_id) == period.unit_id,
+            col(RatingPeriod.kind) == period.kind,
+            col(RatingPeriod.status) == PeriodStatus.published.value,
+            col(RatingPeriod.starts_on) < period.starts_on,
+        )
+        .order_by(col(RatingPeriod.starts_on).desc())
+        .limit(1)
+    )
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def _previous_sub(previous_id: int | None, kind: SubjectKind) -> Any:
+    return (
+        select(col(RatingResult.subject_id).label("subject_id"), col(RatingResult.stars).label("stars"))
+        .where(
+            col(RatingResult.period_id) == (previous_id or 0),
+            col(RatingResult.subject_kind) == kind.value,
+            col(RatingResult.published_at).is_not(None),
+        )
+        .subquery()
+    )
+
+
+def frozen_branches(session: Session, period_id: int) -> tuple[set[int], set[int]]:
+    """(branches whose members' levels are approved, branches whose own level is approved)."""
+    rows = session.execute(
+        select(
+            col(RatingBranchStatus.branch_id),
+            col(RatingBranchStatus.members_approved_at),
+            col(RatingBranchStatus.branch_approved_at),
+        ).where(col(RatingBranchStatus.period_id) == period_id)
+    ).all()
+    return {b for b, m, _ in rows if m is not None}, {b for b, _, a in rows if a is not None}
+
+
+# ---------------------------------------------------------------- the parts, from aggregate rows
+
+
+def peer_part(rules: PolicyRules, n: int | None, total: Any, low: Any, high: Any) -> Part:
+    n = int(n or 0)
+    trimmed = rules.peer_combine == PeerCombine.trimmed
+    raw = scoring.peer_raw(total, n, low, high, trimmed=trimmed)
+    if trimmed and n >= 5:
+        note = f"{n} 人评分，去掉一个最高分 {fmt(float(high))} 和一个最低分 {fmt(float(low))} 后平均"
+    else:
+        note = f"{n} 人评分的平均" + ("（不足 5 人，不去掉最高最低分）" if trimmed and n else "")
+    return Part("peer", rules.weights.peer, raw, n, note, "无人评分")
+
+
+def villager_part(rules: PolicyRules, weight: int, n: int | None, total: Any) -> Part:
+    n = int(n or 0)
+    minimum = rules.villager_min_count
+    if n == 0 or n < minimum:
+        why = "没有计入的评价" if n == 0 else f"仅 {n} 次，少于最少 {minimum} 次"
+        return Part("villager", weight, None, n, missing=why)
+    v = rules.villager_scores
+    note = f"{n} 次评价的平均，满意 {v.satisfied}、基本满意 {v.basic}、不满意 {v.unsatisfied} 分"
+    return Part("villager", weight, scoring.mean_raw(total, n), n, note)
+
+
+def assessment_part(weight: int, points: Any, max_points: Any, complete: Any, *, branch: bool) -> Part:
+    if points is None or not max_points:
+        return Part("assessment", weight, None, 0, missing="尚未考评")
+    raw = scoring.r1(float(points) * 100 / float(max_points))
+    note = f"{fmt(float(points))} / {fmt(float(max_points))} 分，折合百分制"
+    if not complete:
+        note += "，未评项目按 0 分计"
+    return Part("assessment", weight, raw, 1, note)
+
+
+def members_part(weight: int, n: int | None, mean: Any) -> Part:
+    n = int(n or 0)
+    if not n or mean is None:
+        return Part("members", weight, None, 0, missing="没有党员的结果")
+    return Part("members", weight, scoring.r1(float(mean)), n, f"{n} 名党员总分的平均")
+
+
+def result_values(
+    period_id: int,
+    kind: SubjectKind,
+    subject_id: int,
+    branch_id: int,
+    unit_id: int,
+    out: scoring.Outcome,
+    previous: int | None,
+    now: datetime,
+) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "period_id": period_id,
+        "subject_kind": kind.value,
+        "subject_id": subject_id,
+        "branch_id": branch_id,
+        "unit_id": unit_id,
+        "score": out.score,
+        "proposed_stars": out.stars,
+        "previous_stars": previous,
+        "explanation": out.explanation,
+        "computed_at": now,
+        "version": 1,
+    }
+    for key in ("peer", "villager", "assessment", "members"):
+        values.update({f"{key}_raw": None, f"{key}_count": 0, f"{key}_weight": 0.0, f"{key}_score": 0.0})
+    for w in out.parts:
+        key = w.part.key
+        values.update(
+            {
+                f"{key}_raw": w.part.raw,
+                f"{key}_count": w.part.count,
+                f"{key}_weight": w.weight_used,
+                f"{key}_score": w.score,
+            }
+        )
+    return values
+
+
+def upsert_results(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert or refresh result rows in bulk. The decided level (`stars`), decisions and publication
+    are never touched here; the version moves so a stale If-Match on the old figures fails."""
+    if not rows:
+        return
+    stmt = insert_for(session)(RESULT)
+    kept = {
+        "id",
+        "period_id",
+        "subject_kind",
+        "subject_id",
+        "stars",
+        "decided_at",
+        "published_at",
+        "corrected_at",
+        "details",
+    }
+    refreshed = {c.name: stmt.excluded[c.name] for c in RESULT.columns if c.name not in kept}
+    refreshed["version"] = RESULT.c.version + 1
+    stmt = stmt.on_conflict_do_update(index_elements=["period_id", "subject_kind", "subject_id"], set_=refreshed)
+    session.execute(stmt, list(rows))
+
+
+def _drop_stale(session: Session, period_id: int, branches: Any, frozen: set[int]) -> None:
+    """Member rows of the computed branches whose member is no longer an active member there (moved,
+    left the roll) and that carry no decision: they would skew the branch's mean."""
+    current = select(col(Member.id)).where(
+        col(Member.status) == MemberStatus.active.value,
+        col(Member.branch_id) == col(RatingResult.branch_id),
+    )
+    decided = exists().where(col(RatingDecision.result_id) == col(RatingResult.id))
+    stmt = delete(RatingResult).where(
+        col(RatingResult.period_id) == period_id,
+        col(RatingResult.subject_kind) == SubjectKind.member.value,
+        col(RatingResult.branch_id).in_(branches),
+        col(RatingResult.subject_id).not_in(current),
+        ~decided,
+    )
+    if frozen:
+        stmt = stmt.where(col(RatingResult.branch_id).not_in(frozen))
+    session.execute(stmt.execution_options(synchronize_session=False))
+
+
+# ---------------------------------------------------------------- compute
+
+
+def compute_results(session: Session, period: RatingPeriod, *, branch_id: int | None = None) -> Computed:
+    """(Re)compute the results of the period's subtree, or of one branch of it. No permission or
+    state check here (see approval.compute): this is the arithmetic and its few statements."""
+    rules = rules_of(period)
+    unit = org_service.get_unit(session, period.unit_id)
+    period_id = int(period.id or 0)
+    branches = branch_ids_in(period, unit)
+    if branch_id is not None:
+        branches = branches.where(col(OrgUnit.id) == branch_id)
+    members_frozen, branch_frozen = frozen_branches(session, period_id)
+    previous_id = previous_period_id(session, period)
+    now = utcnow()
+
+    peer = _peer_sub(period_id)
+    vil = _villager_sub(period, rules, branches, collective=False)
+    ass = _assessment_sub(period_id, SubjectKind.member)
+    prev = _previous_sub(previous_id, SubjectKind.member)
+    stmt = (
+        select(
+            col(Member.id),
+            col(Member.branch_id),
+            col(Member.group_id),
+            peer.c.n,
+            peer.c.total,
+            peer.c.low,
+            peer.c.high,
+            vil.c.n,
+            vil.c.total,
+            ass.c.points,
+            ass.c.max_points,
+            ass.c.complete,
+            prev.c.stars,
+        )
+        .select_from(Member)
+        .outerjoin(peer, peer.c.subject_id == col(Member.id))
+        .outerjoin(vil, vil.c.subject_id == col(Member.id))
+        .outerjoin(ass, ass.c.subject_id == col(Member.id))
+        .outerjoin(prev, prev.c.subject_id == col(Member.id))
+        .where(col(Member.status) == MemberStatus.active.value, col(Member.branch_id).in_(branches))
+        .order_by(col(Member.id))
+    )
+    if members_frozen:
+        stmt = stmt.where(col(Member.branch_id).not_in(members_frozen))
+    rows = []
+    for mid, bid, gid, pn, pt, plo, phi, vn, vt, ap, amax, acomplete, previous in session.execute(stmt):
+        parts = [
+            peer_part(rules, pn, pt, plo, phi),
+            villager_part(rules, rules.weights.villager, vn, vt),
+            assessment_part(rules.weights.assessment, ap, amax, acomplete, branch=False),
+        ]
+        out = scoring.outcome(parts, rules.thresholds, previous=previous)
+        rows.append(result_values(period_id, SubjectKind.member, mid, bid, gid or bid, out, previous, now))
+    upsert_results(session, rows)
+    _drop_stale(session, period_id, branches, members_frozen)
+
+    # branches: the mean of the rows just written, their collective pledges, the committee's score
+    mem = (
+        select(
+            col(RatingResult.branch_id).label("subject_id"),
+            func.count().label("n"),
+            func.avg(col(RatingResult.score)).label("mean"),
+        )
+        .where(col(RatingResult.period_id) == period_id, col(RatingResult.subject_kind) == SubjectKind.member.value)
+        .group_by(col(RatingResult.branch_id))
+        .subquery()
+    )
+    bvil = _villager_sub(period, rules, branches, collective=True)
+    bass = _assessment_sub(period_id, SubjectKind.branch)
+    bprev = _previous_sub(previous_id, SubjectKind.branch)
+    bstmt = (
+        select(
+            col(OrgUnit.id),
+            mem.c.n,
+            mem.c.mean,
+            bvil.c.n,
+            bvil.c.total,
+            bass.c.points,
+            bass.c.max_points,
+            bass.c.complete,
+            bprev.c.stars,
+        )
+        .select_from(OrgUnit)
+        .outerjoin(mem, mem.c.subject_id == col(OrgUnit.id))
+        .outerjoin(bvil, bvil.c.subject_id == col(OrgUnit.id))
+        .outerjoin(bass, bass.c.subject_id == col(OrgUnit.id))
+        .outerjoin(bprev, bprev.c.subject_id == col(OrgUnit.id))
+        .where(col(OrgUnit.id).in_(branches))
+        .order_by(col(OrgUnit.id))
+    )
+    if branch_frozen:
+        bstmt = bstmt.where(col(OrgUnit.id).not_in(branch_frozen))
+    w = rules.branch_weights
+    brows = []
+    for bid, mn, mmean, vn, vt, ap, amax, acomplete, previous in session.execute(bstmt):
+        parts = [
+            members_part(w.members, mn, mmean),
+            villager_part(rules, w.villager, vn, vt),
+            assessment_part(w.assessment, ap, amax, acomplete, branch=True),
+        ]
+        out = scoring.outcome(parts, rules.thresholds, branch=True, previous=previous)
+        brows.append(result_values(period_id, SubjectKind.branch, bid, bid, bid, out, previous, now))
+    upsert_results(session, brows)
+    skipped = len(members_frozen | branch_frozen)
+    return Computed(members=len(rows), branches=len(brows), skipped_branches=skipped)
