@@ -9,7 +9,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test venv frontend migrate seed lint typecheck test-sqlite test-postgres system-deps clean
+.PHONY: run test venv frontend frontend-test migrate seed lint typecheck test-sqlite test-postgres system-deps clean
 
 run: venv frontend migrate ## set up everything and serve on http://127.0.0.1:8000
 	@$(PY) -m app.cli seed-demo --if-empty --accounts-json var/demo-accounts.json
@@ -29,6 +29,9 @@ frontend: ## build the PWA into frontend/dist (skipped when frontend/ has no pac
 	  if [ ! -d frontend/node_modules ] || [ frontend/package-lock.json -nt frontend/node_modules/.stamp ]; then \
 	    (cd frontend && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.stamp); fi; \
 	  (cd frontend && npm run --silent build); fi
+
+frontend-test: frontend ## the PWA's ESLint and Vitest unit tests (skipped when frontend/ has no package.json)
+	@if [ -f frontend/package.json ]; then (cd frontend && npm run --silent lint && npm test --silent); fi
 
 migrate: venv
 	@$(PY) -m app.cli migrate
@@ -54,7 +57,7 @@ test-postgres: venv
 	  echo "!! PostgreSQL at TEST_DATABASE_URL is not reachable: PostgreSQL run SKIPPED (with CI=true this fails)"; \
 	else TEST_DATABASE_URL='$(TEST_DATABASE_URL)' $(PY) -m pytest -q -p no:cacheprovider; fi
 
-test: venv system-deps frontend lint typecheck ## lint, types, then the whole suite on SQLite and on PostgreSQL
+test: venv system-deps frontend frontend-test lint typecheck ## lint, types, the PWA's lint and unit tests, then the whole suite on SQLite and on PostgreSQL
 	@echo "== tests on SQLite =="
 	@$(MAKE) --no-print-directory test-sqlite
 	@echo "== tests on PostgreSQL ($(TEST_DATABASE_URL)) =="

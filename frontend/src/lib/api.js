@@ -4,7 +4,7 @@ import { newId } from './ids'
 
 export const API = '/api/v1'
 
-export class ApiError extends Error {
+class ApiError extends Error {
   constructor(status, body = {}, { network = false, retryAfter = null } = {}) {
     super(body.detail || body.title || (network ? '网络连接失败，请检查网络后重试' : `请求失败（${status}）`))
     this.status = status

@@ -1,19 +1,18 @@
 // Start-up: restore the sign-in from the refresh token (or, offline, from the last-seen profile),
-// then start the outbox.
-import { ref } from 'vue'
+// then start the outbox. The server's vocabulary is fetched once per sign-in and per start.
 import { refreshSession, api, onSignedOut } from './api'
-import { session, refreshToken, setMe, clearSession } from './session'
+import { refreshToken, setMe, clearSession, session } from './session'
 import { startOutbox, loadOutbox, flush } from './outbox'
+import { loadVocabulary } from './vocabulary'
 
-export const offlineStart = ref(false)
-
-export async function loadMe() {
+async function loadMe() {
   const me = await api.get('/auth/me')
   setMe(me)
+  loadVocabulary() // not awaited: the words kept on the phone serve until it answers
   return me
 }
 
-export async function restore() {
+async function restore() {
   if (!refreshToken()) {
     if (session.me) clearSession()
     return
@@ -22,11 +21,8 @@ export async function restore() {
     await refreshSession()
     await loadMe()
   } catch (err) {
-    if (err.network || err.status >= 500) {
-      offlineStart.value = true // keep the cached profile: lists come from the cache
-    } else if (err.status === 401) {
-      clearSession()
-    }
+    // offline or the server is down: keep the cached profile, lists come from the cache
+    if (err.status === 401) clearSession()
   }
 }
 

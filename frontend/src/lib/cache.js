@@ -20,13 +20,9 @@ export async function cachedGet(path) {
   }
 }
 
-export async function readCached(path) {
+async function readCached(path) {
   const hit = await store.get(key(path)).catch(() => null)
   return hit ? hit.data : null
-}
-
-export async function forgetCache(path) {
-  await store.del(key(path)).catch(() => {})
 }
 
 export async function clearCache() {

@@ -7,9 +7,8 @@ import { accountId } from './session'
 const store = openStore('drafts')
 const key = (name) => `${accountId.value}:${name}`
 
-
 export const loadDraft = (name) => store.get(key(name)).catch(() => null)
-export const saveDraft = (name, value) => store.set(key(name), { ...plain(value), savedAt: Date.now() }).catch(() => {})
+const saveDraft = (name, value) => store.set(key(name), { ...plain(value), savedAt: Date.now() }).catch(() => {})
 export const dropDraft = (name) => store.del(key(name)).catch(() => {})
 
 /** Save `source()` under `name` shortly after every change. Returns stop(keep = true). */

@@ -1,6 +1,10 @@
-// Chinese words for the API's codes (app/pledges/states.py, models.py). One small table instead
-// of an i18n library: the UI is Simplified Chinese only.
-export const STATUS = {
+// Chinese words for the API's codes. The server's own words (GET /pledges/vocabulary) replace the
+// tables below after sign-in and are kept on the phone for starting offline (lib/vocabulary.js);
+// what is written here is only what a phone shows before it ever reached the server. One small
+// table instead of an i18n library: the UI is Simplified Chinese only.
+import { reactive } from 'vue'
+
+export const STATUS = reactive({
   draft: '草稿',
   submitted: '待审核',
   approved: '待公示',
@@ -10,7 +14,7 @@ export const STATUS = {
   closed: '已销诺',
   withdrawn: '已撤回',
   cancelled: '已取消',
-}
+})
 
 // chip colours, each ≥ 4.5:1 with white text
 export const STATUS_TONE = {
@@ -25,21 +29,21 @@ export const STATUS_TONE = {
   cancelled: 'grey',
 }
 
-export const CATEGORY = {
+export const CATEGORY = reactive({
   post_duty: '岗位职责',
   public_service: '为民服务',
   pairing: '结对帮扶',
   collective: '集体承诺',
   other: '其他',
-}
+})
 
-export const OUTCOME = {
+export const OUTCOME = reactive({
   kept: '已兑现',
   partly_kept: '部分兑现',
   not_kept: '未兑现',
-}
+})
 
-export const ACTION = {
+export const ACTION = reactive({
   create: '起草承诺',
   edit: '修改草稿',
   submit: '报诺',
@@ -54,7 +58,15 @@ export const ACTION = {
   revise: '申请修改',
   progress: '践诺进展',
   note: '监督意见',
-}
+})
+
+// what an action needs besides the click: a reason (return, cancel …), an outcome (close)
+export const NEEDS = reactive({
+  reason: ['return', 'close', 'reopen', 'cancel'],
+  outcome: ['close'],
+})
+export const needsReason = (action) => NEEDS.reason.includes(action)
+export const needsOutcome = (action) => NEEDS.outcome.includes(action)
 
 export function fmtDate(v) {
   if (!v) return ''

@@ -23,7 +23,6 @@ export const outbox = reactive({
   loaded: false,
 })
 
-export const pendingItems = computed(() => outbox.items)
 export const pendingCount = computed(() => outbox.items.length)
 export const failedCount = computed(() => outbox.items.filter((i) => i.status === 'failed').length)
 

@@ -66,8 +66,6 @@ export const roles = computed(() => {
 })
 
 export const isSecretary = computed(() => roles.value.secretary.length > 0 || roles.value.admin.length > 0)
-export const isGroupLeader = computed(() => roles.value.groupLeader.length > 0)
-export const isSupervisor = computed(() => roles.value.supervisor.length > 0)
 
 export const ROLE_LABELS = {
   member: '党员',

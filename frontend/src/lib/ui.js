@@ -1,10 +1,10 @@
 // Vant's functional APIs (toast, dialogs) are not seen by the component resolver: import their
 // styles here, once.
-import { showToast, showSuccessToast, showFailToast, showLoadingToast, closeToast, showDialog, showConfirmDialog } from 'vant'
+import { showToast, showSuccessToast, showConfirmDialog } from 'vant'
 import 'vant/es/toast/style'
 import 'vant/es/dialog/style'
 
-export { showToast, showSuccessToast, showFailToast, showLoadingToast, closeToast, showDialog, showConfirmDialog }
+export { showToast, showSuccessToast }
 
 export function toastError(err) {
   showToast({ message: err?.detail || err?.message || '出错了，请稍后再试', duration: 3500 })
