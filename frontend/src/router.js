@@ -19,6 +19,25 @@ const routes = [
   { path: '/notifications', component: () => import('./views/Notifications.vue'), meta: { tab: 'notifications', title: '消息' } },
   { path: '/outbox', component: () => import('./views/Outbox.vue'), meta: { title: '待发送' } },
   { path: '/me', component: () => import('./views/Me.vue'), meta: { tab: 'me', title: '我的' } },
+  // 星级评定 (ratings): members, secretaries (meta.secretary) and the committee (committeeOnly)
+  ...(() => {
+    const v = (name) => () => import(`./views/ratings/${name}.vue`)
+    const committeeOnly = () =>
+      (session.me?.grants || []).some((g) => g.role === 'committee_admin' && !g.revoked_at) || '/ratings'
+    return [
+      { path: '/ratings', component: v('RatingsHub'), meta: { title: '星级评定' } },
+      { path: '/ratings/mine', component: v('MyStars'), meta: { title: '我的星级' } },
+      { path: '/ratings/new', component: v('PeriodCreate'), meta: { title: '新建评定周期' }, beforeEnter: committeeOnly },
+      { path: '/ratings/policy', component: v('PolicyEdit'), meta: { title: '评定规则' }, beforeEnter: committeeOnly },
+      { path: '/ratings/honours', component: v('HonoursPick'), meta: { title: '十佳评选' }, beforeEnter: committeeOnly },
+      { path: '/ratings/:id(\\d+)/self', component: v('SelfStatement'), meta: { title: '自评' } },
+      { path: '/ratings/:id(\\d+)/review', component: v('PeerReview'), meta: { title: '党员互评' } },
+      { path: '/ratings/:id(\\d+)/branch/:branchId(\\d+)', component: v('BranchOverview'), meta: { title: '评定进展', secretary: true } },
+      { path: '/ratings/:id(\\d+)/assess/:branchId(\\d+)?', component: v('AssessmentScoring'), meta: { title: '组织考评', secretary: true } },
+      { path: '/ratings/:id(\\d+)/results/:branchId(\\d+)?', component: v('ResultsApproval'), meta: { title: '审定星级', secretary: true } },
+      { path: '/ratings/:id(\\d+)/manage', component: v('PeriodManage'), meta: { title: '周期管理' }, beforeEnter: committeeOnly },
+    ]
+  })(),
   { path: '/:rest(.*)*', redirect: '/' },
 ]
 

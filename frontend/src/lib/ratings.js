@@ -1,0 +1,146 @@
+// Star ratings (三评定星) in the PWA: the API's paths in one place, the Chinese words for periods
+// and levels, and the writes, which go through the outbox like every other write (each with its
+// own Idempotency-Key, so a peer review saved offline is applied exactly once when it is sent).
+import { computed } from 'vue'
+import { qs } from './api'
+import { enqueue, waitFor, discard } from './outbox'
+import { session, roles } from './session'
+import { showToast, showSuccessToast, toastError } from './ui'
+
+// ---- paths (all under /api/v1) ----
+export const paths = {
+  periods: (q = {}) => `/rating-periods${qs({ size: 50, ...q })}`,
+  createPeriod: () => '/rating-periods',
+  period: (id) => `/rating-periods/${id}`,
+  action: (id, action) => `/rating-periods/${id}/${action}`,
+  policy: (unitId) => `/rating-policies/${unitId}`,
+  selfStatement: (id) => `/rating-periods/${id}/self-statement`,
+  peers: (id) => `/rating-periods/${id}/peer-reviews/mine`,
+  review: (id, memberId) => `/rating-periods/${id}/peer-reviews/${memberId}`,
+  progress: (id, branchId) => `/rating-periods/${id}/peer-reviews/progress${qs({ branch_id: branchId, size: 100 })}`,
+  flags: (id, branchId) => `/rating-periods/${id}/peer-flags${qs({ branch_id: branchId, size: 100 })}`,
+  discardFlag: (id, flagId) => `/rating-periods/${id}/peer-flags/${flagId}/discard`,
+  assessments: (id, q) => `/rating-periods/${id}/assessments${qs({ size: 100, ...q })}`,
+  assessment: (id, kind, subjectId) => `/rating-periods/${id}/assessments/${kind}/${subjectId}`,
+  compute: (id) => `/rating-periods/${id}/compute`,
+  results: (id, q) => `/rating-periods/${id}/results${qs({ size: 100, ...q })}`,
+  breakdown: (id, memberId) => `/rating-periods/${id}/results/${memberId}/breakdown`,
+  myResults: () => `/rating-results/mine${qs({ size: 20 })}`,
+  approve: (id, branchId) => `/rating-periods/${id}/branches/${branchId}/approve`,
+  change: (id, resultId) => `/rating-periods/${id}/results/${resultId}/change`,
+  branches: (id) => `/rating-periods/${id}/branches${qs({ size: 100 })}`,
+  publish: (id) => `/rating-periods/${id}/publish`,
+  honours: (q) => `/honours${qs({ size: 100, ...q })}`,
+  selectHonour: (honourId) => `/honours/${honourId}/select`,
+}
+
+// ---- words ----
+export const PERIOD_STATUS = {
+  draft: '草稿',
+  open: '自评互评中',
+  assessing: '组织考评中',
+  computed: '已核算，待审定',
+  approved: '已审定，待发布',
+  published: '已发布',
+}
+export const PERIOD_TONE = {
+  draft: 'grey',
+  open: 'red',
+  assessing: 'orange',
+  computed: 'blue',
+  approved: 'blue',
+  published: 'green',
+}
+export const ACTION_WORD = {
+  open: '开始自评互评',
+  reopen: '退回草稿',
+  close_reviews: '结束互评，进入组织考评',
+  back_to_reviews: '退回自评互评',
+  compute: '核算得分',
+  recompute: '重新核算',
+  back_to_assessing: '退回组织考评',
+  approve: '审定',
+  unapprove: '撤销审定',
+  publish: '发布',
+}
+// going back a step needs a reason
+export const BACKWARD = ['reopen', 'back_to_reviews', 'back_to_assessing', 'unapprove']
+const CN_DIGIT = ['零', '一', '二', '三', '四', '五']
+export const starsWord = (n) => `${CN_DIGIT[n] || n}星`
+export const levelName = (n, kind = 'member') => (kind === 'branch' ? `${starsWord(n)}党支部` : `${starsWord(n)}级党员`)
+export const starsText = (n) => (n ? '★'.repeat(n) + '☆'.repeat(Math.max(0, 5 - n)) : '')
+
+const QUARTER = ['', '第一季度', '第二季度', '第三季度', '第四季度']
+export function periodLabel(p) {
+  if (!p) return ''
+  if (p.title || p.label) return p.title || p.label
+  return p.kind === 'year' ? `${p.year}年度` : `${p.year}年${QUARTER[p.quarter] || ''}`
+}
+
+// peer reviews are sent as tapped: 1–5 stars (Vant Rate; the server maps them to 0/25/50/75/100)
+// or 0–100 points, by the period's policy (the review sheet's `scale`)
+export const usesStars = (sheetOrPeriod) =>
+  (sheetOrPeriod?.scale || sheetOrPeriod?.policy?.peer_scale || 'stars') !== 'points'
+
+// a public star board link, where the API gives one
+export const starBoardUrl = (x) => x?.star_board_url || x?.star_board?.url || null
+
+// ---- who is asking ----
+export const isCommittee = computed(() => roles.value.admin.length > 0)
+export const secretaryBranches = computed(() => roles.value.secretary.map((g) => ({ id: g.unit_id, name: g.unit_name })))
+export const myMemberId = computed(() => session.me?.member?.id ?? null)
+export const myBranchId = computed(() => session.me?.member?.branch_id ?? null)
+
+export function itemsOf(data) {
+  if (!data) return []
+  return Array.isArray(data) ? data : data.items || []
+}
+
+/** The period members act on now: an open one first, else the newest. */
+export function currentPeriod(list) {
+  const items = itemsOf(list)
+  return items.find((p) => p.status === 'open') || items.find((p) => p.status !== 'draft') || null
+}
+
+// the step's deadline: review (self statements and peer reviews), assessment, approval
+export const deadlineOf = (period, step = 'review') => period?.[`${step}_due`] || null
+
+// ---- writes, through the outbox ----
+// The same contract as the app's sendNow (lib/send.js, arriving with the frontend refactor): queue
+// the write, wait a little for the answer, tell the person. A refused write is taken out of the
+// outbox (the screen still shows what was typed and the error where it belongs); a queued one stays
+// and is sent when the network is back.
+export const QUEUED = '已保存在手机上，联网后自动发送'
+export async function sendNow(op, { wait = 15000, sent, queued = QUEUED, toastFailure = false } = {}) {
+  const item = await enqueue(op)
+  const outcome = await waitFor(item.id, wait)
+  if (outcome.state === 'failed') {
+    await discard(item.id)
+    if (toastFailure) toastError(outcome.error)
+  } else if (outcome.state === 'sent') {
+    if (sent) showSuccessToast(sent)
+  } else {
+    showToast({ message: queued, duration: 3000 })
+  }
+  return outcome
+}
+
+/** Queued (not yet sent) peer reviews of a period, by reviewee: the newest value wins. */
+export function pendingReviews(items, periodId) {
+  const out = {}
+  for (const i of items) {
+    if (i.kind === 'peer_review' && i.meta?.periodId === periodId) out[i.meta.revieweeId] = i
+  }
+  return out
+}
+
+export function reviewOp(periodId, peer, value, stars = true) {
+  return {
+    kind: 'peer_review',
+    method: 'PUT',
+    path: paths.review(periodId, peer.member_id),
+    json: { value },
+    label: `互评「${peer.name}」${stars ? starsWord(value) : `${value} 分`}`,
+    meta: { periodId, revieweeId: peer.member_id, value },
+  }
+}
