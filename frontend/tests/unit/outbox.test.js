@@ -65,13 +65,14 @@ describe('order', () => {
 })
 
 describe('idempotency keys', () => {
-  it('keeps the key across a restart of the app', async () => {
+  it('keeps the keys and the order across a restart of the app', async () => {
     signIn()
     let down = true
     srv = await startServer((r) => auth(r) || (down ? { status: 502, body: {} } : ok({ id: 7 })))
     let app = await freshApp()
     await app.outbox.loadOutbox()
-    const item = await app.outbox.enqueue({ path: '/pledges/7/notes', json: { text: '路灯修好了' }, pledgeId: 7 })
+    const items = []
+    for (const text of ['一', '二', '三', '四', '五']) items.push(await app.outbox.enqueue({ path: '/pledges/7/notes', json: { text }, pledgeId: 7 }))
     await app.outbox.flush()
     expect(writes()).toHaveLength(1)
 
@@ -79,12 +80,11 @@ describe('idempotency keys', () => {
     down = false
     app = await freshApp()
     await app.outbox.loadOutbox()
-    expect(app.outbox.outbox.items.map((i) => [i.id, i.attempts])).toEqual([[item.id, 1]])
+    expect(app.outbox.outbox.items.map((i) => [i.id, i.attempts])).toEqual(items.map((i, n) => [i.id, n === 0 ? 1 : 0]))
     await app.outbox.wakeUp()
     const sent = writes()
-    expect(sent).toHaveLength(2)
-    expect(sent.map((r) => r.headers['idempotency-key'])).toEqual([item.id, item.id])
-    expect(sent[1].json).toEqual({ text: '路灯修好了' })
+    expect(sent.map((r) => r.headers['idempotency-key'])).toEqual([items[0].id, ...items.map((i) => i.id)])
+    expect(sent.map((r) => r.json.text)).toEqual(['一', '一', '二', '三', '四', '五'])
     expect(app.outbox.outbox.items).toEqual([])
   })
 
@@ -194,7 +194,7 @@ describe('refusals', () => {
     let version = 3
     srv = await startServer((r) => {
       if (auth(r)) return auth(r)
-      if (r.headers['if-match'] !== `"${version}"`) return { status: 412, body: { title: 'Precondition Failed', code: 'version_mismatch' } }
+      if (r.headers['if-match'] !== `"${version}"`) return { status: 412, body: { title: 'Precondition Failed', detail: 'version mismatch', code: 'version_mismatch' } }
       version += 1
       return ok({ id: 5 }, { etag: `"${version}"` })
     })
