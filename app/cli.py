@@ -74,7 +74,7 @@ def create_admin(
     from app.auth import service as auth_service
     from app.core.db import new_session, pk
     from app.core.errors import AppError
-    from app.core.permissions import Role
+    from app.core.permissions import SYSTEM, Role
     from app.core.security import password_problem
     from app.core.validation import normalize_phone
     from app.org import service as org_service
@@ -96,7 +96,7 @@ def create_admin(
                 session, phone=phone, display_name=name, password=password, must_change_password=False
             )
             org_service.grant_role(
-                session, actor=None, account_id=pk(account), role=Role.committee_admin, unit_id=pk(root)
+                session, actor=SYSTEM, account_id=pk(account), role=Role.committee_admin, unit_id=pk(root)
             )
             session.commit()
             root_name = root.name

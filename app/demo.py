@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from app.boards.demo import seed_boards
 from app.core.db import pk
-from app.core.permissions import Role
+from app.core.permissions import SYSTEM, Role
 from app.core.security import hash_password
 from app.members import service as members_service
 from app.members.models import Gender, Member
@@ -159,20 +159,20 @@ def seed(session: Session, *, progress: Callable[[int], None] | None = None) -> 
 
     town = org_service.create_root(session, name=TOWN)
     general = org_service.create_unit(
-        session, actor=None, kind=UnitKind.general_branch, name=GENERAL_BRANCH, parent_id=pk(town)
+        session, actor=SYSTEM, kind=UnitKind.general_branch, name=GENERAL_BRANCH, parent_id=pk(town)
     )
     branches: list[OrgUnit] = []
     for i, name in enumerate(GENERAL_BRANCH_UNITS):
         branches.append(
             org_service.create_unit(
-                session, actor=None, kind=UnitKind.branch, name=name, parent_id=pk(general), sort_order=i
+                session, actor=SYSTEM, kind=UnitKind.branch, name=name, parent_id=pk(general), sort_order=i
             )
         )
     for i, village in enumerate(VILLAGES + OTHER_BRANCHES):
         name = village if village.endswith("党支部") else f"{village}党支部"
         branches.append(
             org_service.create_unit(
-                session, actor=None, kind=UnitKind.branch, name=name, parent_id=pk(town), sort_order=10 + i
+                session, actor=SYSTEM, kind=UnitKind.branch, name=name, parent_id=pk(town), sort_order=10 + i
             )
         )
     assert len(branches) == BRANCHES_TOTAL
@@ -186,7 +186,7 @@ def seed(session: Session, *, progress: Callable[[int], None] | None = None) -> 
         for j in range(count):
             gname = DEMO_GROUP if branch.name == DEMO_BRANCH and j == 0 else f"{next(names)}党小组"
             group = org_service.create_unit(
-                session, actor=None, kind=UnitKind.group, name=gname, parent_id=pk(branch), sort_order=j
+                session, actor=SYSTEM, kind=UnitKind.group, name=gname, parent_id=pk(branch), sort_order=j
             )
             groups_of.setdefault(pk(branch), []).append(group)
             made += 1
@@ -254,10 +254,12 @@ def seed(session: Session, *, progress: Callable[[int], None] | None = None) -> 
     for label, member, role, unit in personas:
         password = "ln-" + secrets.token_urlsafe(9)
         members_service.open_account(
-            session, actor=None, member=member, password_hash=hash_password(password), must_change_password=False
+            session, actor=SYSTEM, member=member, password_hash=hash_password(password), must_change_password=False
         )
         if role != Role.member:
-            org_service.grant_role(session, actor=None, account_id=member.account_id or 0, role=role, unit_id=pk(unit))
+            org_service.grant_role(
+                session, actor=SYSTEM, account_id=member.account_id or 0, role=role, unit_id=pk(unit)
+            )
         accounts.append(
             DemoAccount(role=label, phone=member.phone or "", password=password, unit=unit.name, name=member.name)
         )

@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from app.auth import service as auth_service
 from app.auth.models import Account
-from app.core.permissions import Role
+from app.core.permissions import SYSTEM, Role
 from app.core.security import create_access_token
 from app.core.time import utcnow
 from app.members import service as members_service
@@ -70,7 +70,7 @@ class World:
 def create_unit(db: Session, *, kind: UnitKind, name: str, parent: OrgUnit | None) -> OrgUnit:
     if parent is None:
         return org_service.create_root(db, name=name)
-    return org_service.create_unit(db, actor=None, kind=kind, name=name, parent_id=parent.id)  # type: ignore[arg-type]
+    return org_service.create_unit(db, actor=SYSTEM, kind=kind, name=name, parent_id=parent.id)  # type: ignore[arg-type]
 
 
 def create_member(
@@ -109,12 +109,12 @@ def create_persona(
     """A member with a login; the member role in `branch` and, if given, `role` on `role_unit`."""
     member = create_member(db, branch=branch, group=group, name=name or label)
     members_service.open_account(
-        db, actor=None, member=member, password_hash=password_hash(), must_change_password=False
+        db, actor=SYSTEM, member=member, password_hash=password_hash(), must_change_password=False
     )
     assert member.account_id is not None
     if role is not None and role != Role.member:
         org_service.grant_role(
-            db, actor=None, account_id=member.account_id, role=role, unit_id=(role_unit or branch).id
+            db, actor=SYSTEM, account_id=member.account_id, role=role, unit_id=(role_unit or branch).id
         )  # type: ignore[arg-type]
     account = auth_service.get_account(db, member.account_id)
     token = create_access_token(member.account_id, account.token_version)

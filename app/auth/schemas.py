@@ -26,13 +26,6 @@ class PasswordChange(BaseModel):
     new_password: str = Field(min_length=1, max_length=128)
 
 
-class AccountRead(BaseModel):
-    id: int
-    display_name: str
-    must_change_password: bool
-    disabled: bool
-
-
 register_labels(
     {
         "username": "手机号",

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel
@@ -153,10 +153,6 @@ def insert_for(session: Session) -> Any:
     from sqlalchemy.dialects import postgresql, sqlite
 
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-
-
-def ping(session: Session) -> None:
-    session.exec(text("SELECT 1"))  # type: ignore[call-overload]
 
 
 def pk(row: Any) -> int:

@@ -6,15 +6,28 @@ materialised path ("/1/4/17/"), so "is this unit inside that grant" is a prefix 
 `require(actor, permission, unit)`:
 - the unit is outside everything the actor can see → 404 (never leak that it exists);
 - visible, but no grant covering it carries the permission → 403.
+
+Next to it, for the other shapes of the same question (services never call `Actor`'s methods):
+- `allowed(actor, permission, unit)`: the same answer as a yes/no, without raising. "May the actor
+  see this unit at all" is `allowed(actor, Permission.unit_read, unit)`: every role carries it;
+- `scope(actor, permission)`: the subtree roots a list is drawn from, 403 as `require()` when there
+  is none (`org_service.scope_for` adds "one unit's subtree" to it);
+- `grant_permission(role)`: what handing out (or taking back) a role needs.
+
+`SYSTEM` is the one actor that passes without grants (jobs, the CLI, the demo seeder); each check it
+passes is logged at debug level on "liangnuo.permissions".
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
 from app.core.errors import Forbidden, NotFound
+
+log = logging.getLogger("liangnuo.permissions")
 
 
 class Role(StrEnum):
@@ -83,8 +96,17 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.committee_admin: frozenset(Permission),
 }
 
+# Seeing a unit (require()'s 404 against its 403) is holding unit.read there: every role carries it.
+assert all(Permission.unit_read in p for p in ROLE_PERMISSIONS.values()), "every role must see its units"
+
 # Roles a secretary may hand out inside their own branch.
 LOCAL_ROLES = frozenset({Role.member, Role.group_leader, Role.supervisor})
+
+
+def grant_permission(role: Role) -> Permission:
+    """The permission needed to grant or revoke `role`: grant.local for the roles a secretary hands
+    out inside their branch (LOCAL_ROLES), grant.any for the others."""
+    return Permission.grant_local if role in LOCAL_ROLES else Permission.grant_any
 
 
 class HasPath(Protocol):
@@ -102,9 +124,16 @@ class Grant:
         return path.startswith(self.unit_path)
 
 
+# The path every unit's path starts with: a scope of [ROOT_PATH] is the whole tree.
+ROOT_PATH = "/"
+
+
 @dataclass(frozen=True)
 class Actor:
-    """Who is asking: the signed-in account and its role grants (with the units' current paths)."""
+    """Who is asking: the signed-in account, its role grants (with the units' current paths) and,
+    when the account belongs to an active member, that member's id.
+
+    Services never call the methods below: they ask `require()`, `allowed()` or `scope()`."""
 
     account_id: int
     grants: tuple[Grant, ...] = field(default_factory=tuple)
@@ -124,7 +153,10 @@ class Actor:
         return any(g.covers(path) and permission in ROLE_PERMISSIONS[g.role] for g in self.grants)
 
     def scope_paths(self, permission: Permission | None = None) -> list[str]:
-        """The subtree roots this actor sees (or holds `permission` in), without nested duplicates."""
+        """The subtree roots this actor sees (or holds `permission` in), without nested duplicates;
+        for SYSTEM, the whole tree."""
+        if self.system:
+            return [ROOT_PATH]
         paths = sorted(
             {g.unit_path for g in self.grants if permission is None or permission in ROLE_PERMISSIONS[g.role]}
         )
@@ -137,22 +169,57 @@ class Actor:
     def roles_at(self, path: str) -> set[Role]:
         return {g.role for g in self.grants if g.covers(path)}
 
+    @property
+    def recorded_account_id(self) -> int | None:
+        """The account to record as having done something (`…_by_account_id`): None for SYSTEM."""
+        return None if self.system else self.account_id
+
 
 # Scheduled jobs (reminders), the CLI and the demo seeder act as SYSTEM: every check passes for it,
 # and what it does is recorded as done by "系统" (events keep no account id for it).
 SYSTEM = Actor(account_id=0, system=True, name="系统")
 
 
+def _path(unit: HasPath | str) -> str:
+    return unit if isinstance(unit, str) else unit.path
+
+
+def _system_passes(permission: Permission, where: str) -> None:
+    log.debug("SYSTEM passes %s on %s", permission.value, where)
+
+
+def _forbidden(permission: Permission) -> Forbidden:
+    return Forbidden(code=f"forbidden.{permission.value}")
+
+
 def require(actor: Actor, permission: Permission, unit: HasPath | str) -> None:
+    """404 when the unit is outside everything the actor sees, 403 when visible but not allowed."""
+    path = _path(unit)
     if actor.system:
+        _system_passes(permission, path)
         return
-    path = unit if isinstance(unit, str) else unit.path
     if not actor.can_see(path):
         raise NotFound()
     if not actor.has(permission, path):
-        raise Forbidden(code=f"forbidden.{permission.value}")
+        raise _forbidden(permission)
 
 
 def allowed(actor: Actor, permission: Permission, unit: HasPath | str) -> bool:
-    path = unit if isinstance(unit, str) else unit.path
+    """`require()` as a yes/no: does a grant covering the unit carry the permission?"""
+    path = _path(unit)
+    if actor.system:
+        _system_passes(permission, path)
+        return True
     return actor.has(permission, path)
+
+
+def scope(actor: Actor, permission: Permission, *, empty_ok: bool = False) -> list[str]:
+    """The subtree roots where the actor holds `permission` (the whole tree for SYSTEM): what a list
+    is drawn from. None at all → 403 as `require()` gives, or `[]` with `empty_ok`."""
+    if actor.system:
+        _system_passes(permission, "every unit")
+        return [ROOT_PATH]
+    paths = actor.scope_paths(permission)
+    if not paths and not empty_ok:
+        raise _forbidden(permission)
+    return paths

@@ -21,7 +21,7 @@ from app.evaluations.schemas import (
     SuggestionModerate,
     SuggestionRead,
 )
-from app.org.dependencies import ActorDep
+from app.members.dependencies import ActorDep
 
 router = APIRouter(prefix="/evaluations", tags=["evaluations"])
 

@@ -13,11 +13,10 @@ from app.core.middleware import body_limit
 from app.core.pagination import Page, PageDep
 from app.core.validation import Id
 from app.members import service
-from app.members.dependencies import VisibleMember
+from app.members.dependencies import ActorDep, VisibleMember
 from app.members.models import MemberStatus
 from app.members.schemas import Me, MemberAccountCreate, MemberCreate, MemberMove, MemberRead, MemberUpdate
 from app.org import service as org_service
-from app.org.dependencies import ActorDep
 from app.org.schemas import GrantCreate, GrantRead
 
 router = APIRouter(tags=["members"])

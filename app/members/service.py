@@ -17,7 +17,7 @@ from app.core import images
 from app.core.db import end_read_phase, pk
 from app.core.errors import Conflict, NotFound, Unprocessable
 from app.core.pagination import Page, PageParams, paginate
-from app.core.permissions import LOCAL_ROLES, Actor, Permission, Role, allowed, require
+from app.core.permissions import LOCAL_ROLES, SYSTEM, Actor, Permission, Role, allowed, require
 from app.core.storage import content_type_of, get_storage
 from app.core.time import utcnow
 from app.members.models import Member, MemberStatus
@@ -41,7 +41,7 @@ def read_path(session: Session, actor: Actor, member: Member) -> str:
     """The unit through which the actor sees this member: the branch, or else (a group leader
     holding only a group grant) the member's group."""
     path = branch_path(session, member)
-    if not actor.can_see(path) and member.group_id is not None:
+    if not allowed(actor, Permission.unit_read, path) and member.group_id is not None:
         return org_service.get_unit(session, member.group_id).path
     return path
 
@@ -51,16 +51,26 @@ def visible_member(session: Session, actor: Actor, member_id: int) -> tuple[Memb
     member = session.get(Member, member_id)
     if member is not None:
         branch = org_service.get_unit(session, member.branch_id)
-        if actor.can_see(branch.path) or member.account_id == actor.account_id:
+        if allowed(actor, Permission.unit_read, branch) or member.account_id == actor.account_id:
             return member, branch
         # a grant on the member's group alone (a group leader) shows them too, as the roll does
-        if member.group_id is not None and actor.can_see(org_service.get_unit(session, member.group_id).path):
+        if member.group_id is not None and allowed(
+            actor, Permission.unit_read, org_service.get_unit(session, member.group_id)
+        ):
             return member, branch
     raise NotFound("未找到该党员，或不在您的管理范围内")
 
 
 def member_for_account(session: Session, account_id: int) -> Member | None:
     return session.execute(select(Member).where(col(Member.account_id) == account_id)).scalar_one_or_none()
+
+
+def active_member_id(session: Session, account_id: int) -> int | None:
+    """The member an account belongs to, while that member is on the roll (active): someone who left
+    it (转出, 不在册) acts as nobody's member. One indexed lookup (member.account_id is unique)."""
+    return session.execute(
+        select(col(Member.id)).where(col(Member.account_id) == account_id, col(Member.status) == MemberStatus.active)
+    ).scalar_one_or_none()
 
 
 def members_by_id(session: Session, ids: Sequence[int]) -> dict[int, Member]:
@@ -146,19 +156,10 @@ def list_members(
     if board_consent is not None:
         stmt = stmt.where(col(Member.board_consent) == board_consent)
     stmt = stmt.order_by(col(Member.branch_id), col(Member.group_id), col(Member.name), col(Member.id))
-    private_paths = actor.scope_paths(Permission.member_read_private)
 
     def to_reads(rows: Sequence[Member]) -> list[MemberRead]:
         branches = org_service.units_by_id(session, {m.branch_id for m in rows})
-        out = []
-        for m in rows:
-            bpath = branches[m.branch_id].path
-            out.append(
-                to_read(
-                    m, show_phone=m.account_id == actor.account_id or any(bpath.startswith(p) for p in private_paths)
-                )
-            )
-        return out
+        return [to_read(m, show_phone=can_see_phone(actor, m, branches[m.branch_id].path)) for m in rows]
 
     return paginate(session, stmt, params, to_reads)
 
@@ -175,14 +176,9 @@ def _check_group(session: Session, branch: OrgUnit, group_id: int | None) -> Non
         )
 
 
-def _branch_for_write(session: Session, actor: Actor | None, branch_id: int) -> OrgUnit:
-    branch = (
-        org_service.get_unit(session, branch_id)
-        if actor is None
-        else org_service.visible_unit(session, actor, branch_id)
-    )
-    if actor is not None:
-        require(actor, Permission.member_manage, branch)
+def _branch_for_write(session: Session, actor: Actor, branch_id: int) -> OrgUnit:
+    branch = org_service.visible_unit(session, actor, branch_id)
+    require(actor, Permission.member_manage, branch)
     if branch.kind != UnitKind.branch:
         raise Unprocessable(
             "党员必须归属到党支部", code="member_bad_branch", errors=[{"field": "branch_id", "message": "请选择党支部"}]
@@ -204,7 +200,7 @@ def _phone_taken(session: Session, phone: str | None, exclude_id: int | None = N
         )
 
 
-def create_member(session: Session, *, actor: Actor | None, data: MemberCreate) -> Member:
+def create_member(session: Session, *, actor: Actor, data: MemberCreate) -> Member:
     """Register a member; with `initial_password`, open their account too. The password is hashed
     after the permission check and before the first write, outside the transaction (see
     `_initial_password_hash`), so a caller giving one must not have written anything yet."""
@@ -239,7 +235,7 @@ def _initial_password_hash(session: Session, *, phone: str | None, password: str
 def open_account(
     session: Session,
     *,
-    actor: Actor | None,
+    actor: Actor,
     member: Member,
     initial_password: str | None = None,
     password_hash: str | None = None,
@@ -250,8 +246,7 @@ def open_account(
     An `initial_password` is hashed outside the transaction (see `_initial_password_hash`): give one
     only before the request has written anything; otherwise pass a ready `password_hash`."""
     branch = org_service.get_unit(session, member.branch_id)
-    if actor is not None:
-        require(actor, Permission.member_manage, branch)
+    require(actor, Permission.member_manage, branch)
     if member.account_id is not None:
         raise Conflict("该党员已开通账号", code="account_exists")
     if not member.phone:
@@ -270,7 +265,8 @@ def open_account(
     )
     member.account_id = account.id
     session.add(member)
-    org_service.grant_role(session, actor=None, account_id=pk(account), role=Role.member, unit_id=pk(branch))
+    # the member role comes with the account, whoever opens it
+    org_service.grant_role(session, actor=SYSTEM, account_id=pk(account), role=Role.member, unit_id=pk(branch))
     session.flush()
     return member
 
@@ -330,7 +326,9 @@ def _account_follows_status(session: Session, member: Member, branch: OrgUnit, *
     assert member.account_id is not None
     if member.status == MemberStatus.active:
         auth_service.enable_account(session, account_id=member.account_id)
-        org_service.grant_role(session, actor=None, account_id=member.account_id, role=Role.member, unit_id=pk(branch))
+        org_service.grant_role(
+            session, actor=SYSTEM, account_id=member.account_id, role=Role.member, unit_id=pk(branch)
+        )
     elif was == MemberStatus.active:
         org_service.revoke_roles_in(session, account_id=member.account_id, unit=branch, roles=_BRANCH_ROLES)
         auth_service.disable_account(session, account_id=member.account_id)
@@ -367,7 +365,7 @@ def move_member(session: Session, *, actor: Actor, member: Member, branch_id: in
         org_service.revoke_roles_in(session, account_id=member.account_id, unit=old_branch, roles=_BRANCH_ROLES)
         if member.status == MemberStatus.active:  # off the roll, they hold no role anywhere
             org_service.grant_role(
-                session, actor=None, account_id=member.account_id, role=Role.member, unit_id=pk(new_branch)
+                session, actor=SYSTEM, account_id=member.account_id, role=Role.member, unit_id=pk(new_branch)
             )
     elif member.account_id is not None and old_group_id is not None and old_group_id != group_id:
         _end_group_leadership(session, member.account_id, old_group_id)
@@ -428,15 +426,19 @@ def grant_role(session: Session, *, actor: Actor, account_id: int, role: Role, u
     A local role (member, group leader, supervisor) goes only to an active member of the unit's
     branch: a secretary cannot give someone else's account (or a made-up account id) a role in their
     branch, and so cannot find out which accounts exist either: every refusal is the same 404. The
-    rest (permission, kind of unit, archived units) is org's `grant_role`."""
-    unit = org_service.visible_unit(session, actor, unit_id)
-    require(actor, Permission.grant_local if role in LOCAL_ROLES else Permission.grant_any, unit)
-    branch = org_service.branch_of(session, unit)
-    if role in LOCAL_ROLES and branch is not None:
-        member = member_for_account(session, account_id)
-        if member is None or member.branch_id != branch.id or member.status != MemberStatus.active:
-            raise NotFound("未找到该账号，或该账号不是本支部在册的党员", code="grant_not_member")
-    return org_service.grant_role(session, actor=actor, account_id=account_id, role=role, unit_id=unit_id)
+    rest (permission, kind of unit, archived units) is org's `grant_role`, which calls the member
+    check right after its permission check."""
+
+    def on_the_roll(unit: OrgUnit) -> None:
+        branch = org_service.branch_of(session, unit)
+        if role in LOCAL_ROLES and branch is not None:
+            member = member_for_account(session, account_id)
+            if member is None or member.branch_id != branch.id or member.status != MemberStatus.active:
+                raise NotFound("未找到该账号，或该账号不是本支部在册的党员", code="grant_not_member")
+
+    return org_service.grant_role(
+        session, actor=actor, account_id=account_id, role=role, unit_id=unit_id, eligible=on_the_roll
+    )
 
 
 def me(session: Session, *, account_id: int, display_name: str, must_change_password: bool) -> Me:

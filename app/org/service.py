@@ -6,7 +6,7 @@ themselves.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, String, func, literal, or_, select, update
@@ -15,9 +15,19 @@ from sqlmodel import Session, col
 
 from app.auth import service as auth_service
 from app.core.db import pk
-from app.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from app.core.errors import Conflict, NotFound, Unprocessable
 from app.core.pagination import Page, PageParams, paginate
-from app.core.permissions import LOCAL_ROLES, Actor, Grant, Permission, Role, require
+from app.core.permissions import (
+    LOCAL_ROLES,
+    Actor,
+    Grant,
+    Permission,
+    Role,
+    allowed,
+    grant_permission,
+    require,
+    scope,
+)
 from app.core.time import utcnow
 from app.core.validation import MAX_ID
 from app.org.models import ALLOWED_PARENTS, UNIT_KIND_LABELS, OrgUnit, RoleGrant, UnitKind
@@ -57,7 +67,7 @@ def read_unit(actor: Actor, unit: OrgUnit) -> OrgUnitRead:
 def visible_unit(session: Session, actor: Actor, unit_id: int) -> OrgUnit:
     """The unit, or 404 when it is missing or outside everything the actor can see."""
     unit = session.get(OrgUnit, unit_id)
-    if unit is None or not actor.can_see(unit.path):
+    if unit is None or not allowed(actor, Permission.unit_read, unit):
         raise NotFound("未找到该组织，或不在您的管理范围内")
     return unit
 
@@ -85,17 +95,17 @@ def subtree_ids(paths: Sequence[str], *, kind: UnitKind | None = None) -> Select
     return stmt
 
 
-def scope_for(session: Session, actor: Actor, permission: Permission, unit_id: int | None = None) -> list[str]:
+def scope_for(
+    session: Session, actor: Actor, permission: Permission, unit_id: int | None = None, *, empty_ok: bool = False
+) -> list[str]:
     """The subtree paths a list is drawn from: one unit's subtree (404 if the actor cannot see it, 403
-    if they may not do `permission` there), or every subtree where the actor holds `permission`."""
+    if they may not do `permission` there), or every subtree where the actor holds `permission` (403
+    when there is none, or `[]` with `empty_ok`). The one helper every scoped query starts from."""
     if unit_id is not None:
         unit = visible_unit(session, actor, unit_id)
         require(actor, permission, unit)
         return [unit.path]
-    paths = actor.scope_paths(permission)
-    if not paths:
-        raise Forbidden(code=f"forbidden.{permission.value}")
-    return paths
+    return scope(actor, permission, empty_ok=empty_ok)
 
 
 def subtree(session: Session, unit: OrgUnit, *, include_archived: bool = False) -> list[OrgUnit]:
@@ -122,10 +132,7 @@ def tree(
     session: Session, actor: Actor, *, root_id: int | None = None, include_archived: bool = False
 ) -> list[OrgTreeNode]:
     """The units the actor can see, nested; the top nodes are the actor's grant roots."""
-    if root_id is not None:
-        roots = [visible_unit(session, actor, root_id).path]
-    else:
-        roots = actor.scope_paths()
+    roots = scope_for(session, actor, Permission.unit_read, root_id, empty_ok=True)
     stmt = (
         select(OrgUnit)
         .where(path_filter(roots))
@@ -246,11 +253,10 @@ def create_root(session: Session, *, name: str) -> OrgUnit:
 
 
 def create_unit(
-    session: Session, *, actor: Actor | None, kind: UnitKind, name: str, parent_id: int, sort_order: int = 0
+    session: Session, *, actor: Actor, kind: UnitKind, name: str, parent_id: int, sort_order: int = 0
 ) -> OrgUnit:
-    parent = get_unit(session, parent_id) if actor is None else visible_unit(session, actor, parent_id)
-    if actor is not None:
-        require(actor, Permission.unit_manage, parent)
+    parent = visible_unit(session, actor, parent_id)
+    require(actor, Permission.unit_manage, parent)
     _check_parent(kind, parent)
     unit = OrgUnit(kind=kind, name=name, parent_id=parent.id, sort_order=sort_order)
     session.add(unit)
@@ -363,15 +369,26 @@ def list_grants(
     return paginate(session, stmt, params, to_read)
 
 
-def grant_role(session: Session, *, actor: Actor | None, account_id: int, role: Role, unit_id: int) -> RoleGrant:
+def grant_role(
+    session: Session,
+    *,
+    actor: Actor,
+    account_id: int,
+    role: Role,
+    unit_id: int,
+    eligible: Callable[[OrgUnit], None] | None = None,
+) -> RoleGrant:
     """Give an account a role on a unit (not an archived one). Secretaries hand out member, group
-    leader and supervisor roles inside their branch; every other grant needs a committee admin.
+    leader and supervisor roles inside their branch; every other grant needs a committee admin
+    (`grant_permission`).
 
     That a local role goes to a member of the branch is checked a layer up (members.service
-    .grant_role, behind POST /grants): org knows accounts, not members."""
-    unit = get_unit(session, unit_id) if actor is None else visible_unit(session, actor, unit_id)
-    if actor is not None:
-        require(actor, Permission.grant_local if role in LOCAL_ROLES else Permission.grant_any, unit)
+    .grant_role, behind POST /grants), by `eligible`: org knows accounts, not members. It runs right
+    after the permission check, before anything else is looked at."""
+    unit = visible_unit(session, actor, unit_id)
+    require(actor, grant_permission(role), unit)
+    if eligible is not None:
+        eligible(unit)
     auth_service.get_account(session, account_id)
     if unit.archived_at is not None:
         raise Conflict("该组织已撤销，不能再授予角色", code="unit_archived")
@@ -393,7 +410,7 @@ def grant_role(session: Session, *, actor: Actor | None, account_id: int, role: 
         account_id=account_id,
         role=role,
         unit_id=unit.id,  # type: ignore[arg-type]
-        granted_by_account_id=actor.account_id if actor else None,
+        granted_by_account_id=actor.recorded_account_id,
     )
     session.add(grant)
     session.flush()
@@ -409,7 +426,7 @@ def get_grant(session: Session, *, actor: Actor, grant_id: int) -> tuple[RoleGra
 
 def revoke_grant(session: Session, *, actor: Actor, grant_id: int) -> RoleGrant:
     grant, unit = get_grant(session, actor=actor, grant_id=grant_id)
-    require(actor, Permission.grant_local if Role(grant.role) in LOCAL_ROLES else Permission.grant_any, unit)
+    require(actor, grant_permission(Role(grant.role)), unit)
     grant.revoked_at = utcnow()
     session.add(grant)
     session.flush()

@@ -276,12 +276,13 @@ def test_passwords_are_argon2_hashed() -> None:
 
 def _must_change(client: TestClient, world: World) -> dict[str, str]:
     """A member whose account still has its initial password (made directly: cheap)."""
+    from app.core.permissions import SYSTEM
     from app.members import service as members_service
     from tests.factories import password_hash
 
     assert world.db is not None
     member = create_member(world.db, branch=world.branch, group=world.group, name="新开通")
-    members_service.open_account(world.db, actor=None, member=member, password_hash=password_hash())
+    members_service.open_account(world.db, actor=SYSTEM, member=member, password_hash=password_hash())
     pair = login(client, member.phone or "").json()
     assert pair["must_change_password"] is True
     return bearer(pair["access_token"])

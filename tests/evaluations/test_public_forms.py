@@ -12,6 +12,7 @@ from sqlmodel import Session, col
 from app.core.config import settings
 from app.core.security import keyed_digest
 from app.evaluations import dependencies as guard
+from app.evaluations import intake
 from app.evaluations import service as evaluations_service
 from app.evaluations.models import PublicRating, RatingStatus, Suggestion, SuggestionStatus
 from app.pledges.states import Action
@@ -163,7 +164,7 @@ def test_burst_on_one_pledge_is_flagged_for_review(
     client: TestClient, db: Session, world: World, make: Maker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     base, (pid,) = _setup(make, world)
-    monkeypatch.setattr(evaluations_service, "BURST_PER_PLEDGE_AND_ADDRESS", 5)
+    monkeypatch.setattr(intake, "BURST_PER_PLEDGE_AND_ADDRESS", 5)
     for _ in range(8):
         client.cookies.clear()
         assert _rate(client, base, pid).status_code == 303

@@ -329,12 +329,12 @@ def test_secretary_moves_within_the_branch_only(client: TestClient, world: World
 
 
 def test_a_secretary_of_both_branches_can_move_between_them(client: TestClient, world: World, db: Session) -> None:
-    from app.core.permissions import Role
+    from app.core.permissions import SYSTEM, Role
     from app.org import service as org_service
 
     org_service.grant_role(
         db,
-        actor=None,
+        actor=SYSTEM,
         account_id=world.secretary.account_id or 0,
         role=Role.secretary,
         unit_id=world.other_branch.id or 0,

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.factories import World, create_member
+from tests.factories import World, create_member, create_persona
 
 GRANTS = "/api/v1/grants"
 
@@ -158,10 +158,11 @@ def test_local_roles_go_only_to_members_of_the_branch(
 def test_a_member_off_the_roll_gets_no_branch_role(client: TestClient, world: World) -> None:
     assert world.db is not None
     member = create_member(world.db, branch=world.branch, group=world.group, name="已转出", status="moved")
+    from app.core.permissions import SYSTEM
     from app.members import service as members_service
     from tests.factories import password_hash
 
-    members_service.open_account(world.db, actor=None, member=member, password_hash=password_hash())
+    members_service.open_account(world.db, actor=SYSTEM, member=member, password_hash=password_hash())
     r = _grant(client, world.secretary.headers, member.account_id, "supervisor", world.branch.id)
     assert r.status_code == 404
 
@@ -184,3 +185,60 @@ def test_no_grants_on_an_archived_unit(client: TestClient, world: World, role: s
     assert r.status_code == 409
     assert r.json()["code"] == "unit_archived"
     assert "撤销" in r.json()["detail"]
+
+
+# ---------------------------------------------------------------- which permission a role needs (grant_permission)
+
+ROLES = ["member", "group_leader", "supervisor", "secretary", "committee_admin"]
+LOCAL = {"member", "group_leader", "supervisor"}
+GIVERS = ["committee_admin", "secretary", "group_leader", "supervisor", "member"]
+
+
+def _may_grant(giver: str, role: str) -> bool:
+    return giver == "committee_admin" or (giver == "secretary" and role in LOCAL)
+
+
+@pytest.mark.parametrize("giver", GIVERS)
+@pytest.mark.parametrize("role", ROLES)
+def test_who_may_grant_which_role(client: TestClient, world: World, giver: str, role: str) -> None:
+    """The whole matrix of POST /grants on the branch: a secretary hands out the local roles, a
+    committee admin every role, nobody else any (visible: 403)."""
+    assert world.db is not None
+    grantee = create_persona(world.db, "受权人", branch=world.branch)
+    response = _grant(client, getattr(world, giver).headers, grantee.account_id, role, world.branch.id)
+    assert response.status_code == (201 if _may_grant(giver, role) else 403), response.text
+
+
+@pytest.mark.parametrize("giver", GIVERS)
+@pytest.mark.parametrize("role", ROLES)
+def test_who_may_revoke_which_role(client: TestClient, world: World, giver: str, role: str) -> None:
+    """DELETE /grants/{id} needs what granting the role needs."""
+    from app.core.permissions import SYSTEM, Role
+    from app.org import service as org_service
+
+    assert world.db is not None
+    grantee = create_persona(world.db, "受权人", branch=world.branch)  # not the giver: they would hold it
+    grant = org_service.grant_role(
+        world.db,
+        actor=SYSTEM,
+        account_id=grantee.account_id or 0,
+        role=Role(role),
+        unit_id=world.branch.id or 0,
+    )
+    response = client.delete(f"{GRANTS}/{grant.id}", headers=getattr(world, giver).headers)
+    assert response.status_code == (204 if _may_grant(giver, role) else 403), response.text
+
+
+@pytest.mark.parametrize("role", ["secretary", "committee_admin"])
+def test_the_permission_is_checked_before_the_roll(client: TestClient, world: World, role: str) -> None:
+    """POST /grants answers 403 for a role the caller may not give, whoever the account is (the roll
+    is looked at only for a grant the caller may make)."""
+    response = _grant(client, world.secretary.headers, world.outsider.account_id, role, world.branch.id)
+    assert response.status_code == 403
+    assert response.json()["code"] == "forbidden.grant.any"
+    response = _grant(client, world.group_leader.headers, world.outsider.account_id, "supervisor", world.branch.id)
+    assert response.status_code == 403
+    assert response.json()["code"] == "forbidden.grant.local"
+    response = _grant(client, world.secretary.headers, world.outsider.account_id, "supervisor", world.branch.id)
+    assert response.status_code == 404
+    assert response.json()["code"] == "grant_not_member"

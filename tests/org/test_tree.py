@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from app.core.errors import Conflict
-from app.core.permissions import Actor, Grant, Role
+from app.core.permissions import SYSTEM, Actor, Grant, Role
 from app.org import service as org_service
 from app.org.models import OrgUnit, UnitKind
 from tests.factories import World, create_unit
@@ -243,7 +243,9 @@ def test_move_under_an_invisible_parent_is_404(client: TestClient, world: World,
     b = create_unit(db, kind=UnitKind.committee, name="乙片区", parent=world.town)
     branch = create_unit(db, kind=UnitKind.branch, name="甲片区支部", parent=a)
     assert world.member.account_id is not None
-    org_service.grant_role(db, actor=None, account_id=world.member.account_id, role=Role.committee_admin, unit_id=a.id)  # type: ignore[arg-type]
+    org_service.grant_role(
+        db, actor=SYSTEM, account_id=world.member.account_id, role=Role.committee_admin, unit_id=a.id or 0
+    )
     response = client.post(f"{UNITS}/{branch.id}/move", headers=world.member.headers, json={"parent_id": b.id})
     assert response.status_code == 404
 

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from app.core.permissions import SYSTEM
 from app.core.time import today_local
 from app.members import service as members_service
 from app.pledges import service
@@ -103,7 +104,7 @@ def test_review_queue_is_oldest_first_and_scoped(client: TestClient, world: Worl
 def _many_members_with_pledges(world: World, db: Session, n: int) -> None:
     for i in range(n):
         m = create_member(db, branch=world.branch, group=world.group, name=f"党员{i}")
-        members_service.open_account(db, actor=None, member=m, password_hash="x", must_change_password=False)
+        members_service.open_account(db, actor=SYSTEM, member=m, password_hash="x", must_change_password=False)
         create_pledge(db, unit=world.group, member_id=m.id, status=PledgeStatus.submitted)
         p = create_pledge(db, unit=world.group, member_id=m.id, status=PledgeStatus.published)
         add_progress(db, p, photos=1)

@@ -1,0 +1,115 @@
+"""What a public board shows of villager evaluations: satisfaction aggregates (from
+MIN_PUBLIC_RATINGS ratings up) and approved suggestions, masked, in a few queries per board."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlmodel import Session, col
+
+from app.core.privacy import mask_personal
+from app.evaluations.models import PublicRating, RatingStatus, Suggestion, SuggestionStatus
+from app.evaluations.schemas import SatisfactionCounts, SatisfactionPublic, SuggestionPublic
+
+MIN_PUBLIC_RATINGS = 5
+
+
+def counted_by_pledge(session: Session, pledge_ids: Iterable[int]) -> dict[int, SatisfactionCounts]:
+    """Counted ratings per pledge over all periods, in one query."""
+    ids = sorted(set(pledge_ids))
+    out: dict[int, SatisfactionCounts] = {}
+    if not ids:
+        return out
+    rows = session.execute(
+        select(col(PublicRating.pledge_id), col(PublicRating.choice), func.count())
+        .where(col(PublicRating.pledge_id).in_(ids), col(PublicRating.status) == RatingStatus.counted)
+        .group_by(col(PublicRating.pledge_id), col(PublicRating.choice))
+    ).all()
+    for pledge_id, choice, n in rows:
+        out.setdefault(pledge_id, SatisfactionCounts()).add(choice, n)
+    return out
+
+
+def to_public(counts: SatisfactionCounts | None) -> SatisfactionPublic | None:
+    """The public aggregate, or None below MIN_PUBLIC_RATINGS ratings (too few to show fairly)."""
+    if counts is None or counts.total < MIN_PUBLIC_RATINGS:
+        return None
+    return SatisfactionPublic(
+        satisfied=counts.satisfied,
+        basic=counts.basic,
+        unsatisfied=counts.unsatisfied,
+        total=counts.total,
+        satisfied_percent=round(100 * (counts.satisfied + counts.basic) / counts.total),
+    )
+
+
+def public_satisfaction(session: Session, pledge_ids: Iterable[int]) -> dict[int, SatisfactionPublic]:
+    counts = counted_by_pledge(session, pledge_ids)
+    out = {}
+    for pledge_id, c in counts.items():
+        public = to_public(c)
+        if public is not None:
+            out[pledge_id] = public
+    return out
+
+
+def public_suggestions(
+    session: Session, *, unit_ids: Sequence[int] = (), pledge_ids: Sequence[int] = (), limit: int = 10
+) -> list[SuggestionPublic]:
+    """Approved suggestions to these units (not to a pledge) or to these pledges, newest first."""
+    conditions: list[Any] = []
+    if unit_ids:
+        conditions.append(col(Suggestion.unit_id).in_(unit_ids) & col(Suggestion.pledge_id).is_(None))
+    if pledge_ids:
+        conditions.append(col(Suggestion.pledge_id).in_(pledge_ids))
+    if not conditions:
+        return []
+    rows = (
+        session.execute(
+            select(Suggestion)
+            .where(col(Suggestion.status) == SuggestionStatus.approved, or_(*conditions))
+            .order_by(col(Suggestion.created_at).desc(), col(Suggestion.id).desc())
+            .limit(limit)
+        )
+        .scalars()
+        .all()
+    )
+    return [
+        SuggestionPublic(public_text=mask_personal(s.public_text), created_at=s.created_at, pledge_id=s.pledge_id)
+        for s in rows
+    ]
+
+
+def public_suggestions_by_pledge(
+    session: Session, pledge_ids: Sequence[int], *, per_pledge: int = 20
+) -> dict[int, list[SuggestionPublic]]:
+    """Approved suggestions to each of these pledges, newest first, at most `per_pledge` each: one
+    query for a whole board, however many pledges it shows."""
+    if not pledge_ids:
+        return {}
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=col(Suggestion.pledge_id),
+            order_by=(col(Suggestion.created_at).desc(), col(Suggestion.id).desc()),
+        )
+        .label("rank")
+    )
+    ranked = (
+        select(col(Suggestion.pledge_id), col(Suggestion.public_text), col(Suggestion.created_at), rank)
+        .where(col(Suggestion.status) == SuggestionStatus.approved.value, col(Suggestion.pledge_id).in_(pledge_ids))
+        .subquery()
+    )
+    rows = session.execute(
+        select(ranked.c.pledge_id, ranked.c.public_text, ranked.c.created_at)
+        .where(ranked.c.rank <= per_pledge)
+        .order_by(ranked.c.pledge_id, ranked.c.rank)
+    ).all()
+    out: dict[int, list[SuggestionPublic]] = {}
+    for pledge_id, text, created_at in rows:
+        out.setdefault(pledge_id, []).append(
+            SuggestionPublic(public_text=mask_personal(text), created_at=created_at, pledge_id=pledge_id)
+        )
+    return out
