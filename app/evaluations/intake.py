@@ -1,5 +1,5 @@
-"""Taking villagers' ratings and suggestions in from a board (no account; see the module docstring
-of `app.evaluations.service` for the abuse control).
+"""Taking villagers' ratings and suggestions in from a board (no account; the HTTP side of abuse
+control — device cookie, CSRF token, honeypot, fill time, rate limits — is in `dependencies.py`).
 
 - one rating per device per pledge per rating period: a second one replaces the first;
 - a burst of ratings on one pledge (many in a short window, or many from one address) is stored as

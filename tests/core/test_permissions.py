@@ -121,3 +121,25 @@ def test_grant_permission_covers_every_role() -> None:
     # a new role must be placed on purpose: local (a secretary hands it out) or not
     assert {grant_permission(r) for r in Role} == {Permission.grant_local, Permission.grant_any}
     assert len(list(Role)) == 5
+
+
+# Packages whose owners still ask `Actor` directly; to leave this list as they move to require()/allowed().
+NOT_YET = ("pledges", "boards", "ratings")
+
+
+def test_services_ask_require_not_the_actor() -> None:
+    """One permission path: outside core/permissions.py nothing calls Actor.has / can_see / scope_paths
+    (allowed(actor, Permission.unit_read, unit) is "can see"; org_service.scope_for the scope)."""
+    import re
+    from pathlib import Path
+
+    app = Path(__file__).resolve().parents[2] / "app"
+    direct = re.compile(r"\bactor\.(has|can_see|scope_paths)\(")
+    found = [
+        f"{path.relative_to(app)}:{n}"
+        for path in app.rglob("*.py")
+        if path.relative_to(app).parts[0] not in NOT_YET and path != app / "core" / "permissions.py"
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if direct.search(line)
+    ]
+    assert found == []
