@@ -17,7 +17,7 @@ from starlette.types import Scope
 
 from app import models  # noqa: F401  (all tables registered)
 from app.api import api_router
-from app.boards.router import public_router as boards_public_router
+from app.boards.public_routes import public_router as boards_public_router
 from app.core import db, idempotency
 from app.core.config import PROJECT_ROOT, settings
 from app.core.errors import install_error_handlers, problem

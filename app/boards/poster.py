@@ -32,7 +32,6 @@ POSTER_CSP = (
     f"default-src 'none'; style-src 'sha256-{_POSTER_CSS_HASH}'; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
-CALL_TO_ACTION = "扫码查看党员承诺 · 欢迎监督评价"
 
 
 @dataclass(frozen=True)

@@ -361,9 +361,7 @@ def submit_feedback(
     suggestion in the moderation queue. Raises FeedbackProblem (nothing stored) with what to change."""
     model = model_for(session, resolved)
     feedback = evaluations_service.read_feedback(choice=choice, text=text)
-    card = model.cards.get(pledge_id) if pledge_id is not None else None
-    if pledge_id is not None and card is None:
-        raise NotFound("未找到该承诺")
+    card = model.cards[pledge_id] if pledge_id is not None else None  # on the board: forms.take checked
     if card is not None and not card.rateable and choice:
         raise evaluations_service.FeedbackProblem("这项承诺已取消，不再接受满意度评价；有意见建议请填写意见建议卡。")
     evaluations_service.take_feedback(

@@ -124,9 +124,6 @@ class PageCache:
             self.hits = self.misses = 0
 
 
-page_cache = PageCache()
-
-
 def if_none_match(header: str | None, etag: str) -> bool:
     """Whether an If-None-Match header matches (weak comparison, as RFC 9110 asks for GET)."""
     if not header:

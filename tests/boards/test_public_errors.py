@@ -101,3 +101,54 @@ def test_anonymous_forms_refuse_oversized_bodies_early_with_a_page(client: TestC
         )
         _is_page(r, 413, "内容太长")
     assert db.execute(select(func.count()).select_from(Suggestion)).scalar_one() == 0
+
+
+ROUTES = [
+    ("GET", ""),
+    ("GET", "/qr.svg"),
+    ("GET", "/qr.png?size=300"),
+    ("GET", "/img/0123456789abcdef0123456789abcdef.jpg"),
+    ("GET", "/p/{pid}"),
+    ("GET", "/p/{pid}/img/0123456789abcdef0123456789abcdef.jpg"),
+    ("POST", "/p/{pid}/rate"),
+    ("GET", "/suggest"),
+    ("POST", "/suggest"),
+    ("GET", "/thanks"),
+]
+
+
+@pytest.mark.parametrize(("method", "rest"), ROUTES)
+def test_every_public_route_answers_the_board_pages_for_a_bad_token(
+    client: TestClient, db: Session, make: Maker, world: World, method: str, rest: str
+) -> None:
+    """ResolvedBoard: 410 for a replaced QR code, 404 for an unknown one, on every route — nothing stored."""
+    from app.boards import service
+
+    pledge = make.pledge(member=member_of(make.db, world.member))
+    board = make.board()
+    old = board_path(board)
+    service.rotate_token(db, actor=make.secretary, board=board)
+    db.flush()
+    path = rest.format(pid=pledge)
+    data = {"choice": "satisfied", "text": "好", "suggestion": "好", "csrf": "x"} if method == "POST" else None
+    _is_page(client.request(method, old + path, data=data), 410, "公示牌已搬家", "大洼社区党支部书记询问")
+    _is_page(client.request(method, "/b/" + "x" * 32 + path, data=data), 404, "未找到该公示牌")
+    assert db.execute(select(func.count()).select_from(Suggestion)).scalar_one() == 0
+    assert db.execute(select(func.count()).select_from(PublicRating)).scalar_one() == 0
+
+
+def test_form_refusals_are_pages_with_their_headers(client: TestClient, base: str) -> None:
+    """An expired form token is the 403 page, a flood the 429 page with Retry-After (raised as PageError)."""
+    from app.evaluations import dependencies as guard
+
+    r = client.post(f"{base}/suggest", data={"text": "好", "csrf": "1.bad"})
+    _is_page(r, 403, "页面已过期", "返回公示牌")
+    assert r.headers["cache-control"] == "no-store"
+    limit = guard.LIMITS["suggest.device"][0].count
+    token = get_form_token(client, f"{base}/suggest")
+    form = {"text": "好", "csrf": token}
+    statuses = [client.post(f"{base}/suggest", data=form).status_code for _ in range(limit + 1)]
+    assert statuses[-1] == 429, statuses
+    r = client.post(f"{base}/suggest", data={"text": "好", "csrf": token})
+    _is_page(r, 429, "提交太频繁了")
+    assert int(r.headers["retry-after"]) > 0

@@ -1,0 +1,165 @@
+"""The public pages villagers reach by QR code (/b/…): thin routes over `ResolvedBoard`, `public` (the
+pages) and `forms` (the two villagers' forms).
+
+They answer HTML (Simplified Chinese), never JSON: a villager in WeChat's browser must always see a page
+a person can read, including for "not found", "moved" (410) and "too many" — every error under /b/ is
+rendered by `pages.error_page`, registered here for the prefix.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from starlette.background import BackgroundTask
+
+from app.boards import forms, public, qr, service
+from app.boards.dependencies import ResolvedBoard, resolved_board
+from app.boards.pages import big_text, board_not_found, error_page, message, public_headers
+from app.boards.render import Rendered, if_none_match
+from app.core.db import SessionDep
+from app.core.errors import register_html_errors
+from app.core.middleware import body_limit
+from app.core.storage import content_type_of, get_storage, is_key
+from app.evaluations import dependencies as guard
+
+public_router = APIRouter(include_in_schema=False)
+
+register_html_errors("/b/", error_page)
+
+FormText = Annotated[str, Form()]
+
+
+def cached_response(request: Request, page: Rendered) -> Response:
+    """A shared page: ETag (If-None-Match → 304), a minute in caches, gzip when asked."""
+    headers = public_headers(ETag=page.etag, **{"Cache-Control": "public, max-age=60", "Vary": "Accept-Encoding"})
+    if if_none_match(request.headers.get("if-none-match"), page.etag):
+        return Response(status_code=304, headers=headers)
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        headers["Content-Encoding"] = "gzip"
+        return Response(page.gzipped, media_type="text/html; charset=utf-8", headers=headers)
+    return Response(page.body, media_type="text/html; charset=utf-8", headers=headers)
+
+
+def qr_response(data: str | bytes, media_type: str) -> Response:
+    return Response(data, media_type=media_type, headers=public_headers(**{"Cache-Control": "public, max-age=86400"}))
+
+
+def _image(key: str, *, shown: bool) -> Response:
+    """A photo the page shows (any other key: the Chinese 404 page)."""
+    path = get_storage().path(key) if shown and is_key(key) else None
+    if path is None:
+        raise board_not_found()
+    headers = public_headers(**{"Cache-Control": "public, max-age=31536000, immutable"})
+    return FileResponse(path, media_type=content_type_of(key), headers=headers)
+
+
+@public_router.get("/b/{token}")
+def board_page(request: Request, session: SessionDep, board: ResolvedBoard) -> Response:
+    response = cached_response(request, public.board_page(session, board, board.token, big=big_text(request)))
+    if service.view_counter.record(board.board_id):
+        # after the response is sent, in a transaction of its own (see ViewCounter)
+        response.background = BackgroundTask(service.view_counter.flush)
+    return response
+
+
+@public_router.get("/b/{token}/qr.svg")
+def qr_svg(board: ResolvedBoard) -> Response:
+    return qr_response(qr.svg(service.public_url_of_token(board.token)), "image/svg+xml")
+
+
+def _sized_board(
+    session: SessionDep, token: str, size: Annotated[int | None, Query(ge=1, le=10_000)] = None
+) -> tuple[service.Resolved, int]:
+    """The board and the QR size; the size is checked first (a malformed address is 400, whatever the token)."""
+    return resolved_board(session, token), qr.clamp_size(size)
+
+
+@public_router.get("/b/{token}/qr.png")
+def qr_png(sized: Annotated[tuple[service.Resolved, int], Depends(_sized_board)]) -> Response:
+    board, size = sized
+    return qr_response(qr.png(service.public_url_of_token(board.token), size), "image/png")
+
+
+@public_router.get("/b/{token}/img/{key}")
+def board_image(session: SessionDep, board: ResolvedBoard, key: str) -> Response:
+    return _image(key, shown=key in public.model_for(session, board).view.image_keys)
+
+
+@public_router.get("/b/{token}/p/{pledge_id:int}/img/{key}")
+def pledge_image(session: SessionDep, board: ResolvedBoard, pledge_id: int, key: str) -> Response:
+    shown = key in public.model_for(session, board).view.image_keys
+    if not shown:
+        page = public.pledge_page(session, board, pledge_id, big=False)
+        shown = page is not None and key in page.image_keys
+    return _image(key, shown=shown)
+
+
+@public_router.get("/b/{token}/p/{pledge_id:int}")
+def pledge_page(request: Request, session: SessionDep, board: ResolvedBoard, pledge_id: int) -> Response:
+    page = public.pledge_page(session, board, pledge_id, big=big_text(request))
+    if page is None:
+        raise forms.pledge_not_found(board.token)
+    device = guard.device_of(request)
+    html = page.body.decode("utf-8").replace(public.CSRF_SENTINEL, guard.form_token(device, f"rate:{pledge_id}"))
+    return forms.form_response(request, html, device)
+
+
+@public_router.post("/b/{token}/p/{pledge_id:int}/rate", openapi_extra=body_limit(forms.MAX_FORM_BODY))
+def rate_pledge(
+    request: Request,
+    session: SessionDep,
+    board: ResolvedBoard,
+    pledge_id: int,
+    choice: FormText = "",
+    suggestion: FormText = "",
+    csrf: FormText = "",
+    website: FormText = "",
+) -> Response:
+    form = forms.Feedback(pledge_id=pledge_id, choice=choice, text=suggestion, csrf=csrf, honeypot=website)
+    return forms.take(request, session, board, form)
+
+
+@public_router.get("/b/{token}/p/{pledge_id:int}/rate")
+def rate_reopened(request: Request, token: str, pledge_id: int) -> Response:
+    """The form's address opened as a page (a reload, a shared link): the pledge's page."""
+    return RedirectResponse(f"/b/{token}/p/{pledge_id}{'?big=1' if big_text(request) else ''}", status_code=303)
+
+
+@public_router.get("/b/{token}/suggest")
+def suggest_page(request: Request, session: SessionDep, board: ResolvedBoard) -> Response:
+    device = guard.device_of(request)
+    csrf = guard.form_token(device, f"suggest:{board.board_id}")
+    html = public.suggest_page(public.model_for(session, board), board.token, csrf=csrf, big=big_text(request))
+    return forms.form_response(request, html, device)
+
+
+@public_router.post("/b/{token}/suggest", openapi_extra=body_limit(forms.MAX_FORM_BODY))
+def suggest(
+    request: Request,
+    session: SessionDep,
+    board: ResolvedBoard,
+    text: FormText = "",
+    csrf: FormText = "",
+    website: FormText = "",
+) -> Response:
+    return forms.take(request, session, board, forms.Feedback(text=text, csrf=csrf, honeypot=website))
+
+
+@public_router.get("/b/{token}/thanks")
+def thanks(request: Request, board: ResolvedBoard, back: str = "") -> Response:
+    link = f"/b/{board.token}"
+    if back.startswith("p") and back[1:].isdigit():
+        link = f"/b/{board.token}/p/{back[1:]}"
+    if big_text(request):
+        link += "?big=1"
+    lines = ["我们已收到。满意度评价满 5 人后公布；意见建议经党支部审核后公开。"]
+    return message(200, "感谢您的评价和监督", lines, link=link, link_text="返回", big=big_text(request))
+
+
+@public_router.api_route("/b/{rest:path}", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"])
+def nothing_here(request: Request, rest: str) -> HTMLResponse:
+    """Anything else under /b/ (a mistyped or cut-off address): the Chinese 404 page, whatever the method
+    and whether or not the PWA is mounted at /."""
+    return error_page(request, 404, "")

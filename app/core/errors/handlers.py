@@ -1,0 +1,137 @@
+"""The one handler that turns every error into application/problem+json (or, under a registered
+prefix, the page a person reads): AppError, framework HTTP errors, validation errors, database
+refusals of a value, and anything unexpected (500).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+from sqlalchemy.exc import DataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from app.core.errors.classes import AppError, BodyTooLarge, InternalError, Unprocessable, for_status
+from app.core.errors.database import database_value_error
+from app.core.errors.html import html_error_page
+from app.core.errors.validation import field_errors, validation_detail
+
+log = logging.getLogger("liangnuo.errors")
+
+PROBLEM_JSON = "application/problem+json"
+
+
+def problem(
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    title: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"https://liangnuo.local/problems/{code}",
+        "title": title or _title_of(status, detail),
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "errors": errors or [],
+    }
+    if extra:
+        body.update(extra)
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+
+
+def _title_of(status: int, default: str) -> str:
+    kind = for_status(status)
+    return kind.title if kind is not None else default
+
+
+def app_error_response(request: Request, exc: AppError) -> Response:
+    if exc.status in (401, 403, 429):
+        log.warning(
+            "security event",
+            extra={"event": exc.code, "status": exc.status, "route": request.url.path},
+        )
+    page = html_error_page(request, exc.status, exc.detail, exc)
+    if page is not None:
+        return page
+    return problem(
+        exc.status,
+        exc.code,
+        exc.detail,
+        title=exc.title,
+        errors=exc.errors,
+        headers=exc.headers,
+        extra=exc.extra,
+    )
+
+
+def body_too_large_response(request: Request, exc: BodyTooLarge) -> Response:
+    """413 as problem+json under /api/, else the page a person reads: the registered HTML error page
+    of the path (the public boards), or a bare Chinese one."""
+    if request.url.path.startswith("/api/"):
+        return problem(413, exc.code, str(exc.detail), title=exc.title)
+    page = html_error_page(request, 413, str(exc.detail))
+    if page is not None:
+        return page
+    body = (
+        '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{exc.title}</title></head>'
+        f"<body><h1>{exc.title}</h1><p>{exc.detail}</p></body></html>"
+    )
+    return HTMLResponse(body, status_code=413)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(BodyTooLarge)
+    def _body_too_large(request: Request, exc: BodyTooLarge) -> Response:
+        return body_too_large_response(request, exc)
+
+    @app.exception_handler(AppError)
+    def _app_error(request: Request, exc: AppError) -> Response:
+        return app_error_response(request, exc)
+
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(DataError)
+    def _database_value(request: Request, exc: Exception) -> Response:
+        error = database_value_error(exc)
+        if error is None:
+            log.error("unhandled error", exc_info=exc, extra={"route": request.url.path})
+            return internal_error_response()
+        return app_error_response(request, error)
+
+    @app.exception_handler(RequestValidationError)
+    def _validation(request: Request, exc: RequestValidationError) -> Response:
+        errors = field_errors(exc, request.url.path)
+        page = html_error_page(request, 422, Unprocessable.title)
+        if page is not None:
+            return page
+        detail = validation_detail(errors)
+        return problem(422, "validation_error", detail, title=Unprocessable.title, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        kind = for_status(exc.status_code)
+        code, title = (kind.code, kind.title) if kind is not None else ("http_error", AppError.title)
+        detail = exc.detail if isinstance(exc.detail, str) and not exc.detail.isascii() else title
+        page = html_error_page(request, exc.status_code, detail)
+        if page is not None:
+            return page
+        return problem(exc.status_code, code, detail, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # normally RequestContextMiddleware answers first (with headers); this is the last resort
+        log.error("unhandled error", exc_info=exc, extra={"route": request.url.path})
+        return internal_error_response()
+
+
+def internal_error_response() -> JSONResponse:
+    return problem(500, InternalError.code, InternalError.title)
