@@ -151,3 +151,13 @@ def test_a_secretary_sees_phones_in_their_branch_only(db: Session, world: World)
     shown = {m.id: m.phone is not None for m in page.items}
     assert other.id not in shown
     assert shown[world.member.member_id] is True
+
+
+def test_none_is_no_actor(db: Session, world: World) -> None:
+    """`actor=None` no longer means "skip the checks": it fails before anything is written."""
+    member = create_member(db, branch=world.branch, name="待开通")
+    with pytest.raises(AttributeError):
+        members_service.open_account(db, actor=None, member=member, password_hash=password_hash())  # type: ignore[arg-type]
+    with pytest.raises(AttributeError):
+        members_service.create_member(db, actor=None, data=MemberCreate(name="无主", branch_id=world.branch.id or 0))  # type: ignore[arg-type]
+    assert member.account_id is None

@@ -82,3 +82,19 @@ def test_system_sees_every_unit_and_an_actor_without_grants_none(db: Session, wo
 
 def _admin(db: Session, world: World) -> Actor:
     return org_service.actor_for(db, world.committee_admin.account_id or 0)
+
+
+def test_none_is_no_actor(db: Session, world: World) -> None:
+    """`actor=None` no longer means "skip the checks": it fails before anything is written."""
+    before = org_service.list_grants(db, actor=SYSTEM, params=PageParams(size=100)).total
+    with pytest.raises(AttributeError):
+        org_service.grant_role(
+            db,
+            actor=None,  # type: ignore[arg-type]
+            account_id=world.member.account_id or 0,
+            role=Role.committee_admin,
+            unit_id=world.town.id or 0,
+        )
+    with pytest.raises(AttributeError):
+        org_service.create_unit(db, actor=None, kind=UnitKind.group, name="无主", parent_id=world.branch.id or 0)  # type: ignore[arg-type]
+    assert org_service.list_grants(db, actor=SYSTEM, params=PageParams(size=100)).total == before
