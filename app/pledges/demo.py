@@ -3,12 +3,16 @@ pledges of the current year tied to their post — published, asking to close or
 reports — about sixty collective pledges of groups and branches (修路、换路灯、绿化…), and, in the demo
 branch, pledges in every other state too, so each persona has something to do when they sign in.
 
-Called from `app.demo.seed()` after the members and logins and before the boards. Written in bulk
-(one INSERT per table for most rows), so it adds a second or two to `seed-demo`.
+Called from `app.demo.seed()` after the members and logins and before the boards. Every pledge is
+written as a draft and moved along its path by the lifecycle engine (`apply_many`, one batch for the
+whole town: the same timestamps, outcomes, revisions and events as the API, backdated and signed
+with the owner's or the secretary's name; no notifications — the personas' feeds are seeded below).
+Progress reports are written in bulk (one INSERT), so the whole adds a second or two to `seed-demo`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import random
 from collections.abc import Sequence
@@ -20,13 +24,18 @@ from PIL import Image, ImageDraw
 from sqlalchemy import insert
 from sqlmodel import Session
 
+from app.core import lifecycle as engine
 from app.core.db import pk
+from app.core.lifecycle import Move
+from app.core.permissions import SYSTEM, Actor
 from app.core.time import CHINA_TZ, today_local, utcnow
 from app.members.models import Member
 from app.notifications import service as notifications
 from app.notifications.service import Message
 from app.org.models import OrgUnit
-from app.pledges import service
+from app.pledges import news, progress
+from app.pledges.access import Located
+from app.pledges.lifecycle import PLEDGES, event_row
 from app.pledges.models import (
     OwnerKind,
     Pledge,
@@ -35,7 +44,6 @@ from app.pledges.models import (
     PledgeNote,
     PledgeOutcome,
     PledgeProgress,
-    PledgeRevision,
     PledgeStatus,
 )
 from app.pledges.states import Action
@@ -158,11 +166,14 @@ PARTLY_COMMENT = "大部分已完成，剩余部分因天气原因推迟，转�
 @dataclass
 class _Plan:
     pledge: Pledge
+    unit: OrgUnit
     path: list[PledgeStatus]
     progress: int
     actor_name: str  # the owner's name, for their own steps
     reviewer_name: str
     stamps: dict[PledgeStatus, datetime] = field(default_factory=dict)
+    outcome: PledgeOutcome | None = None  # closed: how, and the secretary's comment
+    comment: str | None = None
 
 
 def _at(day: date, rng: random.Random) -> datetime:
@@ -186,15 +197,14 @@ def _path(status: PledgeStatus) -> list[PledgeStatus]:
 
 
 _ACTION = {
-    S.draft: "create",
-    S.submitted: "submit",
-    S.approved: "approve",
-    S.published: "publish",
-    S.revising: "revise",
-    S.closing: "request_close",
-    S.closed: "close",
-    S.withdrawn: "withdraw",
-    S.cancelled: "cancel",
+    S.submitted: Action.submit,
+    S.approved: Action.approve,
+    S.published: Action.publish,
+    S.revising: Action.revise,
+    S.closing: Action.request_close,
+    S.closed: Action.close,
+    S.withdrawn: Action.withdraw,
+    S.cancelled: Action.cancel,
 }
 
 
@@ -278,7 +288,6 @@ def seed_pledges(
             post=post,
             year=year,
             due_date=due,
-            status=status,
             helped_household=rng.choice(HOUSEHOLDS) if category == PledgeCategory.pairing else None,
             created_by_account_id=created_by,
             created_at=_at(created, rng),
@@ -286,7 +295,7 @@ def seed_pledges(
         progress = 0
         if status in (S.published, S.revising, S.closing, S.closed, S.cancelled):
             progress = rng.randint(0, 3) if status in (S.published, S.cancelled) else rng.randint(1, 3)
-        plans.append(_Plan(pledge, _path(status), progress, owner_name, reviewer_name))
+        plans.append(_Plan(pledge, unit, _path(status), progress, owner_name, reviewer_name))
         return pledge
 
     # members of every branch: ~85% with one or two pledges of this year
@@ -378,58 +387,26 @@ def seed_pledges(
         created_by=leader.account_id,
     )
 
-    # timestamps along each pledge's path, then write everything
+    # timestamps along each pledge's path; drafts written, then moved along their paths by the engine
     now = utcnow()
     for p in plans:
         moment = p.pledge.created_at
-        stamps = p.stamps
         for status in p.path:
-            stamps[status] = moment
+            p.stamps[status] = moment
             moment = min(moment + timedelta(days=rng.randint(2, 12), hours=rng.randint(0, 8)), now)
-        pledge = p.pledge
-        pledge.submitted_at = stamps.get(S.submitted)
-        pledge.approved_at = stamps.get(S.approved)
-        pledge.published_at = stamps.get(S.published)
-        pledge.closed_at = stamps.get(S.closed)
-        pledge.status_changed_at = stamps[p.path[-1]]
-        pledge.updated_at = pledge.status_changed_at
-        pledge.version = len(p.path)
-        if pledge.status == S.closed:
+        p.pledge.updated_at = p.pledge.status_changed_at = p.pledge.created_at
+        if S.closed in p.path:
             kept = rng.random() < 0.85
-            pledge.outcome = PledgeOutcome.kept if kept else PledgeOutcome.partly_kept
-            pledge.outcome_comment = rng.choice(CLOSE_COMMENTS) if kept else PARTLY_COMMENT
+            p.outcome = PledgeOutcome.kept if kept else PledgeOutcome.partly_kept
+            p.comment = rng.choice(CLOSE_COMMENTS) if kept else PARTLY_COMMENT
     session.add_all(p.pledge for p in plans)
     session.flush()
+    _walk(session, plans)
 
-    events: list[dict[str, Any]] = []
     progress_rows: list[dict[str, Any]] = []
     with_photos: list[tuple[Pledge, datetime, str, int]] = []
     for p in plans:
         pledge = p.pledge
-        previous: PledgeStatus | None = None
-        for status in p.path:
-            moment = p.stamps[status]
-            reviewer_step = status in (S.approved, S.published, S.closed, S.cancelled)
-            events.append(
-                {
-                    "pledge_id": pk(pledge),
-                    "action": _ACTION[status],
-                    "from_status": previous.value if previous else None,
-                    "to_status": status.value,
-                    "actor_account_id": None,
-                    "actor_name": p.reviewer_name if reviewer_step else p.actor_name,
-                    "reason": (
-                        pledge.outcome_comment
-                        if status == S.closed
-                        else "该党员已外出务工，无法继续履行"
-                        if status == S.cancelled
-                        else None
-                    ),
-                    "data": {"outcome": pledge.outcome} if status == S.closed else None,
-                    "at": moment,
-                }
-            )
-            previous = status
         if p.progress and pledge.published_at is not None:
             start = pledge.published_at
             end = pledge.closed_at or pledge.status_changed_at if pledge.status != S.published else now
@@ -456,7 +433,6 @@ def seed_pledges(
             pledge.progress_count = p.progress
             pledge.percent = 100 if pledge.status == S.closed else percent
             pledge.last_progress_at = start + (end - start) * p.progress / (p.progress + 1)
-    session.execute(insert(PledgeEvent), events)
     if progress_rows:
         session.execute(insert(PledgeProgress), progress_rows)
 
@@ -467,20 +443,10 @@ def seed_pledges(
         )
         session.add(report)
         session.flush()
-        (photo,) = service.store_photos([_picture(rng, i)])
-        session.add(service.photo_row(photo, pledge_id=pk(pledge), progress_id=pk(report), sort_order=0, at=at))
+        (photo,) = progress.store_photos([_picture(rng, i)])
+        session.add(progress.photo_row(photo, pledge_id=pk(pledge), progress_id=pk(report), sort_order=0, at=at))
 
-    # the pending revision and a supervision note in the demo branch
-    for p in plans:
-        if p.pledge.status == S.revising:
-            session.add(
-                PledgeRevision(
-                    pledge_id=pk(p.pledge),
-                    changes={"content": p.pledge.content + "另外每月组织一次集中活动。"},
-                    previous={"content": p.pledge.content},
-                    created_at=p.pledge.status_changed_at,
-                )
-            )
+    # a supervision note in the demo branch
     supervisor = persona_members["supervisor"]
     noted = [p.pledge for p in plans if p.pledge.branch_id == demo_branch.id and p.pledge.status == S.published][:3]
     for pledge in noted:
@@ -498,6 +464,53 @@ def seed_pledges(
     return len(plans)
 
 
+_REVIEWER_STEPS = frozenset({S.approved, S.published, S.closed, S.cancelled})
+REVISION_ADDS = "另外每月组织一次集中活动。"
+CANCEL_REASON = "该党员已外出务工，无法继续履行"
+
+
+def _walk(session: Session, plans: list[_Plan]) -> None:
+    """Move every draft along its path through the lifecycle engine, in one batch: each step by the
+    owner or the secretary (named actors of the system: events name them, no account), at its time."""
+    names: dict[str, Actor] = {}
+
+    def by(name: str) -> Actor:
+        return names.setdefault(name, dataclasses.replace(SYSTEM, name=name))
+
+    creates: list[dict[str, Any]] = []
+    moves: list[Move[Located, Action]] = []
+    for p in plans:
+        pledge, located = p.pledge, Located(p.pledge, p.unit)
+        creates.append(
+            event_row(
+                pledge,
+                action="create",
+                source=None,
+                target=S.draft,
+                actor=SYSTEM,
+                actor_name=p.actor_name,
+                at=p.stamps[S.draft],
+            )
+        )
+        for version, status in enumerate(p.path[1:], start=1):
+            action = _ACTION[status]
+            reason = p.comment if status == S.closed else CANCEL_REASON if status == S.cancelled else None
+            moves.append(
+                Move(
+                    located,
+                    action,
+                    by(p.reviewer_name if status in _REVIEWER_STEPS else p.actor_name),
+                    version,
+                    reason=reason,
+                    outcome=p.outcome if status == S.closed else None,
+                    inputs={"changes": {"content": pledge.content + REVISION_ADDS}} if action == Action.revise else {},
+                    at=p.stamps[status],
+                )
+            )
+    session.execute(insert(PledgeEvent), creates)
+    engine.apply_many(session, PLEDGES, moves, follow_up=False)
+
+
 def _seed_notifications(session: Session, plans: list[_Plan], personas: dict[str, Member]) -> None:
     """What the demo personas find in their message feed."""
     messages: list[tuple[Message, list[int]]] = []
@@ -506,9 +519,7 @@ def _seed_notifications(session: Session, plans: list[_Plan], personas: dict[str
     for p in plans:
         pledge = p.pledge
         if owner and pledge.member_id == owner.id and owner.account_id and pledge.published_at:
-            messages.append(
-                (service.pledge_message(pledge, service.OWNER_NEWS[(Action.publish, "*")]), [owner.account_id])
-            )
+            messages.append((news.pledge_message(pledge, news.OWNER_NEWS[(Action.publish, "*")]), [owner.account_id]))
         if secretary and pledge.branch_id == personas["secretary"].branch_id and pledge.status == S.submitted:
-            messages.append((service.pledge_message(pledge, service.REVIEW_NEWS[Action.submit]), [secretary]))
+            messages.append((news.pledge_message(pledge, news.REVIEW_NEWS[Action.submit]), [secretary]))
     notifications.notify(session, messages)

@@ -11,33 +11,32 @@ from app.core.db import SessionDep
 from app.core.errors import PreconditionFailed, PreconditionRequired
 from app.core.permissions import Actor
 from app.members import service as members_service
-from app.members.models import MemberStatus
 from app.org.dependencies import ActorDep
-from app.pledges import service
-from app.pledges.service import Located
+from app.pledges.access import Located
+from app.pledges.access import visible_pledge as load_visible
+from app.pledges.rules import may_own
 
 
 def pledge_actor(session: SessionDep, actor: ActorDep) -> Actor:
     """The actor, with the member record their account belongs to (pledges are owned by members) —
     only while that member is active: someone who left the roll (转出, 不在册) owns no pledge here."""
     member = members_service.member_for_account(session, actor.account_id)
-    active = member is not None and member.status == MemberStatus.active
-    return dataclasses.replace(actor, member_id=member.id if member is not None and active else None)
+    return dataclasses.replace(actor, member_id=member.id if member is not None and may_own(member) else None)
 
 
 PledgeActorDep = Annotated[Actor, Depends(pledge_actor)]
 
 
 def visible_pledge(pledge_id: int, session: SessionDep, actor: PledgeActorDep) -> Located:
-    return service.visible_pledge(session, actor, pledge_id)
+    return load_visible(session, actor, pledge_id)
 
 
 VisiblePledge = Annotated[Located, Depends(visible_pledge)]
 
 
 def writable_pledge(pledge_id: int, session: SessionDep, actor: PledgeActorDep) -> Located:
-    """The pledge, locked for this request's transaction (see service.visible_pledge)."""
-    return service.visible_pledge(session, actor, pledge_id, for_update=True)
+    """The pledge, locked for this request's transaction (see access.visible_pledge)."""
+    return load_visible(session, actor, pledge_id, for_update=True)
 
 
 WritablePledge = Annotated[Located, Depends(writable_pledge)]
@@ -49,7 +48,7 @@ def if_match(
     ] = None,
 ) -> int:
     """The version the client last saw: 428 when the header is missing, 412 when it is not an ETag
-    of ours. The ETag is `"<version>.<progress count>"` (service.etag); only the version is compared,
+    of ours. The ETag is `"<version>.<progress count>"` (reads.etag); only the version is compared,
     as progress reports are appends that never conflict with an edit or an action."""
     if if_match is None or not if_match.strip():
         raise PreconditionRequired()

@@ -15,8 +15,9 @@ from datetime import datetime, time, timedelta
 
 from app.core import db as core_db
 from app.core import idempotency
+from app.core.permissions import SYSTEM
 from app.core.time import CHINA_TZ
-from app.pledges import service
+from app.pledges import news
 
 log = logging.getLogger("liangnuo.jobs")
 
@@ -34,7 +35,7 @@ class DailyResult:
 def run_daily() -> DailyResult:
     """Run the daily jobs in their own transaction and commit."""
     with core_db.new_session() as session:
-        reminders = service.send_reminders(session)
+        reminders = news.send_reminders(session, actor=SYSTEM)
         purged = idempotency.purge_expired(session)
         session.commit()
     result = DailyResult(due_soon=reminders.due_soon, overdue=reminders.overdue, purged_keys=purged)

@@ -21,7 +21,8 @@ from app.core.idempotency import Idempotency, IdempotencyDep
 from app.core.middleware import body_limit
 from app.core.pagination import Page, PageDep
 from app.org.dependencies import VisibleUnit
-from app.pledges import service
+from app.pledges import access, drafting, lifecycle, progress, queries, reads
+from app.pledges.access import Located
 from app.pledges.dependencies import IfMatchDep, PledgeActorDep, VisiblePledge, WritablePledge
 from app.pledges.models import PledgeCategory, PledgeStatus
 from app.pledges.schemas import (
@@ -37,15 +38,13 @@ from app.pledges.schemas import (
     ProgressRead,
     TimelineEntry,
 )
-from app.pledges.service import Located
 from app.pledges.states import Action
 
 router = APIRouter(tags=["pledges"])
 
 # 9 photos of 10 MB and the form fields around them
-MAX_PROGRESS_BODY = service.MAX_PHOTOS * images.MAX_BYTES + 1024 * 1024
+MAX_PROGRESS_BODY = progress.MAX_PHOTOS * images.MAX_BYTES + 1024 * 1024
 PHOTOS_HELP = "照片（JPEG、PNG、WebP，每张 ≤ 10 MB，最多 9 张）"
-REVIEW_KIND_HELP = "review 待定诺；close 待销诺；revision 待审修改"
 MEDIA_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
 
 
@@ -57,8 +56,8 @@ def _pledge_response(
     *,
     status_code: int = 200,
 ) -> Response:
-    read = service.read_one(session, actor, located)
-    headers = {"ETag": service.etag(located.pledge)}
+    read = reads.read_one(session, actor, located)
+    headers = {"ETag": reads.etag(located.pledge)}
     if status_code == 201:
         headers["Location"] = f"/api/v1/pledges/{read.id}"
     if idem is None:
@@ -72,7 +71,7 @@ def _pledge_response(
 @router.post("/pledges", response_model=PledgeRead, status_code=201)
 def create_pledge(idem: IdempotencyDep, session: SessionDep, actor: PledgeActorDep, body: PledgeCreate) -> Response:
     """起草承诺（报诺前的草稿）：本人的承诺、书记代党员登记的承诺，或党小组／支部的集体承诺。"""
-    located = service.create_pledge(session, actor=actor, data=body)
+    located = drafting.create_pledge(session, actor=actor, data=body)
     return _pledge_response(idem, session, actor, located, status_code=201)
 
 
@@ -91,7 +90,7 @@ def list_pledges(
     q: Annotated[str | None, Query(max_length=40, description="按标题或内容搜索")] = None,
 ) -> Page[PledgeRead]:
     """承诺列表（分页，最近变动的在前）。"""
-    return service.list_pledges(
+    return queries.list_pledges(
         session,
         actor=actor,
         params=paging,
@@ -116,7 +115,7 @@ def count_pledges(
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
 ) -> PledgeCounts:
     """承诺统计：各状态的数量和逾期数量。"""
-    return service.counts(session, actor=actor, mine=mine, unit_id=unit_id, category=category, year=year)
+    return queries.counts(session, actor=actor, mine=mine, unit_id=unit_id, category=category, year=year)
 
 
 @router.get("/pledges/{pledge_id}", response_model=PledgeRead)
@@ -130,7 +129,7 @@ def update_pledge(
     session: SessionDep, actor: PledgeActorDep, located: WritablePledge, expected: IfMatchDep, body: PledgeUpdate
 ) -> Response:
     """修改草稿（被退回的承诺也是草稿）。已公示的承诺请用“申请修改”。"""
-    service.update_draft(session, actor=actor, located=located, data=body, expected_version=expected)
+    drafting.update_draft(session, actor=actor, located=located, data=body, expected_version=expected)
     return _pledge_response(None, session, actor, located)
 
 
@@ -139,7 +138,7 @@ def read_timeline(
     session: SessionDep, actor: PledgeActorDep, located: VisiblePledge, paging: PageDep
 ) -> Page[TimelineEntry]:
     """承诺的全过程记录：每一步办理、践诺进展和监督意见，最新的在前。"""
-    return service.timeline(session, actor=actor, located=located, params=paging)
+    return queries.timeline(session, actor=actor, located=located, params=paging)
 
 
 # ---------------------------------------------------------------- the lifecycle actions
@@ -167,7 +166,7 @@ def _action_endpoint(action: Action) -> Callable[..., Response]:
         body: PledgeAction | None = None,
     ) -> Response:
         body = body or PledgeAction()
-        service.act(
+        lifecycle.act(
             session,
             actor=actor,
             located=located,
@@ -204,7 +203,7 @@ def revise_pledge(
     body: PledgeUpdate,
 ) -> Response:
     """申请修改已公示的承诺：修改内容须经支部书记审核，通过前公示牌仍显示原内容。"""
-    service.revise(session, actor=actor, located=located, data=body, expected_version=expected)
+    drafting.revise(session, actor=actor, located=located, data=body, expected_version=expected)
     return _pledge_response(idem, session, actor, located)
 
 
@@ -217,7 +216,7 @@ def publish_batch(
     body: BatchPublish | None = None,
 ) -> Response:
     """批量公示：公示该组织（及下级）全部待公示的承诺，或其中指定的几项。"""
-    result = service.publish_batch(session, actor=actor, unit=unit, pledge_ids=body.pledge_ids if body else None)
+    result = lifecycle.publish_batch(session, actor=actor, unit=unit, pledge_ids=body.pledge_ids if body else None)
     return idem.respond(session, result)
 
 
@@ -241,8 +240,8 @@ def add_progress(
 ) -> Response:
     """践诺：报告进展，可附照片（照片会去除位置等信息后保存）。"""
     files = [f.file for f in photos or [] if f.filename or f.size]  # a form's empty file input sends a blank part
-    progress = service.report_progress(session, actor=actor, located=located, text=text, percent=percent, photos=files)
-    return idem.respond(session, progress, status_code=201)
+    report = progress.report_progress(session, actor=actor, located=located, text=text, percent=percent, photos=files)
+    return idem.respond(session, report, status_code=201)
 
 
 @router.post("/pledges/{pledge_id}/notes", response_model=NoteRead, status_code=201)
@@ -250,7 +249,7 @@ def add_note(
     idem: IdempotencyDep, session: SessionDep, actor: PledgeActorDep, located: VisiblePledge, body: NoteCreate
 ) -> Response:
     """监督意见：监督小组对践诺情况的记录（仅支部内可见）。"""
-    note = service.add_note(session, actor=actor, located=located, text=body.text)
+    note = progress.add_note(session, actor=actor, located=located, text=body.text)
     return idem.respond(session, note, status_code=201)
 
 
@@ -260,12 +259,12 @@ def review_queue(
     actor: PledgeActorDep,
     paging: PageDep,
     kind: Annotated[
-        service.ReviewKind | None, Query(description="review 待定诺；close 待销诺；revision 待审修改")
+        queries.ReviewKind | None, Query(description="review 待定诺；close 待销诺；revision 待审修改")
     ] = None,
     unit_id: int | None = None,
 ) -> Page[PledgeRead]:
     """待我审核的承诺：待定诺、待销诺和待审修改，等得最久的在前。"""
-    return service.review_queue(session, actor=actor, params=paging, kind=kind, unit_id=unit_id)
+    return queries.review_queue(session, actor=actor, params=paging, kind=kind, unit_id=unit_id)
 
 
 # ---------------------------------------------------------------- stored photos
@@ -276,7 +275,7 @@ def read_media(session: SessionDep, actor: PledgeActorDep, key: str) -> Response
     """照片文件（须登录，且能看到该承诺）。公示牌上的照片经公示牌自己的地址提供。"""
     if not storage.is_key(key):
         raise NotFound("未找到该图片", code="media_not_found")
-    service.check_media_access(session, key, actor)
+    access.check_media_access(session, key, actor)
     store = storage.get_storage()
     headers = {
         "X-Content-Type-Options": "nosniff",

@@ -24,6 +24,7 @@ from app.pledges.models import (
     PledgeStatus,
     RevisionStatus,
 )
+from app.pledges.rules import owner_kind_for
 from app.pledges.states import STATUS_LABELS
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
@@ -56,9 +57,10 @@ class PledgeCreate(BaseModel):
     def _owner_and_category(self) -> PledgeCreate:
         if self.member_id is not None and self.unit_id is not None:
             raise ValueError("个人承诺和集体承诺只能选一种")
-        if self.unit_id is not None and self.category != PledgeCategory.collective:
+        collective = owner_kind_for(self.category) == OwnerKind.unit
+        if self.unit_id is not None and not collective:
             raise ValueError("集体承诺的类别应为“集体承诺”")
-        if self.unit_id is None and self.category == PledgeCategory.collective:
+        if self.unit_id is None and collective:
             raise ValueError("集体承诺须指明作出承诺的党小组或党支部")
         if self.helped_household is not None and self.category != PledgeCategory.pairing:
             raise ValueError("只有结对帮扶承诺才能填写帮扶对象")

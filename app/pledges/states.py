@@ -1,7 +1,8 @@
-"""The pledge lifecycle (五诺) as one transition table.
+"""The pledge lifecycle (五诺) as one transition table, in the types of the engine (app.core.lifecycle).
 
-Each row: from status, action, next status, who may do it and what the action needs. `act()`
-in service.py applies a row; nothing else changes a pledge's status.
+Each row: from status, action, next status, who may do it and what the action needs. The engine's
+`apply()` (through `pledges.lifecycle.act()` and `publish_batch()`) applies a row; nothing else changes
+a pledge's status. The sets of statuses below (PUBLIC, DUE, …) are what the rules in rules.py use.
 
 Who:
 - `owner`: for an individual pledge, the member themself while they are an active member (they hold
@@ -31,9 +32,9 @@ active (转出, 不在册) owns nothing any more: their old branch's secretary c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 
+from app.core.lifecycle import Row, Table
 from app.pledges.models import PledgeStatus
 
 S = PledgeStatus
@@ -57,15 +58,7 @@ class Who(StrEnum):
     reviewer = "reviewer"
 
 
-@dataclass(frozen=True)
-class Transition:
-    source: PledgeStatus
-    action: Action
-    target: PledgeStatus
-    who: Who
-    reason_required: bool = False
-    outcome_required: bool = False
-
+Transition = Row[PledgeStatus, Action]
 
 TRANSITIONS: tuple[Transition, ...] = (
     Transition(S.draft, Action.submit, S.submitted, Who.owner),
@@ -73,7 +66,15 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(S.submitted, Action.return_, S.draft, Who.reviewer, reason_required=True),
     Transition(S.approved, Action.publish, S.published, Who.reviewer),
     Transition(S.published, Action.request_close, S.closing, Who.owner),
-    Transition(S.closing, Action.close, S.closed, Who.reviewer, reason_required=True, outcome_required=True),
+    Transition(
+        S.closing,
+        Action.close,
+        S.closed,
+        Who.reviewer,
+        reason_required=True,
+        outcome_required=True,
+        reason_label="核实意见",
+    ),
     Transition(S.closing, Action.reopen, S.published, Who.reviewer, reason_required=True),
     Transition(S.draft, Action.withdraw, S.withdrawn, Who.owner),
     Transition(S.submitted, Action.withdraw, S.withdrawn, Who.owner),
@@ -87,13 +88,13 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(S.revising, Action.return_, S.published, Who.reviewer, reason_required=True),
 )
 
-TABLE: dict[tuple[PledgeStatus, Action], Transition] = {(t.source, t.action): t for t in TRANSITIONS}
+TABLE: Table[PledgeStatus, Action] = Table(TRANSITIONS)
 
-# one kind of actor per action, so "may this person ever do it" (403) is told apart from "not now" (409)
-WHO: dict[Action, Who] = {t.action: t.who for t in TRANSITIONS}
-assert all(WHO[t.action] == t.who for t in TRANSITIONS)
+# one kind of actor per action (the engine checks it), so "may this person ever do it" (403) is told
+# apart from "not now" (409)
+WHO: dict[Action, Who] = {action: Who(who) for action, who in TABLE.who.items()}
 
-STATUSES: frozenset[PledgeStatus] = frozenset({t.source for t in TRANSITIONS} | {t.target for t in TRANSITIONS})
+STATUSES: frozenset[PledgeStatus] = TABLE.states
 FINAL: frozenset[PledgeStatus] = frozenset({S.closed, S.withdrawn, S.cancelled})
 # shown on public boards (with their history) — and so is a cancelled pledge that had been published
 # (`published_at` set; shown as 已取消, without the reason): nothing shown publicly is taken back
@@ -136,8 +137,8 @@ ACTION_LABELS: dict[str, str] = {
 
 
 def actions_from(status: PledgeStatus) -> list[Transition]:
-    return [t for t in TRANSITIONS if t.source == status]
+    return TABLE.from_state(status)
 
 
 def find(status: PledgeStatus, action: Action) -> Transition | None:
-    return TABLE.get((status, action))
+    return TABLE.find(status, action)

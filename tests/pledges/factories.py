@@ -1,9 +1,9 @@
 """Pledge factories for tests (pledges, boards, evaluations, ratings import these).
 
-`create_pledge()` writes a pledge straight into the database in any status, with the timestamps and
-the event that status implies: fast, and needs no actor. `add_progress()` adds a progress report
-(optionally with photo rows pointing at real stored files). For a pledge that went through the real
-lifecycle, drive the API (see test_lifecycle.py) or `drive()` below.
+`create_pledge()` makes a pledge in any status by driving the lifecycle engine as SYSTEM (the same
+timestamps, events and revisions as the API; no notifications): fast, and needs no persona.
+`add_progress()` adds a progress report (optionally with photo rows pointing at real stored files).
+For a pledge that went through the real lifecycle, drive the API (see test_lifecycle.py) or `drive()`.
 """
 
 from __future__ import annotations
@@ -17,25 +17,29 @@ from typing import Any
 from PIL import Image
 from sqlmodel import Session
 
+from app.core import lifecycle as engine
 from app.core.db import pk
-from app.core.permissions import Actor
+from app.core.lifecycle import Move
+from app.core.permissions import SYSTEM, Actor
 from app.core.storage import get_storage
 from app.core.time import today_local, utcnow
 from app.members import service as members_service
 from app.org import service as org_service
 from app.org.models import OrgUnit, UnitKind
 from app.pledges import service
+from app.pledges.access import Located
+from app.pledges.lifecycle import PLEDGES, record_event
 from app.pledges.models import (
     OwnerKind,
     Pledge,
     PledgeCategory,
-    PledgeEvent,
     PledgeOutcome,
     PledgePhoto,
     PledgeProgress,
     PledgeStatus,
 )
-from app.pledges.states import PUBLIC
+from app.pledges.schemas import PledgePublic
+from app.pledges.states import PUBLIC, WHO, Action, Who
 from tests.factories import Persona, World
 
 _titles = itertools.count(1)
@@ -66,12 +70,15 @@ def create_pledge(
     **extra: Any,
 ) -> Pledge:
     """A pledge in `status`. With `member_id` it is that member's (unit = their group or branch);
-    without, a collective pledge of `unit` (a group or a branch)."""
+    without, a collective pledge of `unit` (a group or a branch).
+
+    Written as a draft, then moved along the shortest path to `status` by the lifecycle engine as
+    SYSTEM (the same effects and events as the API, without notifications or board touches), so a
+    factory pledge is exactly what the lifecycle makes. Any due date is accepted (overdue ones)."""
     branch = unit if unit.kind == UnitKind.branch else org_service.branch_of(db, unit)
     assert branch is not None
     now = utcnow()
     year = year or today_local().year
-    reached = _path_to(status)
     pledge = Pledge(
         owner_kind=OwnerKind.member if member_id is not None else OwnerKind.unit,
         member_id=member_id,
@@ -82,61 +89,50 @@ def create_pledge(
         category=category or (PledgeCategory.public_service if member_id is not None else PledgeCategory.collective),
         year=year,
         due_date=due_date or date(year, 12, 31),
-        status=status,
         helped_household=helped_household,
-        version=len(reached) + 1,
         created_by_account_id=created_by_account_id,
         created_at=now,
         updated_at=now,
         status_changed_at=now,
-        submitted_at=now if PledgeStatus.submitted in reached else None,
-        approved_at=now if PledgeStatus.approved in reached else None,
-        published_at=now if PledgeStatus.published in reached else None,
-        closed_at=now if status == PledgeStatus.closed else None,
-        outcome=(outcome or PledgeOutcome.kept) if status == PledgeStatus.closed else None,
-        outcome_comment="经核实已兑现" if status == PledgeStatus.closed else None,
         **extra,
     )
     db.add(pledge)
     db.flush()
-    previous: PledgeStatus | None = None
-    for step in [PledgeStatus.draft, *reached]:
-        db.add(
-            PledgeEvent(pledge_id=pk(pledge), action=_ACTION_INTO[step], from_status=previous, to_status=step, at=now)
+    record_event(db, pledge, action="create", source=None, target=PledgeStatus.draft, actor=SYSTEM, at=now)
+    located = Located(pledge, unit)
+    moves = [
+        Move(
+            located,
+            action,
+            SYSTEM,
+            expected_version=1 + i,
+            reason=_REASONS.get(action),
+            outcome=(outcome or PledgeOutcome.kept) if action == Action.close else None,
+            inputs={"changes": {"content": f"{content}（修改稿）"}} if action == Action.revise else {},
+            at=now,
         )
-        previous = step
-    db.flush()
+        for i, action in enumerate(_path_to(status))
+    ]
+    engine.apply_many(db, PLEDGES, moves, follow_up=False)
     return pledge
 
 
-_ACTION_INTO = {
-    PledgeStatus.draft: "create",
-    PledgeStatus.submitted: "submit",
-    PledgeStatus.approved: "approve",
-    PledgeStatus.published: "publish",
-    PledgeStatus.revising: "revise",
-    PledgeStatus.closing: "request_close",
-    PledgeStatus.closed: "close",
-    PledgeStatus.withdrawn: "withdraw",
-    PledgeStatus.cancelled: "cancel",
-}
-_PATHS = {
+_REASONS = {Action.close: "经核实已兑现", Action.cancel: "测试取消", Action.return_: "测试退回", Action.reopen: "测试"}
+_PATHS: dict[PledgeStatus, list[Action]] = {
     PledgeStatus.draft: [],
-    PledgeStatus.submitted: [PledgeStatus.submitted],
-    PledgeStatus.approved: [PledgeStatus.submitted, PledgeStatus.approved],
-    PledgeStatus.published: [PledgeStatus.submitted, PledgeStatus.approved, PledgeStatus.published],
-    PledgeStatus.withdrawn: [PledgeStatus.withdrawn],
-    PledgeStatus.cancelled: [PledgeStatus.submitted, PledgeStatus.approved, PledgeStatus.cancelled],
+    PledgeStatus.submitted: [Action.submit],
+    PledgeStatus.approved: [Action.submit, Action.approve],
+    PledgeStatus.published: [Action.submit, Action.approve, Action.publish],
+    PledgeStatus.withdrawn: [Action.withdraw],
+    PledgeStatus.cancelled: [Action.submit, Action.approve, Action.cancel],
+    PledgeStatus.revising: [Action.submit, Action.approve, Action.publish, Action.revise],
+    PledgeStatus.closing: [Action.submit, Action.approve, Action.publish, Action.request_close],
+    PledgeStatus.closed: [Action.submit, Action.approve, Action.publish, Action.request_close, Action.close],
 }
 
 
-def _path_to(status: PledgeStatus) -> list[PledgeStatus]:
-    if status in _PATHS:
-        return list(_PATHS[status])
-    published = _PATHS[PledgeStatus.published]
-    if status == PledgeStatus.closed:
-        return [*published, PledgeStatus.closing, PledgeStatus.closed]
-    return [*published, status]  # revising, closing
+def _path_to(status: PledgeStatus) -> list[Action]:
+    return list(_PATHS[status])
 
 
 def member_pledge(world: World, persona: str = "member", **kw: Any) -> Pledge:
@@ -211,8 +207,6 @@ def is_public(status: PledgeStatus) -> bool:
 
 def drive(db: Session, world: World, pledge: Pledge, *actions: str, expected: int | None = None) -> Pledge:
     """Apply actions through the service as the right persona (owner: the member, else the secretary)."""
-    from app.pledges.states import WHO, Action, Who
-
     for name in actions:
         action = Action(name)
         located = service.visible_pledge(db, actor_of(db, world.secretary), pk(pledge))
@@ -227,3 +221,20 @@ def drive(db: Session, world: World, pledge: Pledge, *actions: str, expected: in
             outcome=PledgeOutcome.kept,
         )
     return pledge
+
+
+def on_boards(db: Session, pledge_id: int) -> PledgePublic | None:
+    """The pledge as a board reads it (public_pledges_for_units, with its latest progress), or None
+    when it is not public."""
+    pledge = service.get_pledge(db, pledge_id)
+    if pledge.member_id is not None:
+        found = service.public_pledges_for_units(db, member_ids=[pledge.member_id]).by_member.get(pledge.member_id, [])
+    else:
+        found = service.public_pledges_for_units(db, unit_ids=[pledge.unit_id]).by_unit.get(pledge.unit_id, [])
+    return next((p for p in found if p.id == pledge_id), None)
+
+
+def board_pledge(db: Session, pledge_id: int) -> PledgePublic:
+    public = on_boards(db, pledge_id)
+    assert public is not None, "not on the boards"
+    return public

@@ -16,7 +16,7 @@ from app.pledges import service
 from app.pledges.models import PledgeEvent
 from tests.factories import World
 from tests.pledges.api import API, act, create, etag_of, get, ok, progress
-from tests.pledges.factories import jpeg_bytes
+from tests.pledges.factories import board_pledge, jpeg_bytes
 
 
 def _kinds(db: Session, account_id: int | None) -> list[str]:
@@ -170,7 +170,7 @@ def test_a_published_pledge_is_revised_through_approval(client: TestClient, worl
     assert revising["status"] == "revising"
     assert revising["pending_revision"]["changes"] == {"content": "每周看望两次组内空巢老人，帮助买药。"}
     # the board still shows the approved text while the change waits
-    assert service.public_pledge(db, pid).content == "每周看望一次组内空巢老人。"
+    assert board_pledge(db, pid).content == "每周看望一次组内空巢老人。"
     assert [
         i["id"] for i in ok(client.get(f"{API}/review-queue?kind=revision", headers=secretary.headers))["items"]
     ] == [pid]
@@ -178,7 +178,7 @@ def test_a_published_pledge_is_revised_through_approval(client: TestClient, worl
     assert approved["status"] == "published"
     assert approved["revision_count"] == 1
     assert approved["content"] == "每周看望两次组内空巢老人，帮助买药。"
-    public = service.public_pledge(db, pid)
+    public = board_pledge(db, pid)
     assert public.content == approved["content"]
     assert public.revised_at is not None
     revised = next(e for e in service.public_timeline(db, pid) if e.action == "revised")
@@ -272,7 +272,7 @@ def test_secretary_enters_a_pledge_for_a_member_and_pairing_stays_private(
     listed = ok(client.get(f"{API}/pledges", headers=world.supervisor.headers))
     assert all(i["helped_household"] is None for i in listed["items"])
     assert "程某某" not in client.get(f"{API}/pledges/{pid}/timeline", headers=world.secretary.headers).text
-    public = service.public_pledge(db, pid)
+    public = board_pledge(db, pid)
     assert "程某某" not in public.model_dump_json()
     assert "helped_household" not in public.model_dump()
 

@@ -1,0 +1,197 @@
+"""Who may see a pledge and who may act on it — the one place for the pledge's permission rules.
+
+Who sees a pledge: its owner always (an active member, wherever the pledge lives); inside the actor's
+scope, everyone once it has been published (`published_at` set — it stays visible to the branch after
+closing or cancelling); before that only those who vet it (Permission.pledge_review) and, for a
+collective pledge, those who draft for the unit. Anything else is 404, as if it did not exist.
+`can_see()` answers for one loaded pledge, `visibility_sql()` is the same rule as a WHERE clause.
+
+Who may act: `authorize(actor, located, who)` raises 403 (the rules: states.py's docstring), ending in
+`require()` where a plain permission decides; `may()` is the same rule as a question.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import ColumnElement, and_, or_, select
+from sqlmodel import Session, col
+
+from app.core.errors import Forbidden, NotFound
+from app.core.lifecycle import permitted
+from app.core.permissions import ROLE_PERMISSIONS, Actor, Permission, require
+from app.org import service as org_service
+from app.org.models import OrgUnit
+from app.pledges.models import OwnerKind, Pledge, PledgePhoto
+from app.pledges.states import Who
+
+
+@dataclass(frozen=True)
+class Located:
+    """A pledge and the org unit it lives in (whose path decides every permission)."""
+
+    pledge: Pledge
+    unit: OrgUnit
+
+
+def owns(actor: Actor, pledge: Pledge) -> bool:
+    """The actor's own individual pledge. `actor.member_id` is only set for an active member (see
+    dependencies.pledge_actor and rules.may_own): someone who left the roll owns nothing here."""
+    return pledge.owner_kind == OwnerKind.member and actor.member_id is not None and pledge.member_id == actor.member_id
+
+
+def _is_owner_person(actor: Actor, pledge: Pledge) -> bool:
+    if pledge.owner_kind == OwnerKind.member:
+        return owns(actor, pledge)
+    return pledge.created_by_account_id == actor.account_id
+
+
+def _reviews_above_branch(actor: Actor, pledge: Pledge, unit_path: str) -> bool:
+    """Whether the actor holds pledge.review on a unit above the pledge's branch (the committee), the
+    only ones who may vet a pledge of their own."""
+    branch = f"/{pledge.branch_id}/"
+    return any(
+        g.covers(unit_path) and branch not in g.unit_path and Permission.pledge_review in ROLE_PERMISSIONS[g.role]
+        for g in actor.grants
+    )
+
+
+def can_see(actor: Actor, pledge: Pledge, unit_path: str) -> bool:
+    if actor.system or _is_owner_person(actor, pledge):
+        return True
+    if not actor.can_see(unit_path):
+        return False
+    if pledge.published_at is not None:
+        return True
+    return actor.has(Permission.pledge_review, unit_path) or (
+        pledge.owner_kind == OwnerKind.unit and actor.has(Permission.pledge_collective, unit_path)
+    )
+
+
+def visibility_sql(actor: Actor) -> ColumnElement[bool]:
+    """SQL form of can_see()."""
+    conds: list[ColumnElement[bool]] = [mine_sql(actor)]
+    read_paths = actor.scope_paths(Permission.pledge_read)
+    if read_paths:
+        conds.append(
+            and_(col(Pledge.published_at).is_not(None), col(Pledge.unit_id).in_(org_service.subtree_ids(read_paths)))
+        )
+    review_paths = actor.scope_paths(Permission.pledge_review)
+    if review_paths:
+        conds.append(col(Pledge.unit_id).in_(org_service.subtree_ids(review_paths)))
+    collective_paths = actor.scope_paths(Permission.pledge_collective)
+    if collective_paths:
+        conds.append(
+            and_(
+                col(Pledge.owner_kind) == OwnerKind.unit,
+                col(Pledge.unit_id).in_(org_service.subtree_ids(collective_paths)),
+            )
+        )
+    return or_(*conds)
+
+
+def mine_sql(actor: Actor) -> ColumnElement[bool]:
+    """The actor's own pledges: their individual ones and the collective ones they drafted."""
+    conds: list[ColumnElement[bool]] = [
+        and_(col(Pledge.owner_kind) == OwnerKind.unit, col(Pledge.created_by_account_id) == actor.account_id)
+    ]
+    if actor.member_id is not None:
+        conds.append(col(Pledge.member_id) == actor.member_id)
+    return or_(*conds)
+
+
+def authorize(actor: Actor, located: Located, who: StrEnum) -> None:
+    """May `actor` act as `who` (owner / reviewer) on the pledge? 403 with the reason if not."""
+    pledge, path = located.pledge, located.unit.path
+    if actor.system:
+        return
+    if who == Who.reviewer:
+        if owns(actor, pledge):  # separation of duties: nobody vets their own pledge in their branch
+            if _reviews_above_branch(actor, pledge, path):
+                return
+            if actor.has(Permission.pledge_review, path):
+                raise Forbidden("不能审核自己的承诺，请上级党组织审核", code="forbidden.pledge.own_review")
+        elif actor.has(Permission.pledge_review, path):
+            return
+        raise Forbidden("只有支部书记可以审核、公示、销诺或取消承诺", code="forbidden.pledge.review")
+    if pledge.owner_kind == OwnerKind.unit:
+        if actor.has(Permission.pledge_collective, path):
+            return
+        raise Forbidden("只有党小组长或支部书记可以办理集体承诺", code="forbidden.pledge.collective")
+    # their own pledge wherever it lives (it stays with its branch when they move), as long as they
+    # are a member somewhere; a secretary may act for a member who has no phone (a paper pledge)
+    if owns(actor, pledge) and actor.scope_paths(Permission.pledge_own):
+        return
+    if actor.has(Permission.pledge_review, path):
+        return
+    raise Forbidden("只有承诺人本人（或支部书记代办）可以进行此操作", code="forbidden.pledge.own")
+
+
+def may(actor: Actor, located: Located, who: StrEnum) -> bool:
+    """authorize() as a question."""
+    return permitted(authorize, actor, located, who)
+
+
+def may_note(actor: Actor, located: Located) -> bool:
+    return actor.has(Permission.pledge_note, located.unit.path)
+
+
+def require_note(actor: Actor, located: Located) -> None:
+    require(actor, Permission.pledge_note, located.unit)
+
+
+def may_see_private(actor: Actor, pledge: Pledge, unit_path: str) -> bool:
+    """The helped household: the branch's pledge.private holders, and the member who wrote it down."""
+    return actor.has(Permission.pledge_private, unit_path) or owns(actor, pledge)
+
+
+def get_pledge(session: Session, pledge_id: int) -> Pledge:
+    pledge = session.get(Pledge, pledge_id)
+    if pledge is None:
+        raise NotFound("未找到该承诺", code="pledge_not_found")
+    return pledge
+
+
+def visible_pledge(session: Session, actor: Actor, pledge_id: int, *, for_update: bool = False) -> Located:
+    """The pledge and its unit, or 404 when missing or not visible to the actor.
+
+    `for_update` locks the row until the request commits (PostgreSQL; SQLite's writers are serialised
+    anyway), so two concurrent writers cannot both pass the If-Match check: the second one waits, then
+    sees the new version and gets 412."""
+    # populate_existing: a row loaded earlier in the request (before end_read_phase) is read afresh
+    pledge = session.get(Pledge, pledge_id, with_for_update=for_update or None, populate_existing=for_update)
+    if pledge is not None:
+        unit = org_service.get_unit(session, pledge.unit_id)
+        if can_see(actor, pledge, unit.path):
+            return Located(pledge, unit)
+    raise NotFound("未找到该承诺，或不在您的管理范围内", code="pledge_not_found")
+
+
+def member_ids_of(session: Session, pledge_ids: Iterable[int]) -> dict[int, int | None]:
+    """Each pledge's member (None for a collective pledge), in one query (evaluation summaries)."""
+    ids = set(pledge_ids)
+    if not ids:
+        return {}
+    rows = session.execute(select(col(Pledge.id), col(Pledge.member_id)).where(col(Pledge.id).in_(ids))).all()
+    return {int(pledge_id): member_id for pledge_id, member_id in rows}
+
+
+def check_media_access(session: Session, key: str, actor: Actor) -> None:
+    """May this signed-in actor fetch this stored photo? Only when they can see a pledge it belongs
+    to; 404 otherwise. The public reach photos through the boards' own addresses (/b/{token}/…/img),
+    which check that the photo is on that board. Two queries."""
+    rows = (
+        session.execute(
+            select(Pledge)
+            .join(PledgePhoto, col(PledgePhoto.pledge_id) == col(Pledge.id))
+            .where(or_(col(PledgePhoto.key) == key, col(PledgePhoto.thumb_key) == key))
+            .distinct()
+        )
+        .scalars()
+        .all()
+    )
+    units = org_service.units_by_id(session, {p.unit_id for p in rows})
+    if not any(can_see(actor, p, units[p.unit_id].path) for p in rows if p.unit_id in units):
+        raise NotFound("未找到该图片", code="media_not_found")

@@ -1,0 +1,197 @@
+"""Reading pledges inside the branch: lists with filters, counts, the review queue, the timeline.
+
+Every list is scoped by access.visibility_sql (the SQL form of who sees a pledge) and paged; overdue
+is rules.OVERDUE in SQL as in Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sqlalchemy import func, not_, or_, select
+from sqlalchemy.sql import Select
+from sqlmodel import Session, col
+
+from app.core.db import pk
+from app.core.pagination import Page, PageParams, page_of, paginate
+from app.core.permissions import Actor, Permission, require
+from app.core.time import today_local
+from app.org import service as org_service
+from app.pledges import access, states
+from app.pledges.access import Located
+from app.pledges.models import (
+    Pledge,
+    PledgeCategory,
+    PledgeEvent,
+    PledgeNote,
+    PledgePhoto,
+    PledgeProgress,
+    PledgeStatus,
+)
+from app.pledges.reads import photo_read, photos_by_progress, reads_for
+from app.pledges.rules import OVERDUE
+from app.pledges.schemas import PledgeCounts, PledgeRead, TimelineEntry
+
+
+def _pledges_stmt(
+    session: Session,
+    *,
+    actor: Actor,
+    mine: bool = False,
+    unit_id: int | None = None,
+    member_id: int | None = None,
+    statuses: Sequence[PledgeStatus] = (),
+    category: PledgeCategory | None = None,
+    overdue: bool | None = None,
+    year: int | None = None,
+    q: str | None = None,
+) -> Select[Any]:
+    stmt: Select[Any] = select(Pledge).where(access.visibility_sql(actor))
+    if mine:
+        stmt = stmt.where(access.mine_sql(actor))
+    if unit_id is not None:
+        unit = org_service.visible_unit(session, actor, unit_id)
+        require(actor, Permission.pledge_read, unit)
+        stmt = stmt.where(col(Pledge.unit_id).in_(org_service.subtree_ids([unit.path])))
+    if member_id is not None:
+        stmt = stmt.where(col(Pledge.member_id) == member_id)
+    if statuses:
+        stmt = stmt.where(col(Pledge.status).in_([s.value for s in statuses]))
+    if category is not None:
+        stmt = stmt.where(col(Pledge.category) == category)
+    if overdue is not None:
+        cond = OVERDUE.sql(today_local())
+        stmt = stmt.where(cond if overdue else not_(cond))
+    if year is not None:
+        stmt = stmt.where(col(Pledge.year) == year)
+    if q and q.strip():
+        term = q.strip()
+        stmt = stmt.where(
+            or_(col(Pledge.title).contains(term, autoescape=True), col(Pledge.content).contains(term, autoescape=True))
+        )
+    return stmt
+
+
+def list_pledges(session: Session, *, actor: Actor, params: PageParams, **filters: Any) -> Page[PledgeRead]:
+    """Pledges the actor may see, newest change first, filtered (see _pledges_stmt); four queries."""
+    stmt = _pledges_stmt(session, actor=actor, **filters).order_by(
+        col(Pledge.status_changed_at).desc(), col(Pledge.id).desc()
+    )
+    return paginate(session, stmt, params, lambda rows: reads_for(session, actor, rows))
+
+
+def counts(session: Session, *, actor: Actor, **filters: Any) -> PledgeCounts:
+    """How many pledges by status, and how many overdue, among those the filters select."""
+    base = _pledges_stmt(session, actor=actor, **filters)
+    by = base.subquery()
+    rows = session.execute(select(by.c.status, func.count()).group_by(by.c.status)).all()
+    late = base.where(OVERDUE.sql(today_local())).subquery()
+    overdue = session.execute(select(func.count()).select_from(late)).scalar_one()
+    by_status = {str(s): int(n) for s, n in rows}
+    return PledgeCounts(total=sum(by_status.values()), overdue=int(overdue), by_status=by_status)
+
+
+ReviewKind = Literal["review", "close", "revision"]
+_REVIEW_STATUSES: dict[ReviewKind, PledgeStatus] = {
+    "review": PledgeStatus.submitted,
+    "close": PledgeStatus.closing,
+    "revision": PledgeStatus.revising,
+}
+
+
+def review_queue(
+    session: Session, *, actor: Actor, params: PageParams, kind: ReviewKind | None = None, unit_id: int | None = None
+) -> Page[PledgeRead]:
+    """The secretary's pledges waiting for approval, a revision's approval or closing: oldest first."""
+    paths = org_service.scope_for(session, actor, Permission.pledge_review, unit_id)
+    wanted = [_REVIEW_STATUSES[kind]] if kind else sorted(states.AWAITING_REVIEW)
+    stmt = (
+        select(Pledge)
+        .where(
+            col(Pledge.unit_id).in_(org_service.subtree_ids(paths)),
+            col(Pledge.status).in_([s.value for s in wanted]),
+        )
+        .order_by(col(Pledge.status_changed_at), col(Pledge.id))
+    )
+    return paginate(session, stmt, params, lambda rows: reads_for(session, actor, rows))
+
+
+@dataclass
+class History:
+    """A pledge's events, progress reports with their photos and (inside the branch) notes."""
+
+    events: list[PledgeEvent] = field(default_factory=list)
+    progress: list[PledgeProgress] = field(default_factory=list)
+    photos: dict[int, list[PledgePhoto]] = field(default_factory=dict)
+    notes: list[PledgeNote] = field(default_factory=list)
+
+
+def history(session: Session, pledge_id: int, *, notes: bool) -> History:
+    """Three queries (four with notes), whatever the length of the history."""
+    h = History()
+    h.events = list(
+        session.execute(
+            select(PledgeEvent).where(col(PledgeEvent.pledge_id) == pledge_id).order_by(col(PledgeEvent.id))
+        ).scalars()
+    )
+    h.progress = list(
+        session.execute(
+            select(PledgeProgress).where(col(PledgeProgress.pledge_id) == pledge_id).order_by(col(PledgeProgress.id))
+        ).scalars()
+    )
+    h.photos = photos_by_progress(session, (pk(p) for p in h.progress))
+    if notes:
+        h.notes = list(
+            session.execute(
+                select(PledgeNote).where(col(PledgeNote.pledge_id) == pledge_id).order_by(col(PledgeNote.id))
+            ).scalars()
+        )
+    return h
+
+
+_KIND_ORDER = {"event": 0, "progress": 1, "note": 2}
+
+
+def timeline(session: Session, *, actor: Actor, located: Located, params: PageParams) -> Page[TimelineEntry]:
+    """The whole history of a pledge as the branch sees it: events, progress and supervision notes,
+    newest first. Four queries, whatever the length of the history."""
+    h = history(session, pk(located.pledge), notes=True)
+    entries: list[TimelineEntry] = []
+    for e in h.events:
+        entries.append(
+            TimelineEntry(
+                kind="event",
+                id=pk(e),
+                at=e.at,
+                action=e.action,
+                label=states.ACTION_LABELS.get(e.action, e.action),
+                from_status=e.from_status,
+                to_status=e.to_status,
+                actor_name=e.actor_name,
+                reason=e.reason,
+                data=e.data,
+            )
+        )
+    for p in h.progress:
+        entries.append(
+            TimelineEntry(
+                kind="progress",
+                id=pk(p),
+                at=p.created_at,
+                label="践诺进展",
+                actor_name=p.author_name,
+                text=p.text,
+                percent=p.percent,
+                photos=[photo_read(ph) for ph in h.photos.get(pk(p), [])],
+            )
+        )
+    for n in h.notes:
+        entries.append(
+            TimelineEntry(
+                kind="note", id=pk(n), at=n.created_at, label="监督意见", actor_name=n.author_name, text=n.text
+            )
+        )
+    entries.sort(key=lambda x: (x.at, _KIND_ORDER[x.kind], x.id), reverse=True)
+    return page_of(entries, params)

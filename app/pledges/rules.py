@@ -1,0 +1,87 @@
+"""The pledge rules that both Python and SQL ask, each defined once.
+
+A `Rule` is written as a SQL expression over the pledge table; the Python answer for a loaded row is
+that same expression evaluated on the object (SQLAlchemy's ORM evaluator, the one behind
+`synchronize_session="evaluate"`), so a list filtered in SQL and a badge computed in Python can never
+disagree:
+
+- OVERDUE: the due date matters (states.DUE) and it is past — a pledge due today is not overdue;
+- PUBLIC: on the boards (states.PUBLIC), or cancelled after it was published (nothing shown publicly
+  is taken back).
+
+And two rules asked in Python only:
+
+- `may_own(member)`: only an active member (not 转出 / 不在册) drafts or owns a pledge;
+- `owner_kind_for(category)`: a collective pledge is a unit's, every other category a member's — so
+  a pledge never switches between personal and collective.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy.orm.evaluator import _EvaluatorCompiler
+from sqlmodel import col
+
+from app.core.time import today_local
+from app.members.models import Member, MemberStatus
+from app.pledges import states
+from app.pledges.models import OwnerKind, Pledge, PledgeCategory, PledgeStatus
+
+
+class Rule:
+    """A predicate on pledges: `rule.sql(*args)` for a WHERE clause, `rule(pledge, *args)` in Python."""
+
+    def __init__(self, build: Callable[..., ColumnElement[bool]]) -> None:
+        self._build = build
+        self.__doc__ = build.__doc__
+
+    def sql(self, *args: Any) -> ColumnElement[bool]:
+        return self._build(*args)
+
+    def test(self, *args: Any) -> Callable[[Pledge], bool]:
+        """The Python predicate for these arguments (compile once, ask for many rows)."""
+        check = _EvaluatorCompiler(Pledge).process(self._build(*args))
+        return lambda pledge: bool(check(pledge))
+
+    def __call__(self, pledge: Pledge, *args: Any) -> bool:
+        return self.test(*args)(pledge)
+
+
+def _overdue(today: date) -> ColumnElement[bool]:
+    """Past its due date and not closed (only once approved: a draft is not yet a promise)."""
+    return and_(col(Pledge.status).in_([s.value for s in states.DUE]), col(Pledge.due_date) < today)
+
+
+def _public() -> ColumnElement[bool]:
+    """On the boards: published and never taken back (a pledge cancelled after publication stays)."""
+    return or_(
+        col(Pledge.status).in_([s.value for s in states.PUBLIC]),
+        and_(col(Pledge.status) == PledgeStatus.cancelled.value, col(Pledge.published_at).is_not(None)),
+    )
+
+
+OVERDUE = Rule(_overdue)
+PUBLIC = Rule(_public)
+
+
+def is_overdue(pledge: Pledge, today: date | None = None) -> bool:
+    return OVERDUE(pledge, today or today_local())
+
+
+def is_public(pledge: Pledge) -> bool:
+    return PUBLIC(pledge)
+
+
+def may_own(member: Member | None) -> bool:
+    """Only an active member drafts a pledge or acts as its owner: someone who left the roll (转出,
+    不在册) owns nothing any more (their old branch's secretary closes or cancels what is left)."""
+    return member is not None and member.status == MemberStatus.active
+
+
+def owner_kind_for(category: PledgeCategory | str) -> OwnerKind:
+    """Personal or collective follows from the category, and a pledge never switches between them."""
+    return OwnerKind.unit if category == PledgeCategory.collective else OwnerKind.member
