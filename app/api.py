@@ -9,6 +9,7 @@ from app.members.router import router as members_router
 from app.notifications.router import router as notifications_router
 from app.org.router import router as org_router
 from app.pledges.router import router as pledges_router
+from app.ratings.router import router as ratings_router
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(auth_router)
@@ -17,4 +18,5 @@ api_router.include_router(members_router)
 api_router.include_router(notifications_router)
 api_router.include_router(pledges_router)
 api_router.include_router(evaluations_router)
+api_router.include_router(ratings_router)
 api_router.include_router(boards_router)

@@ -1,0 +1,319 @@
+"""组织考评: the secretary scores each member of their branch item by item (saving as they go), the
+committee scores each branch; the 承诺践诺 item is filled from the member's pledges closed in the
+period (kept = full, partly kept = half, not kept = 0, averaged over the pledges) and may be
+overridden with a reason. Nobody assesses themself.
+
+Pledges are read here in SQL against app.pledges.models, read-only (pledges has no such read).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import case, func, select
+from sqlmodel import Session, col
+
+from app.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from app.core.pagination import Page, PageParams, page_of
+from app.core.permissions import Actor, Permission, require
+from app.core.time import CHINA_TZ, utcnow
+from app.members.models import Member, MemberStatus
+from app.org import service as org_service
+from app.org.models import OrgUnit, UnitKind
+from app.pledges.models import OwnerKind, Pledge, PledgeOutcome, PledgeStatus
+from app.ratings import scope, states
+from app.ratings.models import Assessment, RatingPeriod, SubjectKind
+from app.ratings.rules import AUTO_PLEDGES, PolicyRules, RubricItem
+from app.ratings.schemas import AssessmentRead, AssessmentWrite
+
+NOTE = "_note"  # auto_items[NOTE]: what the automatic item was computed from, in Chinese
+
+
+def _rules(period: RatingPeriod) -> PolicyRules:
+    return PolicyRules.model_validate(period.policy_snapshot or {})
+
+
+def _rubric(rules: PolicyRules, kind: SubjectKind) -> list[RubricItem]:
+    return rules.branch_rubric if kind == SubjectKind.branch else rules.rubric
+
+
+def _total(row: Assessment, rubric: list[RubricItem]) -> None:
+    values = [row.items.get(i.key) for i in rubric]
+    row.points = round(sum(float(v) for v in values if v is not None), 2)
+    row.max_points = float(sum(i.max_points for i in rubric))
+    row.complete = all(v is not None for v in values)
+
+
+def _period_bounds(period: RatingPeriod) -> tuple[datetime, datetime]:
+    """The period's days in China time, as UTC instants [start, end)."""
+    start = datetime.combine(period.starts_on, time.min, CHINA_TZ)
+    end = datetime.combine(period.ends_on + timedelta(days=1), time.min, CHINA_TZ)
+    return start, end
+
+
+def pledge_outcomes(
+    session: Session, period: RatingPeriod, member_ids: list[int]
+) -> dict[int, tuple[int, int, int, int]]:
+    """member → (closed pledges, kept, partly kept, not kept) among their own pledges closed in the period."""
+    if not member_ids:
+        return {}
+    start, end = _period_bounds(period)
+    p = Pledge
+    rows = session.execute(
+        select(
+            col(p.member_id),
+            func.count(),
+            func.sum(case((col(p.outcome) == PledgeOutcome.kept, 1), else_=0)),
+            func.sum(case((col(p.outcome) == PledgeOutcome.partly_kept, 1), else_=0)),
+            func.sum(case((col(p.outcome) == PledgeOutcome.not_kept, 1), else_=0)),
+        )
+        .where(
+            col(p.owner_kind) == OwnerKind.member,
+            col(p.member_id).in_(member_ids),
+            col(p.status) == PledgeStatus.closed,
+            col(p.closed_at) >= start,
+            col(p.closed_at) < end,
+            col(p.outcome).is_not(None),
+        )
+        .group_by(col(p.member_id))
+    ).all()
+    return {int(m): (int(n), int(k or 0), int(pk or 0), int(nk or 0)) for m, n, k, pk, nk in rows}
+
+
+def auto_value(item: RubricItem, counts: tuple[int, int, int, int] | None) -> tuple[float | None, str]:
+    if not counts or counts[0] == 0:
+        return None, "本周期没有已销诺的承诺，请书记评分"
+    n, kept, partly, not_kept = counts
+    value = round(item.max_points * (kept + 0.5 * partly) / n, 1)
+    return value, f"本周期已销诺 {n} 件：已兑现 {kept}、部分兑现 {partly}、未兑现 {not_kept}"
+
+
+def _apply_auto(row: Assessment, item: RubricItem, value: float | None, note: str) -> None:
+    auto = dict(row.auto_items)
+    auto[item.key], auto[NOTE] = value, note
+    row.auto_items = auto
+    if item.key not in row.overrides:
+        items = dict(row.items)
+        items[item.key] = value
+        row.items = items
+
+
+def fill_auto(session: Session, *, period: RatingPeriod) -> int:
+    """(Re)fill the automatic rubric item of every active member of the period's branches, creating
+    their assessment rows; an item overridden by hand keeps its value. Returns the members filled."""
+    rules = _rules(period)
+    auto = next((i for i in rules.rubric if i.auto == AUTO_PLEDGES), None)
+    if auto is None:
+        return 0
+    unit = org_service.get_unit(session, period.unit_id)
+    branch_ids = select(col(OrgUnit.id)).where(
+        org_service.path_filter([unit.path]),
+        col(OrgUnit.kind) == UnitKind.branch,
+        col(OrgUnit.archived_at).is_(None),
+    )
+    members = session.execute(
+        select(col(Member.id), col(Member.branch_id)).where(
+            col(Member.status) == MemberStatus.active, col(Member.branch_id).in_(branch_ids)
+        )
+    ).all()
+    member_branch = {int(m): int(b) for m, b in members}
+    outcomes = pledge_outcomes(session, period, list(member_branch))
+    rows = {
+        a.subject_id: a
+        for a in session.execute(
+            select(Assessment).where(
+                col(Assessment.period_id) == period.id, col(Assessment.subject_kind) == SubjectKind.member
+            )
+        ).scalars()
+    }
+    now = utcnow()
+    for member_id, branch_id in member_branch.items():
+        row = rows.get(member_id) or Assessment(
+            period_id=period.id or 0, subject_kind=SubjectKind.member, subject_id=member_id, branch_id=branch_id
+        )
+        value, note = auto_value(auto, outcomes.get(member_id))
+        _apply_auto(row, auto, value, note)
+        _total(row, rules.rubric)
+        row.updated_at = now
+        session.add(row)
+    session.flush()
+    return len(member_branch)
+
+
+# ---------------------------------------------------------------- reading
+
+
+def _read(
+    row: Assessment | None, kind: SubjectKind, subject_id: int, name: str, period: RatingPeriod
+) -> AssessmentRead:
+    rubric = _rubric(_rules(period), kind)
+    if row is None:
+        return AssessmentRead(
+            period_id=period.id or 0,
+            subject_kind=kind,
+            subject_id=subject_id,
+            name=name,
+            items={i.key: None for i in rubric},
+            auto_items={},
+            overrides={},
+            points=0,
+            max_points=float(sum(i.max_points for i in rubric)),
+            complete=False,
+            updated_at=None,
+            version=0,
+        )
+    auto = {k: v for k, v in row.auto_items.items() if k != NOTE}
+    return AssessmentRead(
+        period_id=period.id or 0,
+        subject_kind=kind,
+        subject_id=subject_id,
+        name=name,
+        items={i.key: row.items.get(i.key) for i in rubric},
+        auto_items=auto,
+        overrides=dict(row.overrides),
+        points=row.points,
+        max_points=row.max_points,
+        complete=row.complete,
+        auto_note=row.auto_items.get(NOTE),
+        updated_at=row.updated_at,
+        version=row.version,
+    )
+
+
+def _rows(session: Session, period: RatingPeriod, kind: SubjectKind, ids: list[int]) -> dict[int, Assessment]:
+    if not ids:
+        return {}
+    stmt = select(Assessment).where(
+        col(Assessment.period_id) == period.id,
+        col(Assessment.subject_kind) == kind,
+        col(Assessment.subject_id).in_(ids),
+    )
+    return {a.subject_id: a for a in session.execute(stmt).scalars()}
+
+
+def member_sheet(
+    session: Session, *, actor: Actor, period: RatingPeriod, branch: OrgUnit, params: PageParams
+) -> Page[AssessmentRead]:
+    """The branch's members in one list, each with their items (the secretary's scoring screen)."""
+    require(actor, Permission.rating_manage, branch)
+    members = scope.active_members(session, branch.id or 0)
+    page = members[params.offset : params.offset + params.size]
+    rows = _rows(session, period, SubjectKind.member, [m.id or 0 for m in page])
+    items = [_read(rows.get(m.id or 0), SubjectKind.member, m.id or 0, m.name, period) for m in page]
+    return page_of(items, params, total=len(members))
+
+
+def branch_sheet(
+    session: Session, *, actor: Actor, period: RatingPeriod, period_unit: OrgUnit, params: PageParams
+) -> Page[AssessmentRead]:
+    """Every branch the period covers, with its items (the committee's scoring screen)."""
+    require(actor, Permission.rating_admin, period_unit)
+    branches = scope.branches(session, period_unit)
+    page = branches[params.offset : params.offset + params.size]
+    rows = _rows(session, period, SubjectKind.branch, [b.id or 0 for b in page])
+    items = [_read(rows.get(b.id or 0), SubjectKind.branch, b.id or 0, b.name, period) for b in page]
+    return page_of(items, params, total=len(branches))
+
+
+# ---------------------------------------------------------------- writing
+
+
+def _check_state(period: RatingPeriod) -> None:
+    if period.status not in states.ASSESSING:
+        raise Conflict(
+            f"该测评周期当前为“{states.STATUS_LABELS[period.status]}”，不能考评",
+            code="rating_period_wrong_state",
+            extra={"period_status": str(period.status)},
+        )
+
+
+def _write(session: Session, row: Assessment, rubric: list[RubricItem], data: AssessmentWrite, actor: Actor) -> None:
+    by_key = {i.key: i for i in rubric}
+    errors: list[dict[str, str]] = []
+    items = dict(row.items)
+    overrides = dict(row.overrides)
+    for key, value in data.items.items():
+        item = by_key.get(key)
+        if item is None:
+            errors.append({"field": f"items.{key}", "message": "没有该考评项目"})
+            continue
+        if value is not None and not 0 <= value <= item.max_points:
+            errors.append({"field": f"items.{key}", "message": f"“{item.label}”须在 0 到 {item.max_points} 分之间"})
+            continue
+        if item.auto and row.auto_items.get(key) is not None and value != row.auto_items.get(key):
+            reason = (data.reasons.get(key) or "").strip()
+            if not reason:
+                errors.append({"field": f"reasons.{key}", "message": f"修改自动计分的“{item.label}”须填写原因"})
+                continue
+            overrides[key] = reason[:200]
+        elif item.auto:
+            overrides.pop(key, None)  # back to the automatic value
+        items[key] = value
+    if errors:
+        raise Unprocessable("；".join(e["message"] for e in errors), code="assessment_invalid", errors=errors)
+    row.items, row.overrides = items, overrides
+    _total(row, rubric)
+    row.scored_by_account_id = None if actor.system else actor.account_id
+    row.updated_at = utcnow()
+    row.version += 1 if row.id is not None else 0
+    session.add(row)
+    session.flush()
+
+
+def save_member(
+    session: Session, *, actor: Actor, period: RatingPeriod, period_unit: OrgUnit, member_id: int, data: AssessmentWrite
+) -> AssessmentRead:
+    """The secretary scores one member (only the items sent change)."""
+    member = session.get(Member, member_id)
+    if member is None or member.status != MemberStatus.active:
+        raise NotFound("未找到该党员，或不在您的管理范围内")
+    branch = scope.branch_in_period(session, actor, period_unit, member.branch_id)
+    require(actor, Permission.rating_manage, branch)
+    me = scope.active_member_of(session, actor)
+    if me is not None and me.id == member.id:
+        raise Forbidden("不能为自己考评，请由上级党组织考评", code="assessment_self")
+    _check_state(period)
+    row = _rows(session, period, SubjectKind.member, [member_id]).get(member_id) or Assessment(
+        period_id=period.id or 0, subject_kind=SubjectKind.member, subject_id=member_id, branch_id=branch.id or 0
+    )
+    _write(session, row, _rules(period).rubric, data, actor)
+    return _read(row, SubjectKind.member, member_id, member.name, period)
+
+
+def save_branch(
+    session: Session, *, actor: Actor, period: RatingPeriod, period_unit: OrgUnit, branch_id: int, data: AssessmentWrite
+) -> AssessmentRead:
+    """The committee scores one branch."""
+    branch = scope.branch_in_period(session, actor, period_unit, branch_id)
+    require(actor, Permission.rating_admin, branch)
+    _check_state(period)
+    row = _rows(session, period, SubjectKind.branch, [branch_id]).get(branch_id) or Assessment(
+        period_id=period.id or 0, subject_kind=SubjectKind.branch, subject_id=branch_id, branch_id=branch_id
+    )
+    _write(session, row, _rules(period).branch_rubric, data, actor)
+    return _read(row, SubjectKind.branch, branch_id, branch.name, period)
+
+
+def assessed_counts(session: Session, period_id: int) -> dict[int, int]:
+    """branch → members whose assessment is complete (one GROUP BY)."""
+    rows = session.execute(
+        select(col(Assessment.branch_id), func.count())
+        .where(
+            col(Assessment.period_id) == period_id,
+            col(Assessment.subject_kind) == SubjectKind.member,
+            col(Assessment.complete).is_(True),
+        )
+        .group_by(col(Assessment.branch_id))
+    ).all()
+    return {int(b): int(n) for b, n in rows}
+
+
+def branches_assessed(session: Session, period_id: int) -> set[int]:
+    rows = session.execute(
+        select(col(Assessment.subject_id)).where(
+            col(Assessment.period_id) == period_id,
+            col(Assessment.subject_kind) == SubjectKind.branch,
+            col(Assessment.complete).is_(True),
+        )
+    ).scalars()
+    return {int(b) for b in rows}
