@@ -3,9 +3,7 @@
 // own Idempotency-Key, so a peer review saved offline is applied exactly once when it is sent).
 import { computed } from 'vue'
 import { qs } from './api'
-import { enqueue, waitFor, discard } from './outbox'
 import { session, roles } from './session'
-import { showToast, showSuccessToast, toastError } from './ui'
 
 // ---- paths (all under /api/v1) ----
 export const paths = {
@@ -105,26 +103,7 @@ export function currentPeriod(list) {
 // the step's deadline: review (self statements and peer reviews), assessment, approval
 export const deadlineOf = (period, step = 'review') => period?.[`${step}_due`] || null
 
-// ---- writes, through the outbox ----
-// The same contract as the app's sendNow (lib/send.js, arriving with the frontend refactor): queue
-// the write, wait a little for the answer, tell the person. A refused write is taken out of the
-// outbox (the screen still shows what was typed and the error where it belongs); a queued one stays
-// and is sent when the network is back.
-export const QUEUED = '已保存在手机上，联网后自动发送'
-export async function sendNow(op, { wait = 15000, sent, queued = QUEUED, toastFailure = false } = {}) {
-  const item = await enqueue(op)
-  const outcome = await waitFor(item.id, wait)
-  if (outcome.state === 'failed') {
-    await discard(item.id)
-    if (toastFailure) toastError(outcome.error)
-  } else if (outcome.state === 'sent') {
-    if (sent) showSuccessToast(sent)
-  } else {
-    showToast({ message: queued, duration: 3000 })
-  }
-  return outcome
-}
-
+// ---- writes: through the outbox (the screens call lib/send.js's sendNow with these ops) ----
 /** Queued (not yet sent) peer reviews of a period, by reviewee: the newest value wins. */
 export function pendingReviews(items, periodId) {
   const out = {}
