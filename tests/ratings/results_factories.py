@@ -59,6 +59,13 @@ def make_period(
     )
     db.add(period)
     db.flush()
+    if status != PeriodStatus.draft:  # as opening does: one progress row per branch
+        from app.ratings import scope
+        from app.ratings.models import RatingBranchStatus
+
+        for branch in scope.branches(db, unit):
+            db.add(RatingBranchStatus(period_id=pk(period), branch_id=pk(branch)))
+        db.flush()
     return period
 
 
@@ -132,6 +139,39 @@ def assess(
         points=sum(items.values()),
         max_points=rules.rubric_max(branch=is_branch),
         complete=all(i.key in items for i in rubric),
+    )
+    db.add(row)
+    db.flush()
+    return row
+
+
+def add_result(
+    db: Session,
+    period: RatingPeriod,
+    *,
+    member: Any = None,
+    branch: OrgUnit | None = None,
+    score: float,
+    stars: int,
+    published: bool = True,
+) -> Any:
+    """A decided (and by default published) result written straight in, as a past period left it."""
+    from app.core.time import utcnow
+    from app.ratings.models import RatingResult
+
+    now = utcnow()
+    is_branch = branch is not None
+    row = RatingResult(
+        period_id=pk(period),
+        subject_kind=SubjectKind.branch if is_branch else SubjectKind.member,
+        subject_id=pk(branch) if branch is not None else pk(member),
+        branch_id=pk(branch) if branch is not None else member.branch_id,
+        unit_id=pk(branch) if branch is not None else (member.group_id or member.branch_id),
+        score=score,
+        proposed_stars=stars,
+        stars=stars,
+        decided_at=now,
+        published_at=now if published else None,
     )
     db.add(row)
     db.flush()

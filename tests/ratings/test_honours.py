@@ -1,0 +1,103 @@
+"""十佳: secretaries nominate closed, kept pledges of their branch; the committee selects at most ten
+of each kind with a reason; 评先选优 candidates are members with ≥ 3 stars or who moved up."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from app.core.db import pk
+from app.core.permissions import SYSTEM
+from app.members.models import Member
+from app.pledges.models import PledgeOutcome, PledgeStatus
+from app.ratings import honours
+from app.ratings.models import PeriodStatus
+from tests.factories import World, create_member
+from tests.pledges.factories import create_pledge
+from tests.ratings.results_factories import add_result, make_period
+
+API = "/api/v1/rating-honours"
+
+
+def test_nominate_and_select(client: TestClient, db: Session, world: World) -> None:
+    kept = create_pledge(db, unit=world.group, member_id=world.member.member_id, status=PledgeStatus.closed)
+    partly = create_pledge(
+        db,
+        unit=world.group,
+        member_id=world.member.member_id,
+        status=PledgeStatus.closed,
+        outcome=PledgeOutcome.partly_kept,
+    )
+    open_one = create_pledge(db, unit=world.group, member_id=world.member.member_id, status=PledgeStatus.published)
+    collective = create_pledge(db, unit=world.group, status=PledgeStatus.closed)
+    elsewhere = create_pledge(
+        db, unit=world.other_group, member_id=world.outsider.member_id, status=PledgeStatus.closed
+    )
+    h = world.secretary.headers
+
+    r = client.post(API, json={"pledge_id": pk(kept), "reason": "群众满意度高"}, headers={**h, "Idempotency-Key": "n1"})
+    assert r.status_code == 201, r.text
+    honour = r.json()
+    assert (honour["kind"], honour["kind_label"], honour["owner_name"], honour["selected"]) == (
+        "member_pledge",
+        "十佳党员承诺",
+        "党员甲",
+        False,
+    )
+    assert client.post(API, json={"pledge_id": pk(kept)}, headers=h).status_code == 409  # once
+    for pledge in (partly, open_one):
+        r = client.post(API, json={"pledge_id": pk(pledge)}, headers=h)
+        assert r.status_code == 409
+        assert r.json()["code"] == "honour_pledge_not_kept"
+    assert client.post(API, json={"pledge_id": pk(elsewhere)}, headers=h).status_code == 404
+    assert client.post(API, json={"pledge_id": pk(kept)}, headers=world.member.headers).status_code == 403
+    r = client.post(API, json={"pledge_id": pk(collective)}, headers=h)
+    assert r.json()["kind"] == "org_pledge"
+
+    # the committee selects with a reason; a secretary may not
+    url = f"{API}/{honour['id']}/select"
+    assert client.post(url, json={"reason": "好"}, headers=h).status_code == 403
+    assert client.post(url, json={"reason": ""}, headers=world.committee_admin.headers).status_code == 422
+    r = client.post(url, json={"reason": "带动全组换路灯"}, headers=world.committee_admin.headers)
+    assert r.status_code == 200, r.text
+    assert (r.json()["selected"], r.json()["reason"]) == (True, "带动全组换路灯")
+    listed = client.get(API, params={"selected": True}, headers=h).json()
+    assert [i["id"] for i in listed["items"]] == [honour["id"]]
+    assert client.get(API, headers=world.outsider.headers).json()["total"] == 0  # not their branch's
+
+
+def test_at_most_ten_of_a_kind(client: TestClient, db: Session, world: World) -> None:
+    ids = []
+    for i in range(11):
+        m = create_member(db, branch=world.branch, name=f"党员{i}")
+        pledge = create_pledge(db, unit=world.branch, member_id=pk(m), status=PledgeStatus.closed)
+        ids.append(pk(honours.nominate(db, actor=SYSTEM, pledge_id=pk(pledge))))
+    for honour_id in ids[:10]:
+        honours.select_honour(db, actor=SYSTEM, honour_id=honour_id, reason="优秀")
+    r = client.post(f"{API}/{ids[10]}/select", json={"reason": "也很好"}, headers=world.committee_admin.headers)
+    assert r.status_code == 409
+    assert r.json()["code"] == "honour_full"
+    # taking one back makes room
+    r = client.post(f"{API}/{ids[0]}/unselect", json={"reason": "重复"}, headers=world.committee_admin.headers)
+    assert r.json()["selected"] is False
+    r = client.post(f"{API}/{ids[10]}/select", json={"reason": "也很好"}, headers=world.committee_admin.headers)
+    assert r.status_code == 200
+
+
+def test_candidates(client: TestClient, db: Session, world: World) -> None:
+    period = make_period(db, world.town, quarter=3, status=PeriodStatus.published)
+    a = db.get(Member, world.member.member_id)
+    b = db.get(Member, world.group_leader.member_id)
+    c = db.get(Member, world.secretary.member_id)
+    add_result(db, period, member=a, score=85, stars=4)  # four stars
+    r = add_result(db, period, member=b, score=65, stars=2)  # up from one star: 晋星
+    r.previous_stars = 1
+    add_result(db, period, member=c, score=62, stars=2)  # two stars, not up
+    db.flush()
+    got = client.get(
+        f"{API}/candidates", params={"unit_id": pk(world.town), "year": 2026}, headers=world.secretary.headers
+    )
+    assert got.status_code == 200, got.text
+    items = got.json()["items"]
+    assert [(i["name"], i["stars"], i["promoted"]) for i in items] == [("党员甲", 4, False), ("组长", 2, True)]
+    assert items[0]["period_title"] == "2026年第三季度"
