@@ -6,8 +6,9 @@ closing or cancelling); before that only those who vet it (Permission.pledge_rev
 collective pledge, those who draft for the unit. Anything else is 404, as if it did not exist.
 `can_see()` answers for one loaded pledge, `visibility_sql()` is the same rule as a WHERE clause.
 
-Who may act: `authorize(actor, located, who)` raises 403 (the rules: states.py's docstring), ending in
-`require()` where a plain permission decides; `may()` is the same rule as a question.
+Who may act: `authorize(actor, located, who)` raises 403 (the rules: states.py's docstring) with the
+pledge's own Chinese reasons; `may()` is the same rule as a question. Every check goes through
+core.permissions (`allowed`, `scope`, `require`), never through Actor's methods; SYSTEM passes.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from sqlmodel import Session, col
 
 from app.core.errors import Forbidden, NotFound
 from app.core.lifecycle import permitted
-from app.core.permissions import ROLE_PERMISSIONS, Actor, Permission, require
+from app.core.permissions import Actor, Permission, allowed, require, scope
 from app.org import service as org_service
 from app.org.models import OrgUnit
 from app.pledges.models import OwnerKind, Pledge, PledgePhoto
@@ -38,7 +39,7 @@ class Located:
 
 def owns(actor: Actor, pledge: Pledge) -> bool:
     """The actor's own individual pledge. `actor.member_id` is only set for an active member (see
-    dependencies.pledge_actor and rules.may_own): someone who left the roll owns nothing here."""
+    members.dependencies.current_actor and rules.may_own): someone who left the roll owns nothing here."""
     return pledge.owner_kind == OwnerKind.member and actor.member_id is not None and pledge.member_id == actor.member_id
 
 
@@ -52,36 +53,34 @@ def _reviews_above_branch(actor: Actor, pledge: Pledge, unit_path: str) -> bool:
     """Whether the actor holds pledge.review on a unit above the pledge's branch (the committee), the
     only ones who may vet a pledge of their own."""
     branch = f"/{pledge.branch_id}/"
-    return any(
-        g.covers(unit_path) and branch not in g.unit_path and Permission.pledge_review in ROLE_PERMISSIONS[g.role]
-        for g in actor.grants
-    )
+    roots = scope(actor, Permission.pledge_review, empty_ok=True)
+    return any(unit_path.startswith(root) and branch not in root for root in roots)
 
 
 def can_see(actor: Actor, pledge: Pledge, unit_path: str) -> bool:
-    if actor.system or _is_owner_person(actor, pledge):
+    if _is_owner_person(actor, pledge):
         return True
-    if not actor.can_see(unit_path):
+    if not allowed(actor, Permission.pledge_read, unit_path):
         return False
     if pledge.published_at is not None:
         return True
-    return actor.has(Permission.pledge_review, unit_path) or (
-        pledge.owner_kind == OwnerKind.unit and actor.has(Permission.pledge_collective, unit_path)
+    return allowed(actor, Permission.pledge_review, unit_path) or (
+        pledge.owner_kind == OwnerKind.unit and allowed(actor, Permission.pledge_collective, unit_path)
     )
 
 
 def visibility_sql(actor: Actor) -> ColumnElement[bool]:
     """SQL form of can_see()."""
     conds: list[ColumnElement[bool]] = [mine_sql(actor)]
-    read_paths = actor.scope_paths(Permission.pledge_read)
+    read_paths = scope(actor, Permission.pledge_read, empty_ok=True)
     if read_paths:
         conds.append(
             and_(col(Pledge.published_at).is_not(None), col(Pledge.unit_id).in_(org_service.subtree_ids(read_paths)))
         )
-    review_paths = actor.scope_paths(Permission.pledge_review)
+    review_paths = scope(actor, Permission.pledge_review, empty_ok=True)
     if review_paths:
         conds.append(col(Pledge.unit_id).in_(org_service.subtree_ids(review_paths)))
-    collective_paths = actor.scope_paths(Permission.pledge_collective)
+    collective_paths = scope(actor, Permission.pledge_collective, empty_ok=True)
     if collective_paths:
         conds.append(
             and_(
@@ -105,26 +104,24 @@ def mine_sql(actor: Actor) -> ColumnElement[bool]:
 def authorize(actor: Actor, located: Located, who: StrEnum) -> None:
     """May `actor` act as `who` (owner / reviewer) on the pledge? 403 with the reason if not."""
     pledge, path = located.pledge, located.unit.path
-    if actor.system:
-        return
     if who == Who.reviewer:
         if owns(actor, pledge):  # separation of duties: nobody vets their own pledge in their branch
             if _reviews_above_branch(actor, pledge, path):
                 return
-            if actor.has(Permission.pledge_review, path):
+            if allowed(actor, Permission.pledge_review, path):
                 raise Forbidden("不能审核自己的承诺，请上级党组织审核", code="forbidden.pledge.own_review")
-        elif actor.has(Permission.pledge_review, path):
+        elif allowed(actor, Permission.pledge_review, path):
             return
         raise Forbidden("只有支部书记可以审核、公示、销诺或取消承诺", code="forbidden.pledge.review")
     if pledge.owner_kind == OwnerKind.unit:
-        if actor.has(Permission.pledge_collective, path):
+        if allowed(actor, Permission.pledge_collective, path):
             return
         raise Forbidden("只有党小组长或支部书记可以办理集体承诺", code="forbidden.pledge.collective")
     # their own pledge wherever it lives (it stays with its branch when they move), as long as they
     # are a member somewhere; a secretary may act for a member who has no phone (a paper pledge)
-    if owns(actor, pledge) and actor.scope_paths(Permission.pledge_own):
+    if owns(actor, pledge) and scope(actor, Permission.pledge_own, empty_ok=True):
         return
-    if actor.has(Permission.pledge_review, path):
+    if allowed(actor, Permission.pledge_review, path):
         return
     raise Forbidden("只有承诺人本人（或支部书记代办）可以进行此操作", code="forbidden.pledge.own")
 
@@ -135,7 +132,7 @@ def may(actor: Actor, located: Located, who: StrEnum) -> bool:
 
 
 def may_note(actor: Actor, located: Located) -> bool:
-    return actor.has(Permission.pledge_note, located.unit.path)
+    return allowed(actor, Permission.pledge_note, located.unit)
 
 
 def require_note(actor: Actor, located: Located) -> None:
@@ -144,7 +141,7 @@ def require_note(actor: Actor, located: Located) -> None:
 
 def may_see_private(actor: Actor, pledge: Pledge, unit_path: str) -> bool:
     """The helped household: the branch's pledge.private holders, and the member who wrote it down."""
-    return actor.has(Permission.pledge_private, unit_path) or owns(actor, pledge)
+    return allowed(actor, Permission.pledge_private, unit_path) or owns(actor, pledge)
 
 
 def get_pledge(session: Session, pledge_id: int) -> Pledge:

@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Annotated
 
 from fastapi import Depends, Header
 
 from app.core.db import SessionDep
 from app.core.errors import PreconditionFailed, PreconditionRequired
-from app.core.permissions import Actor
-from app.members import service as members_service
-from app.org.dependencies import ActorDep
+from app.members.dependencies import ActorDep
 from app.pledges.access import Located
 from app.pledges.access import visible_pledge as load_visible
-from app.pledges.rules import may_own
 
-
-def pledge_actor(session: SessionDep, actor: ActorDep) -> Actor:
-    """The actor, with the member record their account belongs to (pledges are owned by members) —
-    only while that member is active: someone who left the roll (转出, 不在册) owns no pledge here."""
-    member = members_service.member_for_account(session, actor.account_id)
-    return dataclasses.replace(actor, member_id=member.id if member is not None and may_own(member) else None)
-
-
-PledgeActorDep = Annotated[Actor, Depends(pledge_actor)]
+# the signed-in actor with their member id while that member is on the roll (members.dependencies:
+# someone who left it — 转出, 不在册 — owns no pledge here, rules.may_own)
+PledgeActorDep = ActorDep
 
 
 def visible_pledge(pledge_id: int, session: SessionDep, actor: PledgeActorDep) -> Located:

@@ -16,7 +16,7 @@ from sqlmodel import Session
 from app.core.db import pk
 from app.core.errors import Conflict, Unprocessable
 from app.core.lifecycle import check_version
-from app.core.permissions import Actor, Permission, require
+from app.core.permissions import Actor, Permission, allowed, require
 from app.core.time import today_local, utcnow
 from app.members import service as members_service
 from app.org import service as org_service
@@ -69,7 +69,7 @@ def create_pledge(session: Session, *, actor: Actor, data: PledgeCreate) -> Loca
                 errors=[{"field": "member_id", "message": "必填"}],
             )
         member, branch = members_service.visible_member(session, actor, member_id)
-        if member_id == actor.member_id and actor.has(Permission.pledge_own, branch.path):
+        if member_id == actor.member_id and allowed(actor, Permission.pledge_own, branch):
             pass
         else:
             require(actor, Permission.pledge_review, branch)

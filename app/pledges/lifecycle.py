@@ -47,7 +47,7 @@ def actor_name(session: Session, actor: Actor) -> str:
 
 def actor_account_id(actor: Actor) -> int | None:
     """The account recorded for an actor; none for SYSTEM (events by the system name no account)."""
-    return None if actor.system else actor.account_id
+    return actor.recorded_account_id
 
 
 def event_row(

@@ -211,7 +211,7 @@ def public_timeline(session: Session, pledge_id: int) -> list[TimelineEntryPubli
                 TimelineEntryPublic(
                     kind="progress",
                     at=p.created_at,
-                    label="践诺进展",
+                    label=states.ACTION_LABELS["progress"],
                     text=public.text,
                     percent=p.percent,
                     photos=public.photos,

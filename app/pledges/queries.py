@@ -180,7 +180,7 @@ def timeline(session: Session, *, actor: Actor, located: Located, params: PagePa
                 kind="progress",
                 id=pk(p),
                 at=p.created_at,
-                label="践诺进展",
+                label=states.ACTION_LABELS["progress"],
                 actor_name=p.author_name,
                 text=p.text,
                 percent=p.percent,
@@ -190,7 +190,12 @@ def timeline(session: Session, *, actor: Actor, located: Located, params: PagePa
     for n in h.notes:
         entries.append(
             TimelineEntry(
-                kind="note", id=pk(n), at=n.created_at, label="监督意见", actor_name=n.author_name, text=n.text
+                kind="note",
+                id=pk(n),
+                at=n.created_at,
+                label=states.ACTION_LABELS["note"],
+                actor_name=n.author_name,
+                text=n.text,
             )
         )
     entries.sort(key=lambda x: (x.at, _KIND_ORDER[x.kind], x.id), reverse=True)

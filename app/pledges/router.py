@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, Response, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 
+from app.auth.dependencies import SignedInAny
 from app.core import images, storage
 from app.core.db import SessionDep
 from app.core.errors import NotFound
@@ -21,7 +22,7 @@ from app.core.idempotency import Idempotency, IdempotencyDep
 from app.core.middleware import body_limit
 from app.core.pagination import Page, PageDep
 from app.org.dependencies import VisibleUnit
-from app.pledges import access, drafting, lifecycle, progress, queries, reads
+from app.pledges import access, drafting, lifecycle, progress, queries, reads, vocabulary
 from app.pledges.access import Located
 from app.pledges.dependencies import IfMatchDep, PledgeActorDep, VisiblePledge, WritablePledge
 from app.pledges.models import PledgeCategory, PledgeStatus
@@ -35,6 +36,7 @@ from app.pledges.schemas import (
     PledgeCreate,
     PledgeRead,
     PledgeUpdate,
+    PledgeVocabulary,
     ProgressRead,
     TimelineEntry,
 )
@@ -116,6 +118,15 @@ def count_pledges(
 ) -> PledgeCounts:
     """承诺统计：各状态的数量和逾期数量。"""
     return queries.counts(session, actor=actor, mine=mine, unit_id=unit_id, category=category, year=year)
+
+
+@router.get("/pledges/vocabulary", response_model=PledgeVocabulary)
+def read_vocabulary(request: Request, signed: SignedInAny) -> Response:
+    """承诺用语：状态、操作、类别和销诺结果的名称，哪些操作须写原因或选结果，以及流转表。"""
+    headers = {"ETag": vocabulary.vocabulary_etag(), "Cache-Control": "private, max-age=3600"}
+    if request.headers.get("if-none-match") == headers["ETag"]:
+        return Response(status_code=304, headers=headers)
+    return JSONResponse(vocabulary.vocabulary().model_dump(mode="json"), headers=headers)
 
 
 @router.get("/pledges/{pledge_id}", response_model=PledgeRead)

@@ -283,6 +283,43 @@ class PledgeCounts(BaseModel):
     by_status: dict[str, int]
 
 
+class ActionWord(BaseModel):
+    """An action's label, and what it needs besides the click (lifecycle actions only)."""
+
+    label: str
+    lifecycle: bool = Field(description="表中的流转动作（否则是编辑、进展、监督意见等）")
+    who: str | None = Field(default=None, description="owner 承诺人（或代办的书记）；reviewer 审核人")
+    reason_required: bool = False
+    outcome_required: bool = False
+
+
+class TransitionWord(BaseModel):
+    source: PledgeStatus
+    action: str
+    target: PledgeStatus
+    who: str
+    reason_required: bool
+    outcome_required: bool
+
+
+class PledgeVocabulary(BaseModel):
+    """The server's words for its codes, for the PWA (it copies no table): status, action, category
+    and outcome labels, which actions need a reason or an outcome, the transition table, and the
+    sets of statuses the rules use. The same for everyone; changes only with a new server version."""
+
+    statuses: dict[str, str]
+    actions: dict[str, ActionWord]
+    categories: dict[str, str]
+    outcomes: dict[str, str]
+    reason_required: list[str]
+    outcome_required: list[str]
+    transitions: list[TransitionWord]
+    status_sets: dict[str, list[PledgeStatus]] = Field(
+        description="public 公示牌上可见；active 可报告进展；due 计算逾期；editable 可直接修改；"
+        "awaiting_review 待审核；final 已结束"
+    )
+
+
 # the Chinese names of fields and choices in validation messages (core.errors)
 register_labels(
     {

@@ -133,6 +133,8 @@ ACTION_LABELS: dict[str, str] = {
     Action.close: "销诺",
     Action.reopen: "重新践诺",
     Action.revise: "申请修改",
+    "progress": "践诺进展",
+    "note": "监督意见",
 }
 
 
