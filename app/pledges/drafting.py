@@ -94,7 +94,7 @@ def create_pledge(session: Session, *, actor: Actor, data: PledgeCreate) -> Loca
         year=year,
         due_date=due_date,
         helped_household=data.helped_household,
-        created_by_account_id=actor.account_id,
+        created_by_account_id=actor.recorded_account_id,
         created_at=now,
         updated_at=now,
         status_changed_at=now,

@@ -21,7 +21,7 @@ from app.core.time import today_local, utcnow
 from app.members import service as members_service
 from app.members.models import MemberStatus
 from app.pledges import service
-from app.pledges.models import Pledge, PledgeStatus
+from app.pledges.models import Pledge, PledgeEvent, PledgeStatus
 from app.pledges.rules import OVERDUE, PUBLIC
 from tests.factories import World
 from tests.pledges.api import API, create, etag_of, ok
@@ -126,3 +126,24 @@ def test_a_pledge_never_switches_between_personal_and_collective(client: TestCli
         headers=world.group_leader.headers,
     )
     assert r.status_code == 422, r.text
+
+
+def test_system_drafts_and_acts_recorded_as_the_system(db: Session, world: World) -> None:
+    """The CLI, jobs and the demo act as SYSTEM: no account is recorded, the name is 系统."""
+    from app.pledges.schemas import PledgeCreate
+    from app.pledges.states import Action
+
+    located = service.create_pledge(
+        db,
+        actor=SYSTEM,
+        data=PledgeCreate(
+            title="系统登记", content="代为登记的承诺。", category="other", member_id=world.member.member_id
+        ),  # type: ignore[arg-type]
+    )
+    service.act(db, actor=SYSTEM, located=located, action=Action.submit, expected_version=1)
+    assert located.pledge.created_by_account_id is None
+    events = db.execute(select(PledgeEvent).where(col(PledgeEvent.pledge_id) == located.pledge.id)).scalars().all()
+    assert [(e.action, e.actor_account_id, e.actor_name) for e in events] == [
+        ("create", None, "系统"),
+        ("submit", None, "系统"),
+    ]
