@@ -6,7 +6,10 @@ event), the event history, and every branch's progress with its late steps.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
 from itertools import pairwise
 from typing import Any
 
@@ -14,6 +17,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from app.auth import service as auth_service
+from app.core import lifecycle
 from app.core.errors import Conflict, Forbidden, PreconditionFailed, PreconditionRequired, Unprocessable
 from app.core.pagination import Page, PageParams, paginate
 from app.core.permissions import Actor, Permission, allowed, require
@@ -126,7 +130,7 @@ def authorize(actor: Actor, unit: OrgUnit, who: Who) -> None:
 
 
 def allowed_actions(actor: Actor, period: RatingPeriod, unit: OrgUnit) -> list[str]:
-    out = [r.action.value for r in states.actions_from(period.status) if may(actor, unit, r.who)]
+    out = [r.action.value for r in states.actions_from(period.status) if may(actor, unit, Who(r.who))]
     if period.status in states.DEADLINES_EDITABLE and may(actor, unit, Who.admin):
         out.append("edit")
     return out
@@ -316,7 +320,9 @@ def _ensure_branch_rows(session: Session, period: RatingPeriod, unit: OrgUnit) -
     return added
 
 
-def _enter(session: Session, period: RatingPeriod, unit: OrgUnit, row: states.Row, now: datetime) -> dict[str, Any]:
+def _enter(
+    session: Session, period: RatingPeriod, unit: OrgUnit, row: states.Row[PeriodStatus, Action], now: datetime
+) -> dict[str, Any]:
     """The step's own effects; returns the event's data."""
     data: dict[str, Any] = {}
     if row.action == Action.open:
@@ -338,6 +344,60 @@ def _enter(session: Session, period: RatingPeriod, unit: OrgUnit, row: states.Ro
     return data
 
 
+@dataclass(frozen=True)
+class Located:
+    """A period with its unit: what the lifecycle moves (the unit decides who may)."""
+
+    period: RatingPeriod
+    unit: OrgUnit
+
+
+def _authorize(actor: Actor, subject: Located, who: StrEnum) -> None:
+    authorize(actor, subject.unit, Who(who))
+
+
+def _enter_step(session: Session, step: lifecycle.Step[Located, PeriodStatus, Action]) -> None:
+    period, unit = step.subject.period, step.subject.unit
+    period.status_changed_at = step.at
+    period.updated_at = step.at
+    effects = _enter(session, period, unit, step.row, step.at)
+    step.data = {**effects, **dict(step.inputs.get("data") or {})} or None
+
+
+def _write_events(session: Session, steps: Sequence[lifecycle.Step[Located, PeriodStatus, Action]]) -> None:
+    names: dict[int, str] = {}
+    for step in steps:
+        key = step.actor.account_id
+        if key not in names:
+            names[key] = actor_name(session, step.actor)[:40]
+        session.add(
+            RatingPeriodEvent(
+                period_id=step.subject.period.id or 0,
+                action=step.row.action.value,
+                from_status=step.row.source.value,
+                to_status=step.row.target.value,
+                actor_account_id=None if step.actor.system else step.actor.account_id,
+                actor_name=names[key],
+                reason=step.reason,
+                data=step.data,
+                at=step.at,
+            )
+        )
+
+
+PERIODS: lifecycle.Lifecycle[Located, PeriodStatus, Action] = lifecycle.Lifecycle(
+    name="rating_period",
+    noun="测评周期",
+    table=states.TABLE,
+    status_labels=states.STATUS_LABELS,
+    action_labels=states.ACTION_LABELS,
+    record=lambda subject: subject.period,
+    authorize=_authorize,
+    write_events=_write_events,
+    enter=_enter_step,
+)
+
+
 def transition(
     session: Session,
     period: RatingPeriod,
@@ -348,41 +408,18 @@ def transition(
     reason: str | None = None,
     data: dict[str, Any] | None = None,
     at: datetime | None = None,
-) -> RatingPeriodEvent:
-    """Apply one row of the table: who (403), If-Match (428/412), the row (409), the reason (422);
-    then the status, the version, the step's effects and one event."""
-    unit = org_service.get_unit(session, period.unit_id)
-    authorize(actor, unit, states.WHO[action])
-    check_version(period, expected_version)
-    row = states.find(period.status, action)
-    if row is None:
-        raise Conflict(
-            f"该测评周期当前为“{states.STATUS_LABELS[period.status]}”，不能{states.ACTION_LABELS[action]}",
-            code="rating_period_wrong_state",
-            extra={"period_status": str(period.status), "allowed_actions": allowed_actions(actor, period, unit)},
-        )
-    reason = (reason or "").strip() or None
-    if row.reason_required and not reason:
-        raise Unprocessable(
-            f"请填写{row.reason_label}", code="reason_required", errors=[{"field": "reason", "message": "必填"}]
-        )
-    now = at or utcnow()
-    source = period.status
-    period.status = row.target
-    period.version += 1
-    period.status_changed_at = now
-    period.updated_at = now
-    effects = _enter(session, period, unit, row, now)
-    session.add(period)
-    event = _event(
-        session,
-        period,
-        actor=actor,
-        action=action.value,
-        from_status=str(source),
-        reason=reason,
-        data={**effects, **(data or {})} or None,
-        at=now,
+) -> lifecycle.Step[Located, PeriodStatus, Action]:
+    """Apply one row of the table on the house's engine: who (403), If-Match (428/412), the row
+    (409), the reason (422); then the status, the version, the step's effects and one event."""
+    subject = Located(period, org_service.get_unit(session, period.unit_id))
+    move = lifecycle.Move(
+        subject,
+        action,
+        actor,
+        expected_version,
+        reason=(reason or "").strip() or None,
+        inputs={"data": data} if data else {},
+        at=at,
     )
-    session.flush()
-    return event
+    (step,) = lifecycle.apply_many(session, PERIODS, [move])
+    return step

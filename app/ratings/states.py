@@ -1,4 +1,4 @@
-"""The rating period lifecycle as one transition table (the same shape as pledges/states.py).
+"""The rating period lifecycle as one transition table on the house's engine (app/core/lifecycle.py).
 
     draft ──open──▶ open ──close_reviews──▶ assessing ──compute──▶ computed ──approve──▶ approved ──publish──▶ published
       ▲               │ ▲                       │ ▲                    │ ▲ recompute        │
@@ -12,16 +12,16 @@
 - publish: the levels go public (the committee may publish branch by branch before).
 Going back a step needs a reason. Every accepted action writes one `rating_period_event`.
 
-Who: `admin` is Permission.rating_admin on the period's unit (the committee); `system` is a step
-taken by the code on behalf of whoever caused it (the last branch approved → the period approved),
-still checked as rating_admin or rating_manage by the caller's own rules.
+Who: `admin` is Permission.rating_admin on the period's unit (the committee); `manager` holds
+Permission.rating_manage on the period's unit or inside its subtree (a secretary whose approval is
+the last one moves the period to approved).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 
+from app.core import lifecycle
 from app.ratings.models import PERIOD_STATUS_LABELS, PeriodStatus
 
 S = PeriodStatus
@@ -45,17 +45,9 @@ class Who(StrEnum):
     manager = "manager"  # Permission.rating_manage somewhere in the period's subtree (compute, approve)
 
 
-@dataclass(frozen=True)
-class Row:
-    source: PeriodStatus
-    action: Action
-    target: PeriodStatus
-    who: Who
-    reason_required: bool = False
-    reason_label: str = "原因"
+Row = lifecycle.Row
 
-
-TRANSITIONS: tuple[Row, ...] = (
+TRANSITIONS: tuple[Row[PeriodStatus, Action], ...] = (
     Row(S.draft, Action.open, S.open, Who.admin),
     Row(S.open, Action.reopen, S.draft, Who.admin, reason_required=True),
     Row(S.open, Action.close_reviews, S.assessing, Who.admin),
@@ -68,10 +60,9 @@ TRANSITIONS: tuple[Row, ...] = (
     Row(S.approved, Action.publish, S.published, Who.admin),
 )
 
-TABLE: dict[tuple[PeriodStatus, Action], Row] = {(t.source, t.action): t for t in TRANSITIONS}
-WHO: dict[Action, Who] = {t.action: t.who for t in TRANSITIONS}
-assert len(TABLE) == len(TRANSITIONS), "one row per (status, action)"
-assert all(WHO[t.action] == t.who for t in TRANSITIONS), "one kind of actor per action"
+# one row per (status, action), one kind of actor per action (the engine asserts both)
+TABLE: lifecycle.Table[PeriodStatus, Action] = lifecycle.Table(TRANSITIONS)
+WHO: dict[Action, Who] = {t.action: Who(t.who) for t in TRANSITIONS}
 
 STATUSES: frozenset[PeriodStatus] = frozenset({t.source for t in TRANSITIONS} | {t.target for t in TRANSITIONS})
 # self statements and peer reviews are taken (and changed) only while open
@@ -102,9 +93,9 @@ ACTION_LABELS: dict[str, str] = {
 }
 
 
-def find(status: PeriodStatus, action: Action) -> Row | None:
-    return TABLE.get((status, action))
+def find(status: PeriodStatus, action: Action) -> Row[PeriodStatus, Action] | None:
+    return TABLE.find(PeriodStatus(status), action)
 
 
-def actions_from(status: PeriodStatus) -> list[Row]:
-    return [t for t in TRANSITIONS if t.source == status]
+def actions_from(status: PeriodStatus) -> list[Row[PeriodStatus, Action]]:
+    return TABLE.from_state(PeriodStatus(status))
