@@ -23,13 +23,15 @@ export const paths = {
   compute: (id) => `/rating-periods/${id}/compute`,
   results: (id, q) => `/rating-periods/${id}/results${qs({ size: 100, ...q })}`,
   breakdown: (id, memberId) => `/rating-periods/${id}/results/${memberId}/breakdown`,
-  myResults: () => `/rating-results/mine${qs({ size: 20 })}`,
-  approve: (id, branchId) => `/rating-periods/${id}/branches/${branchId}/approve`,
-  change: (id, resultId) => `/rating-periods/${id}/results/${resultId}/change`,
+  approveMembers: (id, branchId) => `/rating-periods/${id}/branches/${branchId}/approve`,
+  approveResult: (resultId) => `/rating-results/${resultId}/approve`,
+  change: (resultId) => `/rating-results/${resultId}/change`,
   branches: (id) => `/rating-periods/${id}/branches${qs({ size: 100 })}`,
   publish: (id) => `/rating-periods/${id}/publish`,
-  honours: (q) => `/honours${qs({ size: 100, ...q })}`,
-  selectHonour: (honourId) => `/honours/${honourId}/select`,
+  honours: (q) => `/rating-honours${qs({ size: 100, ...q })}`,
+  selectHonour: (honourId) => `/rating-honours/${honourId}/select`,
+  starBoards: (unitId) => `/boards${qs({ kind: 'stars', unit_id: unitId, size: 5 })}`,
+  candidates: (q) => `/rating-honours/candidates${qs({ size: 100, ...q })}`,
 }
 
 // ---- words ----
@@ -79,9 +81,6 @@ export function periodLabel(p) {
 // or 0–100 points, by the period's policy (the review sheet's `scale`)
 export const usesStars = (sheetOrPeriod) =>
   (sheetOrPeriod?.scale || sheetOrPeriod?.policy?.peer_scale || 'stars') !== 'points'
-
-// a public star board link, where the API gives one
-export const starBoardUrl = (x) => x?.star_board_url || x?.star_board?.url || null
 
 // ---- who is asking ----
 export const isCommittee = computed(() => roles.value.admin.length > 0)
