@@ -38,7 +38,7 @@ class SchemaNotReady(RuntimeError):
 class SpaStaticFiles(StaticFiles):
     """The built PWA; an unknown page path that asks for HTML gets index.html (the app routes it).
 
-    Never for /api/ or /b/ (the API and the public boards answer their own 404s), nor for files.
+    Never for /api/, /b/ or /s/ (the API and the public boards answer their own 404s), nor for files.
     """
 
     async def get_response(self, path: str, scope: Scope) -> Response:
@@ -59,7 +59,7 @@ class SpaStaticFiles(StaticFiles):
 
 def _is_app_page(path: str, scope: Scope) -> bool:
     first = path.lstrip("./").split("/", 1)[0]
-    if first in ("api", "b", "assets") or "." in path.rsplit("/", 1)[-1]:
+    if first in ("api", "b", "s", "assets") or "." in path.rsplit("/", 1)[-1]:
         return False
     accept = dict(scope["headers"]).get(b"accept", b"").decode("latin-1")
     return "text/html" in accept
@@ -111,7 +111,7 @@ def create_app(*, check_schema_on_start: bool = True) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, default=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(api_router)
-    app.include_router(boards_public_router)  # the public boards at /b/{token}, outside /api/v1
+    app.include_router(boards_public_router)  # the public boards at /b/{token} and /s/{token}, outside /api/v1
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

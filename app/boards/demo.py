@@ -1,5 +1,6 @@
-"""The demo town's boards: one per party group (villager group) and one per branch, plus a few villager
-ratings and approved suggestions on the demo group's board so its aggregates show.
+"""The demo town's boards: one per party group (villager group) and one per branch, the town's star
+board (创星榜), plus a few villager ratings and approved suggestions on the demo group's board so its
+aggregates show.
 
 Called at the end of `app.demo.seed()` (boards show everything seeded before them).
 """
@@ -11,7 +12,7 @@ from datetime import timedelta
 
 from sqlmodel import Session
 
-from app.boards.models import Board
+from app.boards.models import Board, BoardKind
 from app.boards.service import BOARD_UNIT_KINDS, default_title, new_token
 from app.core.privacy import mask_personal
 from app.core.security import keyed_digest
@@ -36,6 +37,15 @@ def seed_boards(session: Session, *, demo_group_id: int, rng: random.Random) -> 
     root = org_service.first_root(session)
     units = [u for u in (org_service.subtree(session, root) if root else []) if u.kind in BOARD_UNIT_KINDS]
     boards = [Board(unit_id=u.id or 0, title=default_title(u), token=new_token()) for u in units]
+    if root is not None:  # the town's 创星榜, linked from every board below it
+        boards.append(
+            Board(
+                kind=BoardKind.stars,
+                unit_id=root.id or 0,
+                title=default_title(root, BoardKind.stars),
+                token=new_token(),
+            )
+        )
     session.add_all(boards)
     session.flush()
     group = next((u for u in units if u.id == demo_group_id), None)

@@ -1,18 +1,34 @@
-"""Public boards (公示牌): one per villager group, community or branch, reached by an unguessable token."""
+"""Public boards, reached by an unguessable token: a pledge board (公示牌, /b/) per villager group,
+community or branch, and a star board (创星榜, /s/) per unit whose published star levels it shows.
+
+A star board is a kind of board: the same token rules (192 bits, a rotation or taking down → 410),
+view counts, posters and secretary API, with another page."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
-from sqlalchemy import Index
+from sqlalchemy import Index, String
 from sqlmodel import Field, SQLModel
 
 from app.core.db import UTCDateTime
 from app.core.time import utcnow
 
 
+class BoardKind(StrEnum):
+    pledges = "pledges"  # 公示牌: members and their pledges (/b/)
+    stars = "stars"  # 创星榜: published star levels of a unit's subtree (/s/)
+
+
+BOARD_KIND_LABELS = {BoardKind.pledges: "公示牌", BoardKind.stars: "创星榜"}
+
+
 class Board(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
+    kind: BoardKind = Field(
+        default=BoardKind.pledges, sa_type=String(10), sa_column_kwargs={"server_default": BoardKind.pledges.value}
+    )
     unit_id: int = Field(foreign_key="org_unit.id", index=True)
     title: str = Field(max_length=60)
     note: str = Field(default="", max_length=200)

@@ -1,5 +1,6 @@
 """Printable A4 posters: a board's title, a large QR code, the call to scan and the members with their
-pledges as on a wall board. Print-ready HTML, and PDF through WeasyPrint with the CJK font embedded
+pledges as on a wall board; for a star board (创星榜), the counts per level, the branches and members
+by level and the 十佳, like the paper 创星榜. Print-ready HTML, and PDF through WeasyPrint with the CJK font embedded
 (fonts-noto-cjk; WeasyPrint subsets and embeds every font it uses).
 
 PDFs are cached by the same versions as the public page, so printing twice costs one render.
@@ -17,11 +18,12 @@ from dataclasses import dataclass
 from markupsafe import Markup
 from sqlmodel import Session
 
-from app.boards import public, qr, service
-from app.boards.models import Board
+from app.boards import public, qr, service, stars
+from app.boards.models import Board, BoardKind
 from app.boards.render import TEMPLATES, render
 from app.boards.schemas import BoardView
 from app.org import service as org_service
+from app.ratings.schemas import StarBoardPublic
 
 # our own stylesheet, trusted
 _CSS_LINES = (TEMPLATES / "poster.css").read_text("utf-8").splitlines()
@@ -36,23 +38,33 @@ POSTER_CSP = (
 
 @dataclass(frozen=True)
 class PosterPart:
-    view: BoardView
+    title: str
     url: str
     qr_svg: Markup
+    view: BoardView | None = None  # a pledge board
+    stars: StarBoardPublic | None = None  # a star board
+    note: str = ""
 
 
 def _part(session: Session, board: Board) -> tuple[PosterPart, Hashable]:
+    is_stars = board.kind == BoardKind.stars
+    version = stars.subtree_version(session, board.unit_id) if is_stars else None
     resolved = service.Resolved(
         board_id=board.id or 0,
         unit_id=board.unit_id,
         version=board.version,
-        content_version=org_service.content_version(session, board.unit_id),
+        content_version=version if version is not None else org_service.content_version(session, board.unit_id),
         token=board.token,
     )
-    model = public.model_for(session, resolved)
     url = service.public_url(board)
     code = Markup(qr.svg(url, title=f"{board.title}二维码"))  # noqa: S704  (built by qr.svg, its title escaped)
-    return PosterPart(view=model.view, url=url, qr_svg=code), resolved.cache_key
+    if is_stars:
+        part = PosterPart(
+            title=board.title, url=url, qr_svg=code, stars=stars.star_board_view(session, board), note=board.note
+        )
+        return part, ("stars", *resolved.cache_key)
+    view = public.model_for(session, resolved).view
+    return PosterPart(title=view.title, url=url, qr_svg=code, view=view), resolved.cache_key
 
 
 def html(session: Session, boards: Sequence[Board], *, title: str | None = None) -> str:
@@ -61,7 +73,7 @@ def html(session: Session, boards: Sequence[Board], *, title: str | None = None)
         "poster.html",
         posters=parts,
         poster_css=POSTER_CSS,
-        title=title or (parts[0].view.title if parts else "公示牌"),
+        title=title or (parts[0].title if parts else "公示牌"),
         # printed on every poster while the public address is a loopback one: such a poster must
         # not go on a wall (its QR code leads nowhere), and the banner says so on the paper itself
         warning=service.public_url_problem(),

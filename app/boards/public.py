@@ -16,11 +16,12 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from app.boards import service
-from app.boards.models import Board
+from app.boards import service, stars
+from app.boards.models import Board, BoardKind
 from app.boards.render import PageCache, Rendered, render
 from app.boards.schemas import (
     BoardView,
+    LevelView,
     MemberCard,
     PhotoView,
     PledgeCard,
@@ -40,6 +41,7 @@ from app.pledges import service as pledges_service
 from app.pledges.models import PledgeStatus
 from app.pledges.schemas import PhotoPublic as PledgePhotoPublic
 from app.pledges.schemas import PledgePublic, TimelineEntryPublic
+from app.ratings.schemas import LevelPublic
 
 IN_PROGRESS = {"published", "revising", "closing"}
 OUTCOME_TEXT = {"kept": "已兑现。", "partly_kept": "部分兑现。", "not_kept": "未兑现。"}
@@ -117,6 +119,20 @@ def _card(base: str, p: PledgePublic, satisfaction: dict[int, SatisfactionView])
     )
 
 
+def level_view(level: LevelPublic | None) -> LevelView | None:
+    if level is None:
+        return None
+    trend = level.trend or ""
+    return LevelView(
+        stars=level.stars,
+        label=level.label,
+        period_title=level.period_title,
+        trend=stars.TREND_MARKS.get(trend, ""),
+        trend_word=stars.TREND_WORDS.get(trend, ""),
+        corrected=level.corrected,
+    )
+
+
 def build(session: Session, board: Board, unit: OrgUnit, year: int) -> BoardModel:
     """The board's view model for `year`, from the members, pledges and evaluations services (constant
     queries). Who owns a pledge is where it stands in `PublicPledges` (by member, by unit)."""
@@ -138,6 +154,9 @@ def build(session: Session, board: Board, unit: OrgUnit, year: int) -> BoardMode
     }
     suggestions = evaluations_service.public_suggestions(session, unit_ids=[unit.id], limit=5)
     to_pledges = evaluations_service.public_suggestions_by_pledge(session, [p.id for p in pledges])
+    levels = stars.ratings.member_levels(session, [m.id for m in members])
+    branch_level = stars.ratings.unit_levels(session, [branch.id]).get(branch.id) if branch and branch.id else None
+    star_board = service.star_board_for(session, unit)
 
     by_member: dict[int, list[PledgeCard]] = {}
     collective: list[PledgeCard] = []
@@ -172,6 +191,7 @@ def build(session: Session, board: Board, unit: OrgUnit, year: int) -> BoardMode
                 post=m.post,
                 public_title=m.public_title,
                 photo_url=photo_url,
+                level=level_view(levels.get(m.id)),
                 pledges=by_member.get(m.id, []),
             )
         )
@@ -190,6 +210,8 @@ def build(session: Session, board: Board, unit: OrgUnit, year: int) -> BoardMode
         updated_at=updated_at,
         suggestions=[_suggestion(s) for s in suggestions],
         image_keys=sorted(image_keys),
+        branch_level=level_view(branch_level),
+        stars_url=service.public_path(star_board.token, BoardKind.stars) if star_board is not None else None,
     )
     pledge_suggestions = {pid: [_suggestion(s) for s in rows] for pid, rows in to_pledges.items()}
     return BoardModel(
@@ -337,6 +359,7 @@ def suggest_page(model: BoardModel, token: str, *, csrf: str, big: bool, form: F
 def clear_caches() -> None:
     view_cache.clear()
     _models.clear()
+    stars.clear_caches()
 
 
 # ---------------------------------------------------------------- villagers' forms

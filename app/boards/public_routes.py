@@ -1,9 +1,10 @@
-"""The public pages villagers reach by QR code (/b/…): thin routes over `ResolvedBoard`, `public` (the
-pages) and `forms` (the two villagers' forms).
+"""The public pages villagers reach by QR code: pledge boards (/b/…) and star boards (/s/…), thin
+routes over `ResolvedBoard` / `ResolvedStarBoard`, `public` and `stars` (the pages) and `forms` (the
+two villagers' forms).
 
 They answer HTML (Simplified Chinese), never JSON: a villager in WeChat's browser must always see a page
-a person can read, including for "not found", "moved" (410) and "too many" — every error under /b/ is
-rendered by `pages.error_page`, registered here for the prefix.
+a person can read, including for "not found", "moved" (410) and "too many" — every error under /b/ and
+/s/ is rendered by `pages.error_page`, registered here for the prefixes.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.background import BackgroundTask
 
-from app.boards import forms, public, qr, service
-from app.boards.dependencies import ResolvedBoard, resolved_board
+from app.boards import forms, public, qr, service, stars
+from app.boards.dependencies import ResolvedBoard, ResolvedStarBoard, resolved_board, resolved_star_board
+from app.boards.models import BoardKind
 from app.boards.pages import big_text, board_not_found, error_page, message, public_headers
 from app.boards.render import Rendered, if_none_match
 from app.core.db import SessionDep
@@ -27,6 +29,7 @@ from app.evaluations import dependencies as guard
 public_router = APIRouter(include_in_schema=False)
 
 register_html_errors("/b/", error_page)
+register_html_errors("/s/", error_page)
 
 FormText = Annotated[str, Form()]
 
@@ -55,13 +58,18 @@ def _image(key: str, *, shown: bool) -> Response:
     return FileResponse(path, media_type=content_type_of(key), headers=headers)
 
 
-@public_router.get("/b/{token}")
-def board_page(request: Request, session: SessionDep, board: ResolvedBoard) -> Response:
-    response = cached_response(request, public.board_page(session, board, board.token, big=big_text(request)))
+def counted(response: Response, board: service.Resolved) -> Response:
     if service.view_counter.record(board.board_id):
         # after the response is sent, in a transaction of its own (see ViewCounter)
         response.background = BackgroundTask(service.view_counter.flush)
     return response
+
+
+@public_router.get("/b/{token}")
+def board_page(request: Request, session: SessionDep, board: ResolvedBoard) -> Response:
+    return counted(
+        cached_response(request, public.board_page(session, board, board.token, big=big_text(request))), board
+    )
 
 
 @public_router.get("/b/{token}/qr.svg")
@@ -69,9 +77,10 @@ def qr_svg(board: ResolvedBoard) -> Response:
     return qr_response(qr.svg(service.public_url_of_token(board.token)), "image/svg+xml")
 
 
-def _sized_board(
-    session: SessionDep, token: str, size: Annotated[int | None, Query(ge=1, le=10_000)] = None
-) -> tuple[service.Resolved, int]:
+QrSize = Annotated[int | None, Query(ge=1, le=10_000)]
+
+
+def _sized_board(session: SessionDep, token: str, size: QrSize = None) -> tuple[service.Resolved, int]:
     """The board and the QR size; the size is checked first (a malformed address is 400, whatever the token)."""
     return resolved_board(session, token), qr.clamp_size(size)
 
@@ -162,4 +171,33 @@ def thanks(request: Request, board: ResolvedBoard, back: str = "") -> Response:
 def nothing_here(request: Request, rest: str) -> HTMLResponse:
     """Anything else under /b/ (a mistyped or cut-off address): the Chinese 404 page, whatever the method
     and whether or not the PWA is mounted at /."""
+    return error_page(request, 404, "")
+
+
+# ---------------------------------------------------------------- star boards (创星榜)
+
+
+@public_router.get("/s/{token}")
+def star_board_page(request: Request, session: SessionDep, board: ResolvedStarBoard) -> Response:
+    return counted(cached_response(request, stars.star_page(session, board, big=big_text(request))), board)
+
+
+@public_router.get("/s/{token}/qr.svg")
+def star_qr_svg(board: ResolvedStarBoard) -> Response:
+    return qr_response(qr.svg(service.public_url_of_token(board.token, BoardKind.stars)), "image/svg+xml")
+
+
+def _sized_star_board(session: SessionDep, token: str, size: QrSize = None) -> tuple[service.Resolved, int]:
+    return resolved_star_board(session, token), qr.clamp_size(size)
+
+
+@public_router.get("/s/{token}/qr.png")
+def star_qr_png(sized: Annotated[tuple[service.Resolved, int], Depends(_sized_star_board)]) -> Response:
+    board, size = sized
+    return qr_response(qr.png(service.public_url_of_token(board.token, BoardKind.stars), size), "image/png")
+
+
+@public_router.api_route("/s/{rest:path}", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"])
+def no_star_board_here(request: Request, rest: str) -> HTMLResponse:
+    """Anything else under /s/: the Chinese 404 page."""
     return error_page(request, 404, "")

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from app.boards import poster, service
 from app.boards.dependencies import VisibleBoard
+from app.boards.models import BoardKind
 from app.boards.schemas import BoardCreate, BoardRead, BoardUpdate, BoardViews
 from app.core.db import SessionDep
 from app.core.errors import NotFound
@@ -23,9 +24,11 @@ router = APIRouter(prefix="/boards", tags=["boards"])
 
 
 @router.get("", response_model=Page[BoardRead])
-def list_boards(session: SessionDep, actor: ActorDep, paging: PageDep, unit_id: int | None = None) -> Page[BoardRead]:
-    """公示牌列表（您管理的组织）。"""
-    return service.list_boards(session, actor=actor, params=paging, unit_id=unit_id)
+def list_boards(
+    session: SessionDep, actor: ActorDep, paging: PageDep, unit_id: int | None = None, kind: BoardKind | None = None
+) -> Page[BoardRead]:
+    """公示牌和创星榜列表（您管理的组织）。"""
+    return service.list_boards(session, actor=actor, params=paging, unit_id=unit_id, kind=kind)
 
 
 @router.post("", response_model=BoardRead, status_code=201)

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from app.boards.models import BOARD_KIND_LABELS, BoardKind
 from app.core.errors import register_labels
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
@@ -13,7 +14,10 @@ Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 
 class BoardCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    unit_id: int = Field(description="所属党小组（村民组）、社区或党支部")
+    kind: BoardKind = Field(
+        default=BoardKind.pledges, description="pledges：党员承诺公示牌；stars：创星榜（该组织及下级已发布的星级）"
+    )
+    unit_id: int = Field(description="所属党小组（村民组）、社区或党支部；创星榜可设在任一组织")
     title: Title | None = Field(default=None, description="不填为“{组织名称}党员公开承诺公示牌”")
     note: Note = ""
     member_ids: list[int] | None = Field(
@@ -33,6 +37,7 @@ class BoardUpdate(BaseModel):
 
 class BoardRead(BaseModel):
     id: int
+    kind: BoardKind
     unit_id: int
     unit_name: str
     title: str
@@ -105,12 +110,23 @@ class PledgeCard(BaseModel):
     rateable: bool = False
 
 
+class LevelView(BaseModel):
+    """A published star level beside a name (from ratings' LevelPublic: the level only, no score)."""
+
+    stars: int
+    label: str  # 四星
+    period_title: str  # 2026年第三季度
+    trend: str = ""  # ↑ 晋星, ↓ against the previous period, "" otherwise
+    trend_word: str = ""
+    corrected: bool = False
+
+
 class MemberCard(BaseModel):
     name: str
     post: str
     public_title: str
     photo_url: str | None = None
-    star_level: int | None = None
+    level: LevelView | None = None  # the member's current published star level
     pledges: list[PledgeCard] = Field(default_factory=list)
 
 
@@ -133,9 +149,20 @@ class BoardView(BaseModel):
     updated_at: datetime
     suggestions: list[SuggestionView] = Field(default_factory=list)
     image_keys: list[str] = Field(default_factory=list)
+    branch_level: LevelView | None = None  # the branch's current published star level
+    stars_url: str | None = None  # the star board (创星榜) this board links to
 
 
 # the Chinese names of fields in validation messages (core.errors)
 register_labels(
-    {"title": "标题", "note": "说明", "member_ids": "党员", "unit_id": "组织", "board_id": "公示牌", "days": "天数"}
+    {
+        "title": "标题",
+        "note": "说明",
+        "member_ids": "党员",
+        "unit_id": "组织",
+        "board_id": "公示牌",
+        "days": "天数",
+        "kind": "类型",
+    },
+    values=BOARD_KIND_LABELS,
 )

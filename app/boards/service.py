@@ -1,4 +1,4 @@
-"""Boards (公示牌): managing them (secretaries) and resolving a public token to a board (villagers).
+"""Boards (公示牌 and 创星榜): managing them (secretaries) and resolving a public token to a board (villagers).
 
 The public page itself is built in `public.py` from the other domains' `…Public` schemas and cached
 by (board id, board version, unit content_version); `resolve()` reads all three in one query.
@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete, func, select
 from sqlmodel import Session, col
 
-from app.boards.models import Board, BoardMember, BoardViewDay, RetiredBoardToken
+from app.boards.models import Board, BoardKind, BoardMember, BoardViewDay, RetiredBoardToken
 from app.boards.schemas import BoardCreate, BoardRead, BoardUpdate, BoardViews, BoardViewsDay
 from app.core import db
 from app.core.config import settings
@@ -34,6 +34,10 @@ from app.org import service as org_service
 from app.org.models import OrgUnit, UnitKind
 
 BOARD_UNIT_KINDS = (UnitKind.group, UnitKind.branch)
+# a star board may stand on any unit: it shows the published levels of the unit's subtree
+STAR_UNIT_KINDS = tuple(UnitKind)
+# the first segment of a board's public path, by kind
+PUBLIC_PREFIX = {BoardKind.pledges: "b", BoardKind.stars: "s"}
 log = logging.getLogger("liangnuo.boards")
 
 
@@ -42,16 +46,20 @@ def new_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-def public_url_of_token(token: str) -> str:
-    return f"{settings.public_base_url.rstrip('/')}/b/{token}"
+def public_path(token: str, kind: BoardKind = BoardKind.pledges) -> str:
+    return f"/{PUBLIC_PREFIX[kind]}/{token}"
+
+
+def public_url_of_token(token: str, kind: BoardKind = BoardKind.pledges) -> str:
+    return f"{settings.public_base_url.rstrip('/')}{public_path(token, kind)}"
 
 
 def public_url(board: Board) -> str:
-    return public_url_of_token(board.token)
+    return public_url_of_token(board.token, board.kind)
 
 
-def default_title(unit: OrgUnit) -> str:
-    return f"{unit.name}党员公开承诺公示牌"[:60]
+def default_title(unit: OrgUnit, kind: BoardKind = BoardKind.pledges) -> str:
+    return (f"{unit.name}创星榜" if kind == BoardKind.stars else f"{unit.name}党员公开承诺公示牌")[:60]
 
 
 def public_url_problem(base_url: str | None = None) -> str | None:
@@ -79,6 +87,7 @@ def to_read(board: Board, unit: OrgUnit, member_ids: list[int] | None) -> BoardR
     api = f"/api/v1/boards/{board.id}"
     return BoardRead(
         id=board.id,
+        kind=board.kind,
         unit_id=board.unit_id,
         unit_name=unit.name,
         title=board.title,
@@ -116,10 +125,16 @@ def read(session: Session, board: Board, unit: OrgUnit | None = None) -> BoardRe
     return to_read(board, unit, ids)
 
 
-def _board_unit(session: Session, actor: Actor, unit_id: int) -> OrgUnit:
+def _board_unit(session: Session, actor: Actor, unit_id: int, kind: BoardKind = BoardKind.pledges) -> OrgUnit:
     unit = org_service.visible_unit(session, actor, unit_id)
     require(actor, Permission.board_manage, unit)
-    if unit.kind not in BOARD_UNIT_KINDS or unit.archived_at is not None:
+    if unit.archived_at is not None and kind == BoardKind.stars:
+        raise Unprocessable(
+            "该组织已撤销，不能设创星榜",
+            code="board_bad_unit",
+            errors=[{"field": "unit_id", "message": "请选择现有的组织"}],
+        )
+    if kind == BoardKind.pledges and (unit.kind not in BOARD_UNIT_KINDS or unit.archived_at is not None):
         raise Unprocessable(
             "公示牌只能设在党小组（村民组）、社区或党支部",
             code="board_bad_unit",
@@ -150,12 +165,23 @@ def _set_members(session: Session, board: Board, member_ids: list[int] | None) -
         session.add(BoardMember(board_id=board.id, member_id=member_id, sort_order=i))  # type: ignore[arg-type]
 
 
+def _no_members_on_star_boards(kind: BoardKind, member_ids: Sequence[int] | None) -> None:
+    if kind == BoardKind.stars and member_ids is not None:
+        raise Unprocessable(
+            "创星榜展示已发布的星级，不能选定党员",
+            code="star_board_members",
+            errors=[{"field": "member_ids", "message": "创星榜不能选定党员"}],
+        )
+
+
 def create_board(session: Session, *, actor: Actor, data: BoardCreate) -> Board:
-    unit = _board_unit(session, actor, data.unit_id)
+    _no_members_on_star_boards(data.kind, data.member_ids)
+    unit = _board_unit(session, actor, data.unit_id, data.kind)
     ids = _check_members(session, unit, data.member_ids) if data.member_ids is not None else None
     board = Board(
+        kind=data.kind,
         unit_id=data.unit_id,
-        title=data.title or default_title(unit),
+        title=data.title or default_title(unit, data.kind),
         note=data.note,
         token=new_token(),
         created_by_account_id=actor.account_id,
@@ -164,7 +190,26 @@ def create_board(session: Session, *, actor: Actor, data: BoardCreate) -> Board:
     session.flush()
     _set_members(session, board, ids)
     session.flush()
+    _star_board_moved(session, board, unit)
     return board
+
+
+def _star_board_moved(session: Session, board: Board, unit: OrgUnit | None = None) -> None:
+    """A star board made, re-addressed or taken down: every board below links to it (their pages are stale)."""
+    if board.kind == BoardKind.stars:
+        org_service.touch_subtree(session, unit or org_service.get_unit(session, board.unit_id))
+
+
+def star_board_for(session: Session, unit: OrgUnit) -> Board | None:
+    """The star board a board on `unit` links to: the nearest one on the unit or above it (one query)."""
+    ancestors = org_service.ancestor_ids(unit) or [unit.id or 0]
+    rows = session.execute(
+        select(Board).where(
+            col(Board.kind) == BoardKind.stars, col(Board.archived_at).is_(None), col(Board.unit_id).in_(ancestors)
+        )
+    ).scalars()
+    depth = {unit_id: i for i, unit_id in enumerate(ancestors)}
+    return max(rows, key=lambda b: (depth.get(b.unit_id, -1), -(b.id or 0)), default=None)
 
 
 def visible_board(session: Session, actor: Actor, board_id: int) -> tuple[Board, OrgUnit]:
@@ -178,11 +223,16 @@ def visible_board(session: Session, actor: Actor, board_id: int) -> tuple[Board,
 
 
 def update_board(session: Session, *, actor: Actor, board: Board, data: BoardUpdate) -> Board:
-    require(actor, Permission.board_manage, org_service.get_unit(session, board.unit_id))
+    before = org_service.get_unit(session, board.unit_id)
+    require(actor, Permission.board_manage, before)
     changes = data.model_fields_set
-    unit = _board_unit(session, actor, data.unit_id) if data.unit_id is not None else None
+    if "member_ids" in changes:
+        _no_members_on_star_boards(board.kind, data.member_ids)
+    unit = _board_unit(session, actor, data.unit_id, board.kind) if data.unit_id is not None else None
     if unit is not None:
         board.unit_id = data.unit_id  # type: ignore[assignment]
+        _star_board_moved(session, board, before)
+        _star_board_moved(session, board, unit)
     if data.title is not None:
         board.title = data.title
     if data.note is not None:
@@ -212,6 +262,7 @@ def rotate_token(session: Session, *, actor: Actor, board: Board) -> Board:
     require(actor, Permission.board_manage, org_service.get_unit(session, board.unit_id))
     session.add(RetiredBoardToken(token_digest=token_digest(board.token), board_id=board.id))  # type: ignore[arg-type]
     board.token = new_token()
+    _star_board_moved(session, board)
     return _bump(session, board)
 
 
@@ -219,6 +270,7 @@ def take_down(session: Session, *, actor: Actor, board: Board) -> Board:
     """Take a board down (kept, never deleted); its URL answers 410 from now on."""
     require_manage(session, actor, board)
     board.archived_at = utcnow()
+    _star_board_moved(session, board)
     return _bump(session, board)
 
 
@@ -228,14 +280,18 @@ def require_manage(session: Session, actor: Actor, board: Board) -> OrgUnit:
     return unit
 
 
-def list_boards(session: Session, *, actor: Actor, params: PageParams, unit_id: int | None = None) -> Page[BoardRead]:
-    """Boards in the units the actor manages boards for (or in one unit's subtree)."""
+def list_boards(
+    session: Session, *, actor: Actor, params: PageParams, unit_id: int | None = None, kind: BoardKind | None = None
+) -> Page[BoardRead]:
+    """Boards in the units the actor manages boards for (or in one unit's subtree), of one kind or all."""
     paths = org_service.scope_for(session, actor, Permission.board_manage, unit_id)
     stmt: Any = (
         select(Board)
         .where(col(Board.unit_id).in_(org_service.subtree_ids(paths)), col(Board.archived_at).is_(None))
         .order_by(col(Board.unit_id), col(Board.id))
     )
+    if kind is not None:
+        stmt = stmt.where(col(Board.kind) == kind)
 
     def to_reads(rows: Sequence[Board]) -> list[BoardRead]:
         units = org_service.units_by_id(session, {b.unit_id for b in rows})
@@ -254,11 +310,15 @@ def boards_of_branch(session: Session, *, actor: Actor, branch_id: int) -> tuple
     return branch, boards_under(session, branch)
 
 
-def boards_under(session: Session, unit: OrgUnit) -> list[Board]:
+def boards_under(session: Session, unit: OrgUnit, kind: BoardKind = BoardKind.pledges) -> list[Board]:
     """Boards of a unit and its subtree, in tree order (no permission check: CLI and callers above)."""
     rows = session.execute(
         select(Board)
-        .where(col(Board.unit_id).in_(org_service.subtree_ids([unit.path])), col(Board.archived_at).is_(None))
+        .where(
+            col(Board.unit_id).in_(org_service.subtree_ids([unit.path])),
+            col(Board.archived_at).is_(None),
+            col(Board.kind) == kind,
+        )
         .order_by(col(Board.unit_id), col(Board.id))
     ).scalars()
     return list(rows)
@@ -295,10 +355,9 @@ class BoardGone(Exception):
         self.taken_down = taken_down
 
 
-def resolve(session: Session, token: str) -> Resolved:
-    """The board behind a public token with both versions its cached page depends on: one query.
-
-    A rotated token raises BoardGone (410); an unknown one NotFound (404).
+def resolve(session: Session, token: str, kind: BoardKind = BoardKind.pledges) -> Resolved:
+    """The board of this kind behind a public token with both versions its cached page depends on: one
+    query. A rotated token raises BoardGone (410); an unknown one (or another kind's) NotFound (404).
     """
     if not token or len(token) > 64:
         raise NotFound("未找到该公示牌")
@@ -309,13 +368,13 @@ def resolve(session: Session, token: str) -> Resolved:
             col(Board.version),
             col(Board.archived_at),
             org_service.content_version_of(col(Board.unit_id)),
-        ).where(col(Board.token) == token)
+        ).where(col(Board.token) == token, col(Board.kind) == kind)
     ).first()
     if row is None:
         retired = session.execute(
             select(col(Board.unit_id))
             .join(RetiredBoardToken, col(RetiredBoardToken.board_id) == col(Board.id))
-            .where(col(RetiredBoardToken.token_digest) == token_digest(token))
+            .where(col(RetiredBoardToken.token_digest) == token_digest(token), col(Board.kind) == kind)
         ).first()
         if retired is not None:
             raise BoardGone(retired[0])

@@ -167,7 +167,7 @@ def test_render_queries_do_not_grow_with_members(
     add(10)
     many = _cold_render_queries(client, board_path(board), query_counter)
     assert few == many, (few, many)
-    assert many <= 12, many
+    assert many <= 15, many  # 3 of them: the star board to link, the members' and the branch's levels
 
 
 def test_branch_board_and_selected_members(client: TestClient, world: World, make: Maker) -> None:
@@ -221,4 +221,4 @@ def test_render_after_a_reset_counts_no_view_flush(
     service.view_counter.reset()
     few = _cold_render_queries(client, board_path(board), query_counter)
     assert not [q for q in query_counter if "board_view_day" in q]
-    assert few <= 12
+    assert few <= 15

@@ -64,7 +64,8 @@ def test_demo_group_board_renders_in_chromium(server: LiveServer, tmp_path: Path
     assert red[0] > 150 > red[1], red
 
 
-HREF = re.compile(r'(?:href|src)="(/b/[^"#]+)"')  # GET links; form actions are POST-only
+HREF = re.compile(r'(?:href|src)="(/[bs]/[^"#]+)"')  # GET links; form actions are POST-only
+PREFIX = {"pledges": "b", "stars": "s"}
 
 
 def _fetch(url: str) -> tuple[int, str]:
@@ -76,19 +77,22 @@ def _fetch(url: str) -> tuple[int, str]:
 
 
 def test_privacy_crawl_of_every_public_page(server: LiveServer) -> None:
-    """Every public page of the demo town (every board, pledge page and suggestion card, by following
-    the links from each board): none shows a seeded phone number or a helped household."""
+    """Every public page of the demo town (every board, pledge page and suggestion card, and the star
+    board, by following the links from each board): none shows a seeded phone number or a helped household."""
     engine = create_engine(server.env["LIANGNUO_DATABASE_URL"])
     with engine.connect() as conn:
         phones = {p for (p,) in conn.execute(text("SELECT phone FROM member")) if p}
         households = {h for (h,) in conn.execute(text("SELECT helped_household FROM pledge")) if h}
-        tokens = [t for (t,) in conn.execute(text("SELECT token FROM board WHERE archived_at IS NULL"))]
+        tokens = [
+            f"/{PREFIX[k]}/{t}"
+            for k, t in conn.execute(text("SELECT kind, token FROM board WHERE archived_at IS NULL"))
+        ]
     engine.dispose()
     assert len(phones) > 1000
-    assert len(tokens) == 52 + 37
+    assert len(tokens) == 52 + 37 + 1  # groups, branches, the town's star board
 
     seen: set[str] = set()
-    frontier = [f"/b/{t}" for t in tokens]
+    frontier = list(tokens)
     pages = 0
     with ThreadPoolExecutor(max_workers=4) as pool:
         while frontier:
@@ -108,3 +112,4 @@ def test_privacy_crawl_of_every_public_page(server: LiveServer) -> None:
                     if "/img/" not in link and not link.endswith((".png", ".svg")) and link not in seen:
                         frontier.append(link)
     assert pages > len(tokens) * 2  # boards, their suggestion cards and every pledge page
+    assert any(path.startswith("/s/") for path in seen)
