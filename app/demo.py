@@ -24,6 +24,7 @@ from app.members.models import Gender, Member
 from app.org import service as org_service
 from app.org.models import OrgUnit, UnitKind
 from app.pledges.demo import seed_pledges
+from app.ratings.demo import seed_ratings
 
 TOWN = "平山镇党委"
 GENERAL_BRANCH = "平山镇机关党总支"
@@ -274,6 +275,16 @@ def seed(session: Session, *, progress: Callable[[int], None] | None = None) -> 
         members_by_branch=members_by_branch,
         demo_branch=demo_branch,
         demo_group=demo_group,
+        persona_members={label: member for label, member, _role, _unit in personas},
+    )
+
+    # star ratings: the last quarter published (levels shaped like 平山镇's), the current one open
+    seed_ratings(
+        session,
+        town=town,
+        branches=branches,
+        members_by_branch=members_by_branch,
+        demo_branch=demo_branch,
         persona_members={label: member for label, member, _role, _unit in personas},
     )
 

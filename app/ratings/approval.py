@@ -321,12 +321,21 @@ def approve_branch(
     status.updated_at = now
     session.add(status)
     session.flush()
-    if period.status == PeriodStatus.computed and all(
-        r.members_approved_at is not None and r.branch_approved_at is not None
-        for r in _status_rows(session, period, unit).values()
-    ):
+    if period.status == PeriodStatus.computed and _all_approved(session, period, unit):
         periods.transition(session, period, Action.approve, actor=actor, expected_version=period.version)
     return Approved(approved=approved, members_approved=True, period_status=period.status)
+
+
+def _all_approved(session: Session, period: RatingPeriod, unit: OrgUnit) -> bool:
+    """Every covered branch approved, members and itself (one query; a branch without a progress row
+    counts as not approved)."""
+    done = select(col(RatingBranchStatus.branch_id)).where(
+        col(RatingBranchStatus.period_id) == period.id,
+        col(RatingBranchStatus.members_approved_at).is_not(None),
+        col(RatingBranchStatus.branch_approved_at).is_not(None),
+    )
+    left = select(func.count()).select_from(scope.branches_sql(unit).where(col(OrgUnit.id).not_in(done)).subquery())
+    return not session.execute(left).scalar_one()
 
 
 def _status_rows(session: Session, period: RatingPeriod, unit: OrgUnit) -> dict[int, RatingBranchStatus]:
