@@ -95,6 +95,23 @@ class Table(Generic[St, Ac]):
     def from_state(self, state: St) -> list[Row[St, Ac]]:
         return [r for r in self.rows if r.source == state]
 
+    def path(self, source: St, target: St) -> list[Row[St, Ac]]:
+        """The shortest way from `source` to `target` (rows in table order break ties): what a seeder
+        or a test factory applies to reach a state through the engine. [] when source is target."""
+        ways: dict[St, list[Row[St, Ac]]] = {source: []}
+        frontier = [source]
+        while frontier and target not in ways:
+            following = []
+            for state in frontier:
+                for row in self.from_state(state):
+                    if row.target not in ways:
+                        ways[row.target] = [*ways[state], row]
+                        following.append(row.target)
+            frontier = following
+        if target not in ways:
+            raise ValueError(f"no way from {source} to {target}")
+        return ways[target]
+
     @property
     def actions(self) -> list[Ac]:
         return list(self.who)

@@ -46,7 +46,7 @@ from app.pledges.models import (
     PledgeProgress,
     PledgeStatus,
 )
-from app.pledges.states import Action
+from app.pledges.states import TABLE, Action, Transition, Who
 
 S = PledgeStatus
 
@@ -167,11 +167,16 @@ PARTLY_COMMENT = "大部分已完成，剩余部分因天气原因推迟，转�
 class _Plan:
     pledge: Pledge
     unit: OrgUnit
-    path: list[PledgeStatus]
+    rows: list[Transition]  # the way from a draft to its status, through the table
     progress: int
     actor_name: str  # the owner's name, for their own steps
     reviewer_name: str
     stamps: dict[PledgeStatus, datetime] = field(default_factory=dict)
+
+    @property
+    def path(self) -> list[PledgeStatus]:
+        return [S.draft, *(row.target for row in self.rows)]
+
     outcome: PledgeOutcome | None = None  # closed: how, and the secretary's comment
     comment: str | None = None
 
@@ -181,31 +186,11 @@ def _at(day: date, rng: random.Random) -> datetime:
     return local.astimezone(UTC)
 
 
-def _path(status: PledgeStatus) -> list[PledgeStatus]:
-    published = [S.draft, S.submitted, S.approved, S.published]
-    return {
-        S.draft: [S.draft],
-        S.submitted: [S.draft, S.submitted],
-        S.approved: [S.draft, S.submitted, S.approved],
-        S.published: published,
-        S.revising: [*published, S.revising],
-        S.closing: [*published, S.closing],
-        S.closed: [*published, S.closing, S.closed],
-        S.withdrawn: [S.draft, S.withdrawn],
-        S.cancelled: [*published, S.cancelled],
-    }[status]
-
-
-_ACTION = {
-    S.submitted: Action.submit,
-    S.approved: Action.approve,
-    S.published: Action.publish,
-    S.revising: Action.revise,
-    S.closing: Action.request_close,
-    S.closed: Action.close,
-    S.withdrawn: Action.withdraw,
-    S.cancelled: Action.cancel,
-}
+def _way(status: PledgeStatus) -> list[Transition]:
+    """How a demo pledge reaches its status: the table's shortest way from a draft — a cancelled one
+    was published first (so it stays on the boards, shown as 已取消)."""
+    via = S.published if status == S.cancelled else S.draft
+    return [*TABLE.path(S.draft, via), *TABLE.path(via, status)]
 
 
 def _status(rng: random.Random) -> PledgeStatus:
@@ -295,7 +280,7 @@ def seed_pledges(
         progress = 0
         if status in (S.published, S.revising, S.closing, S.closed, S.cancelled):
             progress = rng.randint(0, 3) if status in (S.published, S.cancelled) else rng.randint(1, 3)
-        plans.append(_Plan(pledge, unit, _path(status), progress, owner_name, reviewer_name))
+        plans.append(_Plan(pledge, unit, _way(status), progress, owner_name, reviewer_name))
         return pledge
 
     # members of every branch: ~85% with one or two pledges of this year
@@ -464,7 +449,6 @@ def seed_pledges(
     return len(plans)
 
 
-_REVIEWER_STEPS = frozenset({S.approved, S.published, S.closed, S.cancelled})
 REVISION_ADDS = "另外每月组织一次集中活动。"
 CANCEL_REASON = "该党员已外出务工，无法继续履行"
 
@@ -492,14 +476,14 @@ def _walk(session: Session, plans: list[_Plan]) -> None:
                 at=p.stamps[S.draft],
             )
         )
-        for version, status in enumerate(p.path[1:], start=1):
-            action = _ACTION[status]
+        for version, row in enumerate(p.rows, start=1):
+            action, status = row.action, row.target
             reason = p.comment if status == S.closed else CANCEL_REASON if status == S.cancelled else None
             moves.append(
                 Move(
                     located,
                     action,
-                    by(p.reviewer_name if status in _REVIEWER_STEPS else p.actor_name),
+                    by(p.reviewer_name if row.who == Who.reviewer else p.actor_name),
                     version,
                     reason=reason,
                     outcome=p.outcome if status == S.closed else None,

@@ -248,3 +248,8 @@ def test_the_table_is_checked_when_built() -> None:
     assert TABLE.states == frozenset(State)
     assert TABLE.actions == list(Act)
     assert [r.action for r in TABLE.from_state(State.reported)] == [Act.fix]
+    assert [r.action for r in TABLE.path(State.broken, State.fixed)] == [Act.report, Act.fix]
+    assert [r.action for r in TABLE.path(State.fixed, State.reported)] == [Act.reopen]
+    assert TABLE.path(State.fixed, State.fixed) == []
+    with pytest.raises(ValueError, match="no way"):
+        Table((Row(State.broken, Act.report, State.reported, Who.villager),)).path(State.reported, State.broken)

@@ -39,7 +39,7 @@ from app.pledges.models import (
     PledgeStatus,
 )
 from app.pledges.schemas import PledgePublic
-from app.pledges.states import PUBLIC, WHO, Action, Who
+from app.pledges.states import PUBLIC, TABLE, WHO, Action, Who
 from tests.factories import Persona, World
 
 _titles = itertools.count(1)
@@ -118,21 +118,11 @@ def create_pledge(
 
 
 _REASONS = {Action.close: "经核实已兑现", Action.cancel: "测试取消", Action.return_: "测试退回", Action.reopen: "测试"}
-_PATHS: dict[PledgeStatus, list[Action]] = {
-    PledgeStatus.draft: [],
-    PledgeStatus.submitted: [Action.submit],
-    PledgeStatus.approved: [Action.submit, Action.approve],
-    PledgeStatus.published: [Action.submit, Action.approve, Action.publish],
-    PledgeStatus.withdrawn: [Action.withdraw],
-    PledgeStatus.cancelled: [Action.submit, Action.approve, Action.cancel],
-    PledgeStatus.revising: [Action.submit, Action.approve, Action.publish, Action.revise],
-    PledgeStatus.closing: [Action.submit, Action.approve, Action.publish, Action.request_close],
-    PledgeStatus.closed: [Action.submit, Action.approve, Action.publish, Action.request_close, Action.close],
-}
 
 
 def _path_to(status: PledgeStatus) -> list[Action]:
-    return list(_PATHS[status])
+    """The shortest way from a draft (the table's); a cancelled pledge is cancelled once approved."""
+    return [row.action for row in TABLE.path(PledgeStatus.draft, status)]
 
 
 def member_pledge(world: World, persona: str = "member", **kw: Any) -> Pledge:
