@@ -1,5 +1,7 @@
-"""The pledges package's public surface: what other packages (boards, evaluations, the demo, the
-CLI) and their tests may import. Nothing else in app/pledges is imported from outside the package.
+"""The pledges package's public functions: what other packages (boards, evaluations, ratings, the
+demo, the CLI) and their tests call. With `models` (tables, enums, labels), `schemas` (…Read /
+…Public shapes) and `states` (the table, Action) it is the package's whole public surface; nothing
+else in app/pledges is imported from outside the package (the app's wiring takes router, jobs, demo).
 
 The work is done in modules with one job each:
 

@@ -19,7 +19,7 @@ Where a pledge lives when its member moves: a pledge stays with the branch that 
 cancels it to the end, sees it in their review queue and is notified, and the timeline stays in
 one place. The member keeps doing the owner's part from their new branch. Boards show a member's
 pledges on the board of the member's current group or branch, and every change touches both the
-pledge's unit and the member's current units (service._touch_pledges). A member who is no longer
+pledge's unit and the member's current units (news.touch_pledges). A member who is no longer
 active (转出, 不在册) owns nothing any more: their old branch's secretary closes or cancels what is left.
 
     draft ──submit──▶ submitted ──approve──▶ approved ──publish──▶ published ──request_close──▶ closing
