@@ -130,7 +130,14 @@ def authorize(actor: Actor, unit: OrgUnit, who: Who) -> None:
 
 
 def allowed_actions(actor: Actor, period: RatingPeriod, unit: OrgUnit) -> list[str]:
-    out = [r.action.value for r in states.actions_from(period.status) if may(actor, unit, Who(r.who))]
+    """What the actor may do now, each the last part of its route (POST /rating-periods/{id}/<action>):
+    the table's rows they may take, `recompute` shown as `compute` (one route computes and recomputes),
+    then `edit` (PATCH) while deadlines may change."""
+    out: list[str] = []
+    for r in states.actions_from(period.status):
+        name = Action.compute.value if r.action == Action.recompute else r.action.value
+        if may(actor, unit, Who(r.who)) and name not in out:
+            out.append(name)
     if period.status in states.DEADLINES_EDITABLE and may(actor, unit, Who.admin):
         out.append("edit")
     return out
@@ -339,6 +346,14 @@ def _enter(
         session.flush()
         data["flags"] = reviews.refresh_flags(session, period=period)
         data["auto_filled"] = assessments.fill_auto(session, period=period)
+    elif row.action == Action.unapprove:
+        published = session.execute(
+            select(func.count()).where(
+                col(RatingBranchStatus.period_id) == period.id, col(RatingBranchStatus.published_at).is_not(None)
+            )
+        ).scalar_one()
+        if published:
+            raise Conflict("已有党支部的星级公布，不能撤销审定；请用更正", code="rating_period_partly_published")
     elif row.action == Action.publish:
         period.published_at = now
     return data

@@ -124,6 +124,7 @@ _ACTIONS: dict[Action, tuple[str, str]] = {
     Action.close_reviews: ("close_reviews", "结束互评，进入组织考评：找出可能的人情分，按承诺践诺情况自动计分。"),
     Action.back_to_reviews: ("back_to_reviews", "退回自评互评：须写明原因。"),
     Action.back_to_assessing: ("back_to_assessing", "退回组织考评：须写明原因；重新核算后结果才再有效。"),
+    Action.unapprove: ("unapprove", "撤销审定：须写明原因；书记可再修改星级，发布时重新审定。已有支部公布时不能撤销。"),
 }
 
 

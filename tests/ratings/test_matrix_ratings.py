@@ -44,6 +44,7 @@ def _period(w: World, status: PeriodStatus = PeriodStatus.open) -> RatingPeriod:
         PeriodStatus.open: [Action.open],
         PeriodStatus.assessing: [Action.open, Action.close_reviews],
         PeriodStatus.computed: [Action.open, Action.close_reviews, Action.compute],
+        PeriodStatus.approved: [Action.open, Action.close_reviews, Action.compute, Action.approve],
     }[status]
     for action in path:
         periods.transition(w.db, period, action, actor=SYSTEM, expected_version=period.version)
@@ -87,7 +88,7 @@ def _reason(_w: World) -> dict[str, str]:
     return {"reason": "原因"}
 
 
-# versions: created 1, open 2, assessing 3, computed 4
+# versions: created 1, open 2, assessing 3, computed 4, approved 5
 CASES = [
     # ---- policies
     Case(
@@ -173,6 +174,7 @@ for _slug, _status, _version, _body in (
     ("close_reviews", PeriodStatus.open, 2, None),
     ("back_to_reviews", PeriodStatus.assessing, 3, _reason),
     ("back_to_assessing", PeriodStatus.computed, 4, _reason),
+    ("unapprove", PeriodStatus.approved, 5, _reason),
 ):
     CASES.append(
         Case(

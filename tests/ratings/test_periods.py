@@ -198,3 +198,26 @@ def test_progress_counts_and_late_branches(client: TestClient, world: World, db:
 def test_period_status_never_leaves_the_table(db: Session, world: World) -> None:
     period = open_period(db, world)
     assert period.status == PeriodStatus.open
+
+
+def test_unapprove_reopens_changes_until_a_branch_is_published(client: TestClient, world: World, db: Session) -> None:
+    period = move(db, new_period(db, world), Action.open, Action.close_reviews, Action.compute, Action.approve)
+    admin = world.committee_admin
+    r = client.get(f"{API}/rating-periods/{period.id}", headers=admin.headers)
+    assert "publish" in r.json()["allowed_actions"]
+    assert act(client, admin, period.id or 0, "unapprove", period.version).status_code == 422
+    r = act(client, admin, period.id or 0, "unapprove", period.version, reason="星级需要调整")
+    assert r.status_code == 200
+    assert r.json()["status"] == "computed"
+    assert "compute" in r.json()["allowed_actions"]  # recompute goes through the one compute route
+    assert "recompute" not in r.json()["allowed_actions"]
+    db.refresh(period)
+    move(db, period, Action.approve)
+    row = db.execute(select(RatingBranchStatus).where(col(RatingBranchStatus.period_id) == period.id)).scalars().first()
+    assert row is not None
+    row.published_at = row.updated_at
+    db.add(row)
+    db.flush()
+    r = act(client, admin, period.id or 0, "unapprove", period.version, reason="再调整")
+    assert r.status_code == 409
+    assert r.json()["code"] == "rating_period_partly_published"
