@@ -22,6 +22,7 @@ How a domain plugs in:
     class PeriodStatus(StrEnum): draft = "draft"; open = "open"; ...
     class PeriodAction(StrEnum): open = "open"; reopen = "reopen"; ...
     class Who(StrEnum): manager = "manager"
+    PERMISSION = {Who.manager: Permission.rating_admin}   # who → what require() checks
     TABLE = Table((
         Row(PeriodStatus.draft, PeriodAction.open, PeriodStatus.open, Who.manager),
         Row(PeriodStatus.open, PeriodAction.reopen, PeriodStatus.draft, Who.manager, reason_required=True),
@@ -30,7 +31,7 @@ How a domain plugs in:
         name="rating_period", noun="测评周期", table=TABLE,
         status_labels={...}, action_labels={...},
         record=lambda period: period,                   # the SQLModel row with `status` and `version`
-        authorize=lambda actor, period, who: require(actor, Permission.rating_manage, unit_of(period)),
+        authorize=lambda actor, period, who: require(actor, PERMISSION[who], unit_of(period)),
         write_events=write_period_events,               # one INSERT of the domain's event rows
     )
     apply(session, PERIODS, actor=actor, subject=period, action=PeriodAction.open, expected_version=v)
@@ -86,8 +87,10 @@ class Table(Generic[St, Ac]):
         self.state_type: type[St] = type(self.rows[0].source)
         self._by_key = {(r.source, r.action): r for r in self.rows}
         self.who: dict[Ac, StrEnum] = {r.action: r.who for r in self.rows}
-        assert len(self._by_key) == len(self.rows), "one row per (state, action)"
-        assert all(self.who[r.action] == r.who for r in self.rows), "one kind of actor per action"
+        if len(self._by_key) != len(self.rows):
+            raise ValueError("one row per (state, action)")
+        if any(self.who[r.action] != r.who for r in self.rows):
+            raise ValueError("one kind of actor per action")
 
     def find(self, state: St, action: Ac) -> Row[St, Ac] | None:
         return self._by_key.get((state, action))
