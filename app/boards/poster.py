@@ -77,6 +77,7 @@ def html(session: Session, boards: Sequence[Board], *, title: str | None = None)
         # printed on every poster while the public address is a loopback one: such a poster must
         # not go on a wall (its QR code leads nowhere), and the banner says so on the paper itself
         warning=service.public_url_problem(),
+        long_list=stars.LONG_LIST,  # a star board's lower levels longer than this: counts only, on paper
     )
 
 

@@ -40,6 +40,7 @@ ratings: Ratings = ratings_public
 
 TREND_MARKS = {"up": "↑", "down": "↓"}
 TREND_WORDS = {"up": "晋星", "down": "降星"}
+LONG_LIST = 100  # a level with more names shows them folded (<details>: no script needed)
 
 star_cache = PageCache(size=64)
 
@@ -73,7 +74,8 @@ def star_page(session: Session, resolved: service.Resolved, *, big: bool) -> Ren
     board = service.get_board(session, resolved.board_id)
     unit = org_service.get_unit(session, board.unit_id)
     base = service.public_path(resolved.token, BoardKind.stars)
-    html = render("stars.html", s=ratings.star_board(session, unit), b=board, base=base, big=big, title=board.title)
+    view = ratings.star_board(session, unit)
+    html = render("stars.html", s=view, b=board, base=base, big=big, title=board.title, long_list=LONG_LIST)
     page = Rendered.of(html)
     star_cache.put(key, page)
     return page

@@ -242,3 +242,20 @@ def test_views_poster_and_pdf(client: TestClient, db: Session, world: World, qua
     assert pdf.content.startswith(b"%PDF")
     # the branch's batch posters are its pledge boards only
     assert "no_boards" in client.get(f"/api/v1/boards/posters.pdf?branch_id={world.branch.id}", headers=headers).text
+
+
+def test_long_lists_fold_on_the_page_and_lower_levels_are_counts_on_paper(
+    client: TestClient, db: Session, world: World, quarter: RatingPeriod, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.boards import stars
+
+    monkeypatch.setattr(stars, "LONG_LIST", 0)
+    publish(db, quarter, member_of(db, world.member), 5)
+    publish(db, quarter, create_member(db, branch=world.branch, group=world.group, name="三星者"), 3)
+    board = star_board(db, world)
+    html = client.get(star_path(board)).text
+    assert html.count("<details><summary>展开名单（1 名）</summary>") == 2  # no script: the browser folds it
+    poster = client.get(f"/api/v1/boards/{board.id}/poster", headers=world.committee_admin.headers).text
+    assert member_of(db, world.member).name in poster  # four and five stars are named on paper
+    assert "三星者" not in poster
+    assert "名单请扫码查看" in poster
