@@ -259,3 +259,16 @@ def test_long_lists_fold_on_the_page_and_lower_levels_are_counts_on_paper(
     assert member_of(db, world.member).name in poster  # four and five stars are named on paper
     assert "三星者" not in poster
     assert "名单请扫码查看" in poster
+
+
+def test_a_cached_star_board_costs_two_queries(
+    client: TestClient, db: Session, world: World, quarter: RatingPeriod, query_counter: list[str]
+) -> None:
+    for i in range(6):
+        publish(db, quarter, create_member(db, branch=world.branch, group=world.group, name=f"党员{i}"), 5 - i % 3)
+    path = star_path(star_board(db, world))
+    assert client.get(path).status_code == 200
+    query_counter.clear()
+    assert client.get(path).status_code == 200
+    selects = [q for q in query_counter if q.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 2, selects  # token + board version, then the subtree's content versions
