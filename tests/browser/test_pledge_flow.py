@@ -28,7 +28,7 @@ def test_draft_submit_approve_publish_progress(
     page.wait_for_url("**/pledges/new")
     page.locator("textarea[name=title]").fill(title)
     page.locator("textarea[name=content]").fill("每月至少上门一次，帮助老人买药、打扫卫生，记录需求并及时反映给村委。")
-    page.get_by_text("为民服务").click()
+    page.get_by_text("公益服务").click()  # the category's name from the server's vocabulary
     page.screenshot(path=str(screenshots / "pledge-form.png"))
     page.get_by_test_id("save-submit").click()
     page.wait_for_url(re.compile(r".*/pledges/\d+$"))

@@ -1,14 +1,17 @@
 // Start-up: restore the sign-in from the refresh token (or, offline, from the last-seen profile),
-// then start the outbox. The server's vocabulary is fetched once per sign-in and per start.
+// then start the outbox. The server's words (lib/vocabulary.js) are fetched at each sign-in and
+// start; a phone that has none yet waits for them (and asks again when it comes online).
 import { refreshSession, api, onSignedOut } from './api'
 import { refreshToken, setMe, clearSession, session } from './session'
 import { startOutbox, loadOutbox, flush } from './outbox'
-import { loadVocabulary } from './vocabulary'
+import { loadVocabulary, hasVocabulary } from './vocabulary'
 
 async function loadMe() {
   const me = await api.get('/auth/me')
   setMe(me)
-  loadVocabulary() // not awaited: the words kept on the phone serve until it answers
+  // with words kept from an earlier start, don't wait for the new ones
+  if (hasVocabulary()) loadVocabulary()
+  else await loadVocabulary()
   return me
 }
 
@@ -28,7 +31,10 @@ async function restore() {
 
 let booted = null
 export function boot() {
-  if (!booted) booted = restore().then(() => startOutbox())
+  if (!booted) {
+    window.addEventListener('online', () => session.me && !hasVocabulary() && loadVocabulary())
+    booted = restore().then(() => startOutbox())
+  }
   return booted
 }
 

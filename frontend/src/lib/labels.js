@@ -1,20 +1,16 @@
-// Chinese words for the API's codes. The server's own words (GET /pledges/vocabulary) replace the
-// tables below after sign-in and are kept on the phone for starting offline (lib/vocabulary.js);
-// what is written here is only what a phone shows before it ever reached the server. One small
-// table instead of an i18n library: the UI is Simplified Chinese only.
+// The Chinese words for the API's codes are the server's (GET /pledges/vocabulary, loaded by
+// lib/vocabulary.js after sign-in and kept on the phone for starting offline): these tables are
+// filled from it and copy nothing. Only the chip colours are the app's own.
 import { reactive } from 'vue'
 
-export const STATUS = reactive({
-  draft: '草稿',
-  submitted: '待审核',
-  approved: '待公示',
-  published: '践诺中',
-  revising: '修改待审核',
-  closing: '申请销诺',
-  closed: '已销诺',
-  withdrawn: '已撤回',
-  cancelled: '已取消',
-})
+export const STATUS = reactive({})
+export const ACTION = reactive({})
+export const CATEGORY = reactive({})
+export const OUTCOME = reactive({})
+// which actions need a reason (return, cancel …) or an outcome (close) besides the click
+export const NEEDS = reactive({ reason: [], outcome: [] })
+export const needsReason = (action) => NEEDS.reason.includes(action)
+export const needsOutcome = (action) => NEEDS.outcome.includes(action)
 
 // chip colours, each ≥ 4.5:1 with white text
 export const STATUS_TONE = {
@@ -28,45 +24,6 @@ export const STATUS_TONE = {
   withdrawn: 'grey',
   cancelled: 'grey',
 }
-
-export const CATEGORY = reactive({
-  post_duty: '岗位职责',
-  public_service: '为民服务',
-  pairing: '结对帮扶',
-  collective: '集体承诺',
-  other: '其他',
-})
-
-export const OUTCOME = reactive({
-  kept: '已兑现',
-  partly_kept: '部分兑现',
-  not_kept: '未兑现',
-})
-
-export const ACTION = reactive({
-  create: '起草承诺',
-  edit: '修改草稿',
-  submit: '报诺',
-  approve: '定诺',
-  return: '退回',
-  publish: '亮诺公示',
-  withdraw: '撤回',
-  cancel: '取消承诺',
-  request_close: '申请销诺',
-  close: '销诺',
-  reopen: '重新践诺',
-  revise: '申请修改',
-  progress: '践诺进展',
-  note: '监督意见',
-})
-
-// what an action needs besides the click: a reason (return, cancel …), an outcome (close)
-export const NEEDS = reactive({
-  reason: ['return', 'close', 'reopen', 'cancel'],
-  outcome: ['close'],
-})
-export const needsReason = (action) => NEEDS.reason.includes(action)
-export const needsOutcome = (action) => NEEDS.outcome.includes(action)
 
 export function fmtDate(v) {
   if (!v) return ''

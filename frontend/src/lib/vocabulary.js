@@ -1,61 +1,38 @@
 // The server's words for its codes, GET /pledges/vocabulary: status, action, category and outcome
-// labels and which actions need a reason or an outcome. Fetched after sign-in (and at start-up
-// when signed in), kept in localStorage so a phone that starts offline shows the same words; the
-// tables in labels.js are filled from it (their own contents are only the words shown before the
-// phone ever reached the server).
+// labels and which actions need a reason or an outcome. Fetched after sign-in and at each start
+// when signed in, and kept in localStorage so a phone that starts offline shows the same words;
+// the tables in labels.js are filled from it (the app copies none of them).
 import { request } from './api'
 import { STATUS, ACTION, CATEGORY, OUTCOME, NEEDS } from './labels'
 
 const KEY = 'ln.vocabulary'
 const TABLES = [
-  [STATUS, ['statuses', 'status']],
-  [ACTION, ['actions', 'action']],
-  [CATEGORY, ['categories', 'category']],
-  [OUTCOME, ['outcomes', 'outcome']],
+  [STATUS, 'statuses'],
+  [ACTION, 'actions'],
+  [CATEGORY, 'categories'],
+  [OUTCOME, 'outcomes'],
 ]
 
-// { code: label } or { code: { label } } or [{ code | value | key, label }]
-function pairs(v) {
-  if (Array.isArray(v)) return v.map((x) => [x?.code ?? x?.value ?? x?.key, x?.label])
-  if (v && typeof v === 'object') return Object.entries(v).map(([k, x]) => [k, typeof x === 'string' ? x : x?.label])
-  return []
+// { code: label } or { code: { label, … } } (actions)
+function labels(v) {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return []
+  return Object.entries(v)
+    .map(([code, x]) => [code, typeof x === 'string' ? x : x?.label])
+    .filter(([, label]) => typeof label === 'string' && label)
 }
 
-function pick(v, names) {
-  for (const n of names) if (v[n] !== undefined) return v[n]
-  return undefined
-}
+const codes = (v) => (Array.isArray(v) ? v.filter((a) => typeof a === 'string') : [])
 
-// actions that need a reason / an outcome: a list of codes, or a flag on each action
-function needing(v, flag) {
-  const list = pick(v, [`${flag}_required`, `needs_${flag}`])
-  if (Array.isArray(list)) return list.filter((a) => typeof a === 'string')
-  const actions = pick(v, ['actions', 'action'])
-  const rows = Array.isArray(actions) ? actions : actions && typeof actions === 'object' ? Object.entries(actions).map(([code, x]) => ({ code, ...(x && typeof x === 'object' ? x : {}) })) : []
-  if (!rows.some((r) => r && `${flag}_required` in r)) return null
-  return rows.filter((r) => r[`${flag}_required`]).map((r) => r.code ?? r.value ?? r.key)
-}
-
-/** Fill the label tables from a vocabulary answer. Returns whether it held anything usable. */
+/** Put a vocabulary answer in the label tables (replacing what was there). Whether it was one. */
 export function applyVocabulary(v) {
-  if (!v || typeof v !== 'object') return false
-  let used = false
-  for (const [table, names] of TABLES) {
-    for (const [code, label] of pairs(pick(v, names))) {
-      if (typeof code === 'string' && typeof label === 'string' && label) {
-        table[code] = label
-        used = true
-      }
-    }
+  if (!v || typeof v !== 'object' || !labels(v.statuses).length) return false
+  for (const [table, name] of TABLES) {
+    for (const k of Object.keys(table)) delete table[k]
+    for (const [code, label] of labels(v[name])) table[code] = label
   }
-  for (const flag of ['reason', 'outcome']) {
-    const list = needing(v, flag)
-    if (list) {
-      NEEDS[flag] = list
-      used = true
-    }
-  }
-  return used
+  NEEDS.reason = codes(v.reason_required)
+  NEEDS.outcome = codes(v.outcome_required)
+  return true
 }
 
 function readSaved() {
@@ -68,12 +45,15 @@ function readSaved() {
 
 applyVocabulary(readSaved())
 
-/** Ask the server for its words once per sign-in / start; offline or not there yet: keep what we have. */
+/** Whether the phone has the server's words (from this start or an earlier one). */
+export const hasVocabulary = () => Object.keys(STATUS).length > 0
+
+/** Ask the server for its words; offline or refused: keep what the phone has. */
 export async function loadVocabulary() {
   try {
     const { data } = await request('/pledges/vocabulary')
     if (applyVocabulary(data)) localStorage.setItem(KEY, JSON.stringify(data))
   } catch {
-    /* offline, or an older server without the vocabulary: the words kept on the phone stay */
+    /* offline, or a server without the vocabulary: the words kept on the phone stay */
   }
 }

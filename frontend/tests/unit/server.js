@@ -5,8 +5,15 @@ import http from 'node:http'
 import { vi } from 'vitest'
 
 export async function startServer(handler) {
+  retire()
   const requests = []
   const server = http.createServer(async (req, res) => {
+    // a request from an earlier test's app (its retry timer still running) is not this test's
+    const from = /access-for-refresh-(\d+)/.exec(req.headers.authorization || '')
+    if (from && Number(from[1]) !== signedIn) {
+      req.socket.destroy()
+      return
+    }
     const chunks = []
     for await (const c of req) chunks.push(c)
     const text = Buffer.concat(chunks).toString()
@@ -46,21 +53,35 @@ export async function startServer(handler) {
 }
 
 let accounts = 100
+let signedIn = null
 /** A signed-in phone: a fresh account id (so tests never share outbox items) and a refresh token. */
 export function signIn({ id = ++accounts, grants = [], member = { id: 1, name: '张三' } } = {}) {
+  signedIn = id
   localStorage.setItem('ln.refresh', `refresh-${id}`)
   localStorage.setItem('ln.me', JSON.stringify({ account: { id, must_change_password: false }, member, grants }))
   return id
 }
 
+// the outboxes of earlier app instances in this file: their retry timers must not send their
+// items to a later test's server (the page they belonged to is gone)
+const retired = []
+function retire() {
+  for (const o of retired.splice(0)) {
+    o.outbox.loaded = true
+    o.outbox.items.splice(0)
+  }
+}
+
 /** The app's modules as a phone that has just started loads them (module state from scratch). */
 export async function freshApp() {
+  retire()
   vi.resetModules()
   const [api, session, outbox] = await Promise.all([
     import('../../src/lib/api.js'),
     import('../../src/lib/session.js'),
     import('../../src/lib/outbox.js'),
   ])
+  retired.push(outbox)
   return { api, session, outbox }
 }
 

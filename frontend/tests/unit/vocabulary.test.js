@@ -14,30 +14,41 @@ async function words() {
   return { ...labels, ...vocabulary }
 }
 
+// the shape of GET /api/v1/pledges/vocabulary (app/pledges/schemas.py PledgeVocabulary), shortened
+const action = (label, extra = {}) => ({ label, lifecycle: true, who: 'reviewer', reason_required: false, outcome_required: false, ...extra })
 const VOCABULARY = {
-  statuses: [{ code: 'published', label: '践诺中（公示）' }],
-  actions: [
-    { code: 'approve', label: '定诺', reason_required: false, outcome_required: false },
-    { code: 'return', label: '退回修改', reason_required: true, outcome_required: false },
-    { code: 'close', label: '销诺', reason_required: true, outcome_required: true },
-  ],
-  categories: { post_duty: '岗位履职' },
-  outcomes: { kept: { label: '全部兑现' } },
+  statuses: { draft: '草稿', published: '践诺中', closing: '申请销诺' },
+  actions: {
+    approve: action('定诺'),
+    return: action('退回', { reason_required: true }),
+    close: action('销诺', { reason_required: true, outcome_required: true }),
+    note: { label: '监督意见', lifecycle: false, who: null, reason_required: false, outcome_required: false },
+  },
+  categories: { post_duty: '岗位承诺', public_service: '公益服务', collective: '集体承诺' },
+  outcomes: { kept: '已兑现', not_kept: '未兑现' },
+  reason_required: ['close', 'return'],
+  outcome_required: ['close'],
+  transitions: [{ source: 'draft', action: 'submit', target: 'submitted', who: 'owner', reason_required: false, outcome_required: false }],
+  status_sets: { final: ['closed'] },
 }
 
 describe('vocabulary', () => {
-  it('fills the labels from the server and keeps them for the next start, offline', async () => {
+  it('the labels are the server’s, loaded after sign-in and kept for the next start offline', async () => {
+    localStorage.removeItem('ln.vocabulary')
     signIn()
     srv = await startServer((r) => auth(r) || (r.path === '/api/v1/pledges/vocabulary' ? { body: VOCABULARY } : { status: 404, body: {} }))
     await freshApp()
     let w = await words()
-    expect(w.STATUS.published).toBe('践诺中')
+    expect(w.hasVocabulary()).toBe(false) // the app copies no table
+    expect([w.STATUS.published, w.needsReason('return')]).toEqual([undefined, false])
     await w.loadVocabulary()
-    expect(w.STATUS.published).toBe('践诺中（公示）')
-    expect(w.STATUS.draft).toBe('草稿') // a word the server did not send stays
-    expect(w.ACTION.return).toBe('退回修改')
-    expect(w.CATEGORY.post_duty).toBe('岗位履职')
-    expect(w.OUTCOME.kept).toBe('全部兑现')
+    expect(w.hasVocabulary()).toBe(true)
+    expect(w.STATUS.published).toBe('践诺中')
+    expect(w.ACTION.return).toBe('退回')
+    expect(w.ACTION.note).toBe('监督意见')
+    expect(Object.keys(w.CATEGORY)).toEqual(['post_duty', 'public_service', 'collective'])
+    expect(w.CATEGORY.public_service).toBe('公益服务')
+    expect(w.OUTCOME).toEqual({ kept: '已兑现', not_kept: '未兑现' })
     expect([w.needsReason('return'), w.needsReason('approve'), w.needsReason('cancel')]).toEqual([true, false, false])
     expect([w.needsOutcome('close'), w.needsOutcome('return')]).toEqual([true, false])
 
@@ -45,35 +56,59 @@ describe('vocabulary', () => {
     srv = null
     await freshApp() // restarted offline
     w = await words()
-    expect(w.STATUS.published).toBe('践诺中（公示）')
-    expect(w.needsReason('cancel')).toBe(false)
+    expect(w.STATUS.published).toBe('践诺中')
+    expect(w.needsOutcome('close')).toBe(true)
     await w.loadVocabulary() // offline: nothing changes, nothing thrown
-    expect(w.ACTION.return).toBe('退回修改')
+    expect(w.ACTION.return).toBe('退回')
   })
 
-  it('lists of codes work as well as flags', async () => {
+  it('signing in waits for the words, so the first screen already has them', async () => {
     localStorage.removeItem('ln.vocabulary')
+    const account = signIn()
+    srv = await startServer(
+      (r) =>
+        auth(r) ||
+        (r.path === '/api/v1/auth/me' ? { body: { account: { id: account }, member: null, grants: [] } } : null) ||
+        (r.path === '/api/v1/pledges/vocabulary' ? { body: VOCABULARY } : { status: 404, body: {} }),
+    )
+    await freshApp()
+    const { afterSignIn } = await import('../../src/lib/boot.js')
+    const w = await words()
+    await afterSignIn()
+    expect(w.STATUS.closing).toBe('申请销诺')
+    expect(srv.to('/api/v1/pledges/vocabulary')).toHaveLength(1)
+  })
+
+  it('a new server version’s words replace the old ones', async () => {
     await freshApp()
     const w = await words()
-    expect(w.applyVocabulary({ status: { draft: '起草中' }, reason_required: ['cancel'], outcome_required: [] })).toBe(true)
-    expect(w.STATUS.draft).toBe('起草中')
-    expect(w.needsReason('cancel')).toBe(true)
-    expect(w.needsReason('return')).toBe(false)
-    expect(w.needsOutcome('close')).toBe(false)
-    expect(w.applyVocabulary('<html>')).toBe(false)
-    expect(w.applyVocabulary({})).toBe(false)
+    expect(w.applyVocabulary(VOCABULARY)).toBe(true)
+    const next = { ...VOCABULARY, statuses: { draft: '起草中' }, categories: { other: '其他' }, reason_required: ['cancel'] }
+    expect(w.applyVocabulary(next)).toBe(true)
+    expect(w.STATUS).toEqual({ draft: '起草中' })
+    expect(w.CATEGORY).toEqual({ other: '其他' })
+    expect([w.needsReason('cancel'), w.needsReason('return')]).toEqual([true, false])
   })
 
-  it('a server without the vocabulary yet: the words on the phone stay', async () => {
-    localStorage.removeItem('ln.vocabulary')
+  it('an answer that is not a vocabulary changes nothing', async () => {
+    await freshApp()
+    const w = await words()
+    w.applyVocabulary(VOCABULARY)
+    expect(w.applyVocabulary('<html>')).toBe(false)
+    expect(w.applyVocabulary({})).toBe(false)
+    expect(w.applyVocabulary({ statuses: [] })).toBe(false)
+    expect(w.STATUS.draft).toBe('草稿')
+  })
+
+  it('refused or offline: the words kept on the phone stay', async () => {
+    localStorage.setItem('ln.vocabulary', JSON.stringify(VOCABULARY))
     signIn()
-    srv = await startServer((r) => auth(r) || { status: 422, body: { detail: '参数有误' } })
+    srv = await startServer((r) => auth(r) || { status: 503, body: { detail: '维护中' } })
     await freshApp()
     const w = await words()
     await w.loadVocabulary()
     expect(w.ACTION.return).toBe('退回')
-    expect(w.needsReason('return')).toBe(true)
-    expect(localStorage.getItem('ln.vocabulary')).toBeNull()
+    expect(JSON.parse(localStorage.getItem('ln.vocabulary'))).toEqual(VOCABULARY)
   })
 })
 
