@@ -63,9 +63,8 @@ def _stars(value: int | None) -> str:
     return STAR_LABELS.get(value, "") if value is not None else ""
 
 
-def _rows(session: Session, actor: Actor, period: RatingPeriod, kind: SubjectKind) -> Any:
-    """The period's results of `kind` in the actor's scope, with names and the last decision's reason."""
-    paths = org_service.scope_for(session, actor, Permission.rating_manage)
+def _rows(session: Session, paths: list[str], period: RatingPeriod, kind: SubjectKind) -> Any:
+    """The period's results of `kind` in these subtrees, with names and the last decision's reason."""
     last = (
         select(col(RatingDecision.result_id).label("result_id"), func.max(col(RatingDecision.id)).label("id"))
         .group_by(col(RatingDecision.result_id))
@@ -95,12 +94,14 @@ def _num(value: float | None) -> float | str:
 
 
 def build(session: Session, *, actor: Actor, period: RatingPeriod) -> IO[bytes]:
-    """The workbook, written to a spooled temporary file positioned at its start."""
+    """The workbook, written to a spooled temporary file positioned at its start. The scope is
+    checked before the workbook exists (403 with no half-written sheet left behind)."""
+    paths = org_service.scope_for(session, actor, Permission.rating_manage)
     wb = Workbook(write_only=True)
     members = wb.create_sheet("党员星级")
     members.append([f"{period.title}星级评定结果（党员）"])
     members.append(MEMBER_HEADER)
-    for r, branch_name, name, reason in _rows(session, actor, period, SubjectKind.member):
+    for r, branch_name, name, reason in _rows(session, paths, period, SubjectKind.member):
         members.append(
             [
                 branch_name,
@@ -124,7 +125,7 @@ def build(session: Session, *, actor: Actor, period: RatingPeriod) -> IO[bytes]:
     branches = wb.create_sheet("党支部星级")
     branches.append([f"{period.title}星级评定结果（党支部）"])
     branches.append(BRANCH_HEADER)
-    for r, branch_name, _name, reason in _rows(session, actor, period, SubjectKind.branch):
+    for r, branch_name, _name, reason in _rows(session, paths, period, SubjectKind.branch):
         branches.append(
             [
                 branch_name,

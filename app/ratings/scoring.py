@@ -3,14 +3,15 @@ that does not count hands its weight to the others in proportion), the level fro
 and the Chinese explanation of how the level came out and what the next star needs (晋星).
 
 Pure functions of numbers, so the worked example in the tests can follow every figure by hand.
-Rounding is half-up to one decimal: each part's value first, then the total from the rounded parts.
+Rounding is half-up to one decimal: each part's value first, then the total from the rounded parts
+(floats, nudged so that a figure ending in 5 rounds up as a person would).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
 
 from app.ratings.models import STAR_LABELS
 from app.ratings.rules import Thresholds
@@ -24,13 +25,18 @@ PART_LABELS = {
 BRANCH_PART_LABELS = {**PART_LABELS, "villager": "集体承诺群众测评", "assessment": "党委考评"}
 
 
+# a value computed as x.x5 may land a hair below it in binary (2.675 → 2.67499…): nudged up before
+# rounding, so half-up holds for every figure a person could compute by hand (scores are ≥ 0)
+_NUDGE = 1e-9
+
+
 def r1(value: float) -> float:
-    """Half-up to one decimal (82.25 → 82.3), the same on every machine."""
-    return float(Decimal(repr(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+    """Half-up to one decimal (82.25 → 82.3), the same on every machine (IEEE doubles)."""
+    return math.floor(value * 10 + 0.5 + _NUDGE) / 10
 
 
 def r2(value: float) -> float:
-    return float(Decimal(repr(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    return math.floor(value * 100 + 0.5 + _NUDGE) / 100
 
 
 def fmt(value: float) -> str:
@@ -75,15 +81,15 @@ def combine(parts: Sequence[Part]) -> tuple[list[Weighed], float]:
     counted = [p for p in parts if p.raw is not None and p.weight > 0]
     total_weight = sum(p.weight for p in counted)
     out: list[Weighed] = []
-    exact = Decimal(0)
+    exact = 0.0
     for p in parts:
         if p.raw is None or p.weight <= 0 or total_weight == 0:
             out.append(Weighed(p, 0.0, 0.0))
             continue
-        share = Decimal(repr(p.raw)) * p.weight / total_weight
+        share = p.raw * p.weight / total_weight
         exact += share
-        out.append(Weighed(p, r2(p.weight * 100 / total_weight), r2(float(share))))
-    return out, r1(float(exact))
+        out.append(Weighed(p, r2(p.weight * 100 / total_weight), r2(share)))
+    return out, r1(exact)
 
 
 def mean_raw(total: float | None, count: int) -> float | None:
