@@ -55,16 +55,35 @@ def confirm_dialog(page: Any, button: str) -> None:
     page.locator(".van-dialog").get_by_role("button", name=button).click()
 
 
-def open_period(server: LiveServer, page: Any, folder: Path) -> int:
-    """The current quarter's period, opened by the committee through the PWA (or the one the demo left open)."""
-    committee = Api(server, "committee_admin")
-    running = committee.get("/rating-periods?status=open")["items"]
+def committee_setup(server: LiveServer, page: Any, folder: Path) -> int:
+    """The committee: a policy whose weights do not add up is refused in Chinese, beside the weights;
+    a year period is drafted; the current quarter is opened (or the one the demo left open is used)."""
     sign_in(page, server, "committee_admin")
+    page.goto(server.base_url + "/ratings/policy")
+    weights = page.locator(".van-cell-group").first
+    weights.locator(".van-stepper__plus").first.click()  # 党员互评 35 → 36: the sum is 101
+    page.get_by_test_id("save-policy").click()
+    page.get_by_test_id("error-weights").filter(has_text="权重之和须为 100（现为 101）").wait_for()
+    shot(page, folder, "committee-policy-refused")
+
+    committee = Api(server, "committee_admin")
+    years = {p["year"] for p in committee.get("/rating-periods?size=100")["items"] if p["kind"] == "year"}
+    this_year = int(page.evaluate("new Date().getFullYear()"))
+    year = next(y for y in range(this_year - 1, 2000, -1) if y not in years)
+    page.goto(server.base_url + "/ratings/new")
+    page.get_by_text("年度", exact=True).click()
+    for _ in range(this_year - year):
+        page.locator(".van-stepper__minus").first.click()
+    page.wait_for_function(f"() => document.querySelector('input[name=title]').value === '{year}年度'")
+    shot(page, folder, "committee-new-period")
+    page.get_by_test_id("create-period").click()
+    page.wait_for_url(re.compile(r".*/ratings/\d+/manage$"))
+    page.get_by_test_id("period-status").filter(has_text="草稿").wait_for()
+
+    running = committee.get("/rating-periods?status=open")["items"]
     if running:
         return int(running[0]["id"])
-    page.goto(server.base_url + "/ratings/new")
-    page.get_by_test_id("create-period").wait_for()
-    shot(page, folder, "committee-new-period")
+    page.goto(server.base_url + "/ratings/new")  # the current quarter, as the form proposes
     page.get_by_test_id("create-period").click()
     page.wait_for_url(re.compile(r".*/ratings/\d+/manage$"))
     period_id = int(page.url.rstrip("/").split("/")[-2])
@@ -89,7 +108,7 @@ def test_a_quarter_from_open_to_published_through_the_pwa(
 ) -> None:
     # ---- the committee opens the quarter
     with phone(browser) as committee_page:
-        period_id = open_period(server, committee_page, screenshots)
+        period_id = committee_setup(server, committee_page, screenshots)
 
     member_api = Api(server, "member")
     me = member_api.get("/auth/me")["member"]
