@@ -19,12 +19,13 @@ result is recomputed; the new proposed level is shown beside it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import case, delete, exists, func, select
+from sqlalchemy import case, delete, exists, func, literal_column, select
 from sqlmodel import Session, col
 
 from app.core.db import insert_for
@@ -90,18 +91,16 @@ def _villager_points(rules: PolicyRules) -> Any:
     )
 
 
-def _villager_sub(period: RatingPeriod, rules: PolicyRules, branches: Any, *, collective: bool) -> Any:
-    """Counted villager ratings inside the period's days: per member (their pledges), or per branch
-    (its collective pledges, whose ratings carry no member)."""
+def villager_totals(
+    session: Session, period: RatingPeriod, rules: PolicyRules, branches: Any, *, collective: bool
+) -> dict[int, tuple[int, float]]:
+    """Counted villager ratings inside the period's days, GROUP BY the member (their pledges), or by
+    the branch (its collective pledges, whose ratings carry no member): subject → (count, points)."""
     start, end = period_bounds(period)
     key = col(PublicRating.branch_id) if collective else col(PublicRating.member_id)
     owner = col(PublicRating.member_id).is_(None) if collective else col(PublicRating.member_id).is_not(None)
-    return (
-        select(
-            key.label("subject_id"),
-            func.count().label("n"),
-            func.sum(_villager_points(rules)).label("total"),
-        )
+    stmt = (
+        select(key, func.count(), func.sum(_villager_points(rules)))
         .where(
             col(PublicRating.status) == RatingStatus.counted.value,
             owner,
@@ -110,37 +109,38 @@ def _villager_sub(period: RatingPeriod, rules: PolicyRules, branches: Any, *, co
             col(PublicRating.branch_id).in_(branches),
         )
         .group_by(key)
-        .subquery()
     )
+    return {int(k): (int(n), float(t or 0)) for k, n, t in session.connection().execute(stmt)}
 
 
-def _assessment_sub(period_id: int, kind: SubjectKind) -> Any:
-    return (
-        select(
-            col(Assessment.subject_id).label("subject_id"),
-            col(Assessment.points).label("points"),
-            col(Assessment.max_points).label("max_points"),
-            col(Assessment.complete).label("complete"),
-        )
-        .where(col(Assessment.period_id) == period_id, col(Assessment.subject_kind) == kind.value)
-        .subquery()
+def assessments_of(
+    session: Session, period_id: int, kind: SubjectKind, branches: Any
+) -> dict[int, tuple[float, float, bool]]:
+    """subject → (points, max points, complete) of the period's assessments."""
+    stmt = select(
+        col(Assessment.subject_id), col(Assessment.points), col(Assessment.max_points), col(Assessment.complete)
+    ).where(
+        col(Assessment.period_id) == period_id,
+        col(Assessment.subject_kind) == kind.value,
+        col(Assessment.branch_id).in_(branches),
     )
+    return {int(sid): (float(p), float(m), bool(c)) for sid, p, m, c in session.connection().execute(stmt)}
 
 
-def _peer_sub(period_id: int) -> Any:
+def peer_totals(session: Session, period_id: int, branches: Any) -> dict[int, tuple[int, float, float, float]]:
+    """Counted peer reviews GROUP BY the reviewed member: (count, sum, lowest, highest) — enough for
+    the mean and for the trimmed mean without a window."""
     score = col(PeerReview.score)
-    return (
-        select(
-            col(PeerReview.reviewee_member_id).label("subject_id"),
-            func.count().label("n"),
-            func.sum(score).label("total"),
-            func.min(score).label("low"),
-            func.max(score).label("high"),
+    stmt = (
+        select(col(PeerReview.reviewee_member_id), func.count(), func.sum(score), func.min(score), func.max(score))
+        .where(
+            col(PeerReview.period_id) == period_id,
+            col(PeerReview.discarded_at).is_(None),
+            col(PeerReview.branch_id).in_(branches),
         )
-        .where(col(PeerReview.period_id) == period_id, col(PeerReview.discarded_at).is_(None))
         .group_by(col(PeerReview.reviewee_member_id))
-        .subquery()
     )
+    return {int(m): (int(n), float(t), float(lo), float(hi)) for m, n, t, lo, hi in session.connection().execute(stmt)}
 
 
 def previous_period_id(session: Session, period: RatingPeriod) -> int | None:
@@ -157,6 +157,19 @@ def previous_period_id(session: Session, period: RatingPeriod) -> int | None:
         .limit(1)
     )
     return session.execute(stmt).scalar_one_or_none()
+
+
+def previous_levels(session: Session, previous_id: int | None, kind: SubjectKind, branches: Any) -> dict[int, int]:
+    """subject → the published level of the previous period (empty when there is none)."""
+    if previous_id is None:
+        return {}
+    stmt = select(col(RatingResult.subject_id), col(RatingResult.stars)).where(
+        col(RatingResult.period_id) == previous_id,
+        col(RatingResult.subject_kind) == kind.value,
+        col(RatingResult.published_at).is_not(None),
+        col(RatingResult.branch_id).in_(branches),
+    )
+    return {int(sid): int(st) for sid, st in session.connection().execute(stmt) if st is not None}
 
 
 def _previous_sub(previous_id: int | None, kind: SubjectKind) -> Any:
@@ -245,6 +258,7 @@ def result_values(
         "proposed_stars": out.stars,
         "previous_stars": previous,
         "explanation": out.explanation,
+        "details": None,
         "computed_at": now,
         "version": 1,
     }
@@ -263,42 +277,69 @@ def result_values(
     return values
 
 
+# the columns compute writes, in the order of the driver-level upsert below
+WRITTEN = (
+    "period_id", "subject_kind", "subject_id", "branch_id", "unit_id",
+    "peer_raw", "peer_count", "peer_weight", "peer_score",
+    "villager_raw", "villager_count", "villager_weight", "villager_score",
+    "assessment_raw", "assessment_count", "assessment_weight", "assessment_score",
+    "members_raw", "members_count", "members_weight", "members_score",
+    "score", "proposed_stars", "previous_stars", "explanation", "details", "computed_at", "version",
+)  # fmt: skip
+KEY = ("period_id", "subject_kind", "subject_id")
+
+
+def _upsert(session: Session) -> tuple[str, tuple[str, ...] | None]:
+    """The upsert (app.core.db.insert_for … ON CONFLICT DO UPDATE) compiled once for the driver: its
+    SQL and, for a positional driver (SQLite), the order of its parameters."""
+    insert = insert_for(session)(RESULT)
+    refreshed: dict[str, Any] = {c: insert.excluded[c] for c in WRITTEN if c not in (*KEY, "version")}
+    refreshed["version"] = RESULT.c.version + literal_column("1")
+    stmt = insert.on_conflict_do_update(index_elements=list(KEY), set_=refreshed)
+    compiled = stmt.compile(dialect=session.get_bind().dialect, column_keys=list(WRITTEN), for_executemany=True)
+    order = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
+    return compiled.string, order
+
+
 def upsert_results(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert or refresh result rows in bulk. The decided level (`stars`), decisions and publication
-    are never touched here; the version moves so a stale If-Match on the old figures fails."""
+    """Insert or refresh result rows in bulk: one executemany of one upsert on (period, kind,
+    subject), handed to the driver as it is (tens of thousands of rows: no statement built per row,
+    values adapted here as the column types would). The decided level (`stars`), decisions and
+    publication are never touched here; the version moves so a stale If-Match on old figures fails."""
     if not rows:
         return
-    stmt = insert_for(session)(RESULT)
-    kept = {
-        "id",
-        "period_id",
-        "subject_kind",
-        "subject_id",
-        "stars",
-        "decided_at",
-        "published_at",
-        "corrected_at",
-        "details",
-    }
-    refreshed = {c.name: stmt.excluded[c.name] for c in RESULT.columns if c.name not in kept}
-    refreshed["version"] = RESULT.c.version + 1
-    stmt = stmt.on_conflict_do_update(index_elements=["period_id", "subject_kind", "subject_id"], set_=refreshed)
-    session.execute(stmt, list(rows))
+    sql, order = _upsert(session)
+    connection = session.connection()
+    if order is None:  # PostgreSQL (psycopg): named parameters
+        from psycopg.types.json import Json
+
+        params: list[Any] = [{**r, "details": Json(r["details"]) if r["details"] is not None else None} for r in rows]
+    else:  # SQLite: positional, JSON as text, UTC timestamps in the stored form
+        params = []
+        for r in rows:
+            adapted = {
+                **r,
+                "details": json.dumps(r["details"], ensure_ascii=False) if r["details"] is not None else None,
+                "computed_at": _sqlite_time(r["computed_at"]),
+            }
+            params.append(tuple(adapted[k] for k in order))
+    connection.exec_driver_sql(sql, params)
 
 
-def _drop_stale(session: Session, period_id: int, branches: Any, frozen: set[int]) -> None:
-    """Member rows of the computed branches whose member is no longer an active member there (moved,
-    left the roll) and that carry no decision: they would skew the branch's mean."""
-    current = select(col(Member.id)).where(
-        col(Member.status) == MemberStatus.active.value,
-        col(Member.branch_id) == col(RatingResult.branch_id),
-    )
+def _sqlite_time(value: datetime) -> str:
+    """The stored form of UTCDateTime on SQLite (naive UTC, microseconds)."""
+    return as_utc(value).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _drop_stale(session: Session, period_id: int, branches: Any, frozen: set[int], now: datetime) -> None:
+    """Member rows of the computed branches this run did not refresh (the member moved or left the
+    roll) and that carry no decision: they would skew the branch's mean."""
     decided = exists().where(col(RatingDecision.result_id) == col(RatingResult.id))
     stmt = delete(RatingResult).where(
         col(RatingResult.period_id) == period_id,
         col(RatingResult.subject_kind) == SubjectKind.member.value,
         col(RatingResult.branch_id).in_(branches),
-        col(RatingResult.subject_id).not_in(current),
+        col(RatingResult.computed_at) < now,
         ~decided,
     )
     if frozen:
@@ -311,7 +352,8 @@ def _drop_stale(session: Session, period_id: int, branches: Any, frozen: set[int
 
 def compute_results(session: Session, period: RatingPeriod, *, branch_id: int | None = None) -> Computed:
     """(Re)compute the results of the period's subtree, or of one branch of it. No permission or
-    state check here (see approval.compute): this is the arithmetic and its few statements."""
+    state check here (see approval.compute): this is the arithmetic and its few statements — each
+    aggregate on its own (GROUP BY), merged here by subject, so no database joins sub-selects."""
     rules = rules_of(period)
     unit = org_service.get_unit(session, period.unit_id)
     period_id = int(period.id or 0)
@@ -322,94 +364,65 @@ def compute_results(session: Session, period: RatingPeriod, *, branch_id: int | 
     previous_id = previous_period_id(session, period)
     now = utcnow()
 
-    peer = _peer_sub(period_id)
-    vil = _villager_sub(period, rules, branches, collective=False)
-    ass = _assessment_sub(period_id, SubjectKind.member)
-    prev = _previous_sub(previous_id, SubjectKind.member)
     stmt = (
-        select(
-            col(Member.id),
-            col(Member.branch_id),
-            col(Member.group_id),
-            peer.c.n,
-            peer.c.total,
-            peer.c.low,
-            peer.c.high,
-            vil.c.n,
-            vil.c.total,
-            ass.c.points,
-            ass.c.max_points,
-            ass.c.complete,
-            prev.c.stars,
-        )
-        .select_from(Member)
-        .outerjoin(peer, peer.c.subject_id == col(Member.id))
-        .outerjoin(vil, vil.c.subject_id == col(Member.id))
-        .outerjoin(ass, ass.c.subject_id == col(Member.id))
-        .outerjoin(prev, prev.c.subject_id == col(Member.id))
+        select(col(Member.id), col(Member.branch_id), col(Member.group_id))
         .where(col(Member.status) == MemberStatus.active.value, col(Member.branch_id).in_(branches))
         .order_by(col(Member.id))
     )
     if members_frozen:
         stmt = stmt.where(col(Member.branch_id).not_in(members_frozen))
+    members: list[Any] = list(session.connection().execute(stmt))  # Core rows: no ORM loading per member
+    peers = peer_totals(session, period_id, branches)
+    villagers = villager_totals(session, period, rules, branches, collective=False)
+    assessed = assessments_of(session, period_id, SubjectKind.member, branches)
+    previous = previous_levels(session, previous_id, SubjectKind.member, branches)
+    w = rules.weights
+    none4: tuple[Any, ...] = (0, None, None, None)
+    none2: tuple[Any, ...] = (0, None)
     rows = []
-    for mid, bid, gid, pn, pt, plo, phi, vn, vt, ap, amax, acomplete, previous in session.execute(stmt):
+    for mid, bid, gid in members:
+        a = assessed.get(mid)
         parts = [
-            peer_part(rules, pn, pt, plo, phi),
-            villager_part(rules, rules.weights.villager, vn, vt),
-            assessment_part(rules.weights.assessment, ap, amax, acomplete, branch=False),
+            peer_part(rules, *peers.get(mid, none4)),
+            villager_part(rules, w.villager, *villagers.get(mid, none2)),
+            assessment_part(w.assessment, *(a or (None, None, False)), branch=False),
         ]
-        out = scoring.outcome(parts, rules.thresholds, previous=previous)
-        rows.append(result_values(period_id, SubjectKind.member, mid, bid, gid or bid, out, previous, now))
+        before = previous.get(mid)
+        out = scoring.outcome(parts, rules.thresholds, previous=before)
+        rows.append(result_values(period_id, SubjectKind.member, mid, bid, gid or bid, out, before, now))
     upsert_results(session, rows)
-    _drop_stale(session, period_id, branches, members_frozen)
+    _drop_stale(session, period_id, branches, members_frozen, now)
 
-    # branches: the mean of the rows just written, their collective pledges, the committee's score
-    mem = (
-        select(
-            col(RatingResult.branch_id).label("subject_id"),
-            func.count().label("n"),
-            func.avg(col(RatingResult.score)).label("mean"),
+    # branches: the mean of the rows just written (GROUP BY), their collective pledges, the committee's score
+    mean_stmt = (
+        select(col(RatingResult.branch_id), func.count(), func.avg(col(RatingResult.score)))
+        .where(
+            col(RatingResult.period_id) == period_id,
+            col(RatingResult.subject_kind) == SubjectKind.member.value,
+            col(RatingResult.branch_id).in_(branches),
         )
-        .where(col(RatingResult.period_id) == period_id, col(RatingResult.subject_kind) == SubjectKind.member.value)
         .group_by(col(RatingResult.branch_id))
-        .subquery()
     )
-    bvil = _villager_sub(period, rules, branches, collective=True)
-    bass = _assessment_sub(period_id, SubjectKind.branch)
-    bprev = _previous_sub(previous_id, SubjectKind.branch)
-    bstmt = (
-        select(
-            col(OrgUnit.id),
-            mem.c.n,
-            mem.c.mean,
-            bvil.c.n,
-            bvil.c.total,
-            bass.c.points,
-            bass.c.max_points,
-            bass.c.complete,
-            bprev.c.stars,
-        )
-        .select_from(OrgUnit)
-        .outerjoin(mem, mem.c.subject_id == col(OrgUnit.id))
-        .outerjoin(bvil, bvil.c.subject_id == col(OrgUnit.id))
-        .outerjoin(bass, bass.c.subject_id == col(OrgUnit.id))
-        .outerjoin(bprev, bprev.c.subject_id == col(OrgUnit.id))
-        .where(col(OrgUnit.id).in_(branches))
-        .order_by(col(OrgUnit.id))
-    )
+    means = {int(b): (int(n), float(m)) for b, n, m in session.connection().execute(mean_stmt)}
+    bstmt = select(col(OrgUnit.id)).where(col(OrgUnit.id).in_(branches)).order_by(col(OrgUnit.id))
     if branch_frozen:
         bstmt = bstmt.where(col(OrgUnit.id).not_in(branch_frozen))
-    w = rules.branch_weights
+    branch_ids = list(session.execute(bstmt).scalars())
+    bvillagers = villager_totals(session, period, rules, branches, collective=True)
+    bassessed = assessments_of(session, period_id, SubjectKind.branch, branches)
+    bprevious = previous_levels(session, previous_id, SubjectKind.branch, branches)
+    bw = rules.branch_weights
     brows = []
-    for bid, mn, mmean, vn, vt, ap, amax, acomplete, previous in session.execute(bstmt):
+    for bid in branch_ids:
+        a = bassessed.get(bid)
         parts = [
-            members_part(w.members, mn, mmean),
-            villager_part(rules, w.villager, vn, vt),
-            assessment_part(w.assessment, ap, amax, acomplete, branch=True),
+            members_part(bw.members, *means.get(bid, (0, None))),
+            villager_part(rules, bw.villager, *bvillagers.get(bid, (0, None))),
+            assessment_part(bw.assessment, *(a or (None, None, False)), branch=True),
         ]
-        out = scoring.outcome(parts, rules.thresholds, branch=True, previous=previous)
-        brows.append(result_values(period_id, SubjectKind.branch, bid, bid, bid, out, previous, now))
+        before = bprevious.get(bid)
+        out = scoring.outcome(parts, rules.thresholds, branch=True, previous=before)
+        brows.append(result_values(period_id, SubjectKind.branch, bid, bid, bid, out, before, now))
     upsert_results(session, brows)
     skipped = len(members_frozen | branch_frozen)
     return Computed(members=len(rows), branches=len(brows), skipped_branches=skipped)
