@@ -124,7 +124,7 @@ def test_grant_permission_covers_every_role() -> None:
 
 
 # Packages whose owners still ask `Actor` directly; to leave this list as they move to require()/allowed().
-NOT_YET = ("pledges", "boards", "ratings")
+NOT_YET = ("boards", "ratings")
 
 
 def test_services_ask_require_not_the_actor() -> None:

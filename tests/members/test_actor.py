@@ -82,9 +82,9 @@ def _calls(dependant: Any) -> set[Any]:
     return out
 
 
-# Routes of the packages whose owners still build the actor their own way (pledges' pledge_actor)
-# or take org's: to leave this list once they take members.dependencies.ActorDep.
-NOT_YET = ("app.pledges.", "app.boards.")
+# Routes of the packages whose owners still take org's actor (grants only): to leave this list once
+# they take members.dependencies.ActorDep.
+NOT_YET = ("app.boards.", "app.ratings.")
 
 
 def _api_routes(routes: Iterable[Any]) -> Iterator[APIRoute]:
