@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from app.core.permissions import Actor
@@ -110,35 +110,27 @@ def _explain(value: float, thresholds: Thresholds, text: str, previous: int | No
     return stars, text
 
 
-def _quarter_columns(quarters: dict[int, int]) -> list[Any]:
-    cols = []
-    for q in (1, 2, 3, 4):
-        pid = quarters.get(q, 0)
-        cols.append(func.max(case((col(RatingResult.period_id) == pid, col(RatingResult.score)))).label(f"q{q}"))
-    return cols
-
-
-def _quarters_sub(quarters: dict[int, int], kind: SubjectKind) -> Any:
-    return (
-        select(col(RatingResult.subject_id).label("subject_id"), *_quarter_columns(quarters))
-        .where(
-            col(RatingResult.period_id).in_(list(quarters.values()) or [0]),
-            col(RatingResult.subject_kind) == kind.value,
-        )
-        .group_by(col(RatingResult.subject_id))
-        .subquery()
+def quarter_scores(session: Session, quarters: dict[int, int], kind: SubjectKind) -> dict[int, dict[int, float]]:
+    """subject → {quarter: score} of the published quarters (one query; a quarter without a row is
+    missing, which year_value explains)."""
+    if not quarters:
+        return {}
+    quarter_of = {pid: q for q, pid in quarters.items()}
+    stmt = select(col(RatingResult.subject_id), col(RatingResult.period_id), col(RatingResult.score)).where(
+        col(RatingResult.period_id).in_(list(quarters.values())), col(RatingResult.subject_kind) == kind.value
     )
+    out: dict[int, dict[int, float]] = {}
+    for sid, pid, score in session.connection().execute(stmt):
+        out.setdefault(int(sid), {})[quarter_of[int(pid)]] = float(score)
+    return out
 
 
-def _year_assessment_sub(period_id: int, kind: SubjectKind) -> Any:
-    return (
-        select(
-            col(Assessment.subject_id).label("subject_id"),
-            (col(Assessment.points) * 100 / func.nullif(col(Assessment.max_points), 0)).label("raw"),
-        )
-        .where(col(Assessment.period_id) == period_id, col(Assessment.subject_kind) == kind.value)
-        .subquery()
+def year_assessments(session: Session, period_id: int, kind: SubjectKind) -> dict[int, float]:
+    """subject → the year-end assessment on 0–100."""
+    stmt = select(col(Assessment.subject_id), col(Assessment.points), col(Assessment.max_points)).where(
+        col(Assessment.period_id) == period_id, col(Assessment.subject_kind) == kind.value
     )
+    return {int(sid): r1(float(p) * 100 / float(m)) for sid, p, m in session.connection().execute(stmt) if m}
 
 
 def compute_year(session: Session, period: RatingPeriod) -> compute_mod.Computed:
@@ -153,44 +145,28 @@ def compute_year(session: Session, period: RatingPeriod) -> compute_mod.Computed
     now = utcnow()
     written = {}
     for kind in (SubjectKind.member, SubjectKind.branch):
-        qs = _quarters_sub(quarters, kind)
-        ya = _year_assessment_sub(period_id, kind)
-        prev = compute_mod._previous_sub(previous_id, kind)
-        subject: Any
-        branch: Any
-        unit_col: Any
         if kind == SubjectKind.member:
-            subject, branch, unit_col = (
-                col(Member.id),
-                col(Member.branch_id),
-                func.coalesce(col(Member.group_id), col(Member.branch_id)),
-            )
-            base: Any = (
-                select(subject, branch, unit_col)
-                .select_from(Member)
-                .where(col(Member.status) == MemberStatus.active.value, col(Member.branch_id).in_(branches))
-            )
-            frozen = members_frozen
+            stmt: Any = select(
+                col(Member.id), col(Member.branch_id), func.coalesce(col(Member.group_id), col(Member.branch_id))
+            ).where(col(Member.status) == MemberStatus.active.value, col(Member.branch_id).in_(branches))
+            if members_frozen:
+                stmt = stmt.where(col(Member.branch_id).not_in(members_frozen))
+            stmt = stmt.order_by(col(Member.id))
         else:
-            subject = branch = unit_col = col(OrgUnit.id)
-            base = select(subject, branch, unit_col).select_from(OrgUnit).where(col(OrgUnit.id).in_(branches))
-            frozen = branch_frozen
-        stmt = (
-            base.add_columns(qs.c.q1, qs.c.q2, qs.c.q3, qs.c.q4, ya.c.raw, prev.c.stars)
-            .outerjoin(qs, qs.c.subject_id == subject)
-            .outerjoin(ya, ya.c.subject_id == subject)
-            .outerjoin(prev, prev.c.subject_id == subject)
-            .order_by(subject)
-        )
-        if frozen:
-            stmt = stmt.where(branch.not_in(frozen))
+            stmt = select(col(OrgUnit.id), col(OrgUnit.id), col(OrgUnit.id)).where(col(OrgUnit.id).in_(branches))
+            if branch_frozen:
+                stmt = stmt.where(col(OrgUnit.id).not_in(branch_frozen))
+            stmt = stmt.order_by(col(OrgUnit.id))
+        subjects = list(session.connection().execute(stmt))
+        scores_of = quarter_scores(session, quarters, kind)
+        assessed_of = year_assessments(session, period_id, kind)
+        previous_of = compute_mod.previous_levels(session, previous_id, kind, branches)
         rows = []
-        for sid, bid, uid, q1, q2, q3, q4, raw, previous in session.execute(stmt):
-            scores = {1: q1, 2: q2, 3: q3, 4: q4}
-            assessed = r1(float(raw)) if raw is not None else None
-            value, thresholds, text = year_value(
-                {q: (float(s) if s is not None else None) for q, s in scores.items()}, rules, assessed
-            )
+        for sid, bid, uid in subjects:
+            scores: dict[int, float | None] = {q: scores_of.get(sid, {}).get(q) for q in (1, 2, 3, 4)}
+            assessed = assessed_of.get(sid)
+            previous = previous_of.get(sid)
+            value, thresholds, text = year_value(scores, rules, assessed)
             stars, explanation = _explain(value, thresholds, text, previous)
             rows.append(
                 _year_row(
