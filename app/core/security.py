@@ -2,7 +2,8 @@
 
 This is the only module that imports jose, so a swap to another JWT library stays a one-file change.
 Decoding pins HS256 as a list and requires exp, iat, aud, iss and sub: python-jose 3.5 would
-otherwise accept a token without exp or aud.
+otherwise accept a token without exp or aud; it does not check that iat is in the past, so that is
+checked here (beyond CLOCK_SKEW_SECONDS a token is refused).
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ from app.core.time import utcnow
 ALGORITHM = "HS256"
 ACCESS_TYPE = "access"
 MIN_PASSWORD_LENGTH = 8
+CLOCK_SKEW_SECONDS = 60
+"""How far ahead of our clock a token's `iat` may be (servers' clocks drift a little): a token
+issued further in the future was not issued by us, or was minted to outlive its lifetime."""
 
 _hasher = PasswordHash((Argon2Hasher(),))
 
@@ -123,6 +127,9 @@ def decode_access_token(token: str) -> AccessClaims:
         raise InvalidToken(str(exc)) from exc
     if claims.get("typ") != ACCESS_TYPE:
         raise InvalidToken("not an access token")
+    iat = claims.get("iat")
+    if not isinstance(iat, int | float) or iat > utcnow().timestamp() + CLOCK_SKEW_SECONDS:
+        raise InvalidToken("issued in the future")
     try:
         return AccessClaims(
             account_id=int(claims["sub"]),
