@@ -3,7 +3,8 @@
 `process_upload(data)` is the one entry point (pledge photos, member profile photos, …):
 
 - the type comes from the file's first bytes, never its name or Content-Type: JPEG, PNG or WebP,
-  anything else → 415;
+  anything else → 415; a multi-picture JPEG (MPO: what many phone cameras write, a JPEG followed by
+  more frames such as a depth map or a second lens) is a JPEG: its first frame is taken;
 - more than `max_bytes` (10 MB) → 413; more than `max_pixels` (a "pixel flood" or decompression
   bomb: a small file that decodes to gigabytes) → 413, refused from the header before decoding;
 - the picture is turned upright (EXIF orientation) and re-encoded from its pixels alone, so no
@@ -31,6 +32,9 @@ JPEG_QUALITY = 82
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
 _FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+# what Pillow may name a file it opened with the plugins above: its JPEG opener turns a JPEG with a
+# multi-picture index into an MPO image (frame 0 is the primary picture, the one shown)
+_OPENED_AS = {**_FORMATS, "MPO": "image/jpeg"}
 
 
 @dataclass(frozen=True)
@@ -99,13 +103,15 @@ def process_upload(
         except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
             raise _unreadable() from None
         with image:
-            if _FORMATS.get(image.format or "") != source_type:
+            if _OPENED_AS.get(image.format or "") != source_type:
                 raise _unreadable()
+            if getattr(image, "n_frames", 1) > 1:
+                image.seek(0)  # the first frame only (MPO); the others are never decoded
             width, height = image.size
             if width <= 0 or height <= 0 or width * height > max_pixels:
                 raise _too_many_pixels(max_pixels)
             try:
-                if image.format == "JPEG":
+                if image.format in ("JPEG", "MPO"):
                     # decode at a reduced scale when that still covers the display size (fast, small)
                     image.draft("RGB", (display_max, display_max))
                 upright = ImageOps.exif_transpose(image)
