@@ -13,6 +13,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import case, func, select
 from sqlmodel import Session, col
 
+from app.core.db import insert_for
 from app.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from app.core.pagination import Page, PageParams, page_of
 from app.core.permissions import Actor, Permission, require
@@ -255,9 +256,48 @@ def _write(session: Session, row: Assessment, rubric: list[RubricItem], data: As
     _total(row, rubric)
     row.scored_by_account_id = None if actor.system else actor.account_id
     row.updated_at = utcnow()
-    row.version += 1 if row.id is not None else 0
+    row.version += 1
     session.add(row)
     session.flush()
+
+
+def _locked_row(
+    session: Session, period: RatingPeriod, kind: SubjectKind, subject_id: int, branch_id: int
+) -> Assessment:
+    """The subject's assessment row, made if missing (ON CONFLICT DO NOTHING: two first saves may race)
+    and locked for this transaction, so saves of the same subject queue instead of overwriting."""
+    table = Assessment.metadata.tables["assessment"]
+    now = utcnow()
+    session.execute(
+        insert_for(session)(table)
+        .values(
+            period_id=period.id,
+            subject_kind=kind.value,
+            subject_id=subject_id,
+            branch_id=branch_id,
+            items={},
+            auto_items={},
+            overrides={},
+            points=0,
+            max_points=0,
+            complete=False,
+            version=0,
+            created_at=now,
+            updated_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=[table.c.period_id, table.c.subject_kind, table.c.subject_id])
+    )
+    stmt = (
+        select(Assessment)
+        .where(
+            col(Assessment.period_id) == period.id,
+            col(Assessment.subject_kind) == kind,
+            col(Assessment.subject_id) == subject_id,
+        )
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return session.execute(stmt).scalar_one()
 
 
 def save_member(
@@ -273,9 +313,7 @@ def save_member(
     if me is not None and me.id == member.id:
         raise Forbidden("不能为自己考评，请由上级党组织考评", code="assessment_self")
     _check_state(period)
-    row = _rows(session, period, SubjectKind.member, [member_id]).get(member_id) or Assessment(
-        period_id=period.id or 0, subject_kind=SubjectKind.member, subject_id=member_id, branch_id=branch.id or 0
-    )
+    row = _locked_row(session, period, SubjectKind.member, member_id, branch.id or 0)
     _write(session, row, _rules(period).rubric, data, actor)
     return _read(row, SubjectKind.member, member_id, member.name, period)
 
@@ -287,9 +325,7 @@ def save_branch(
     branch = scope.branch_in_period(session, actor, period_unit, branch_id)
     require(actor, Permission.rating_admin, branch)
     _check_state(period)
-    row = _rows(session, period, SubjectKind.branch, [branch_id]).get(branch_id) or Assessment(
-        period_id=period.id or 0, subject_kind=SubjectKind.branch, subject_id=branch_id, branch_id=branch_id
-    )
+    row = _locked_row(session, period, SubjectKind.branch, branch_id, branch_id)
     _write(session, row, _rules(period).branch_rubric, data, actor)
     return _read(row, SubjectKind.branch, branch_id, branch.name, period)
 

@@ -11,7 +11,7 @@ from app.core.db import SessionDep
 from app.core.errors import PreconditionFailed, PreconditionRequired
 from app.core.pagination import MAX_PAGE_SIZE, PageParams
 from app.core.validation import Id
-from app.org.dependencies import ActorDep
+from app.members.dependencies import ActorDep
 from app.org.models import OrgUnit
 from app.ratings import scope
 from app.ratings.models import RatingPeriod

@@ -21,6 +21,7 @@ from app.core import lifecycle
 from app.core.errors import Conflict, Forbidden, PreconditionFailed, PreconditionRequired, Unprocessable
 from app.core.pagination import Page, PageParams, paginate
 from app.core.permissions import Actor, Permission, allowed, require
+from app.core.permissions import scope as scope_paths
 from app.core.time import utcnow
 from app.org import service as org_service
 from app.org.models import OrgUnit, UnitKind
@@ -119,7 +120,7 @@ def may(actor: Actor, unit: OrgUnit, who: Who) -> bool:
     if who == Who.admin:
         return allowed(actor, Permission.rating_admin, unit)
     return allowed(actor, Permission.rating_manage, unit) or any(
-        p.startswith(unit.path) for p in actor.scope_paths(Permission.rating_manage)
+        p.startswith(unit.path) for p in scope_paths(actor, Permission.rating_manage, empty_ok=True)
     )
 
 

@@ -11,7 +11,7 @@ from app.core.db import SessionDep
 from app.core.errors import Unprocessable
 from app.core.pagination import Page
 from app.core.validation import Id
-from app.org.dependencies import ActorDep
+from app.members.dependencies import ActorDep
 from app.ratings import assessments, scope
 from app.ratings.dependencies import SheetPageDep, VisiblePeriod
 from app.ratings.models import SubjectKind

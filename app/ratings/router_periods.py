@@ -17,7 +17,8 @@ from app.core.db import SessionDep
 from app.core.idempotency import Idempotency, IdempotencyDep
 from app.core.pagination import Page, PageDep
 from app.core.permissions import Actor
-from app.org.dependencies import ActorDep, VisibleUnit
+from app.members.dependencies import ActorDep
+from app.org.dependencies import VisibleUnit
 from app.ratings import periods, policy, progress
 from app.ratings.dependencies import IfMatchDep, Located, OptionalIfMatchDep, VisiblePeriod, WritablePeriod
 from app.ratings.models import PeriodStatus

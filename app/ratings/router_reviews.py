@@ -14,7 +14,7 @@ from app.core.errors import NotFound
 from app.core.idempotency import IdempotencyDep
 from app.core.pagination import Page, PageDep
 from app.core.validation import Id
-from app.org.dependencies import ActorDep
+from app.members.dependencies import ActorDep
 from app.ratings import reviews
 from app.ratings.dependencies import QueryBranch, SheetPageDep, VisiblePeriod, WritablePeriod
 from app.ratings.schemas import (

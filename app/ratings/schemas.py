@@ -8,8 +8,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.errors import register_labels
 from app.core.validation import Id
-from app.ratings.models import FlagKind, PeriodKind, PeriodStatus, SubjectKind
+from app.ratings.models import FlagKind, PeerCombine, PeerScale, PeriodKind, PeriodStatus, SubjectKind, YearCombine
 from app.ratings.rules import PolicyRules
 
 Reason = Field(default=None, max_length=500, description="原因（退回上一步时必填）")
@@ -276,3 +277,70 @@ class StarBoardPublic(BaseModel):
     branches: list[LevelGroupPublic]
     members: list[LevelGroupPublic]
     honours: list[HonourPublic]
+
+
+# the Chinese names of fields and choices in validation messages (core.errors), for ratings' paths
+_LABELS = {
+    "unit_id": "组织",
+    "kind": "测评类型",
+    "year": "年度",
+    "quarter": "季度",
+    "title": "名称",
+    "starts_on": "开始日期",
+    "ends_on": "结束日期",
+    "review_due": "自评互评截止日",
+    "assessment_due": "组织考评截止日",
+    "approval_due": "审定截止日",
+    "reason": "原因",
+    "text": "自评",
+    "value": "评分",
+    "reviews": "评分",
+    "member_id": "党员",
+    "branch_id": "党支部",
+    "subject_kind": "考评对象",
+    "items": "考评项目",
+    "reasons": "修改原因",
+    "weights": "权重",
+    "peer": "党员互评",
+    "villager": "群众测评",
+    "assessment": "组织考评",
+    "members": "党员平均分",
+    "villager_min_count": "群众测评最少人次",
+    "villager_scores": "群众测评分值",
+    "satisfied": "满意",
+    "basic": "基本满意",
+    "unsatisfied": "不满意",
+    "thresholds": "季度星级分数线",
+    "year_thresholds": "年度星级分数线",
+    "star5": "五星",
+    "star4": "四星",
+    "star3": "三星",
+    "star2": "二星",
+    "peer_scale": "互评方式",
+    "peer_combine": "互评汇总方式",
+    "year_combine": "年度汇总方式",
+    "year_assessment_weight": "年终考评权重",
+    "rubric": "党员考评细则",
+    "branch_rubric": "党支部考评细则",
+    "branch_weights": "党支部权重",
+    "key": "项目代码",
+    "label": "项目名称",
+    "max_points": "满分",
+    "auto": "自动计分",
+}
+for _prefix in ("/api/v1/rating-periods", "/api/v1/rating-policies"):
+    register_labels(_LABELS, prefix=_prefix)
+register_labels(
+    values={
+        PeriodKind.quarter: "季度",
+        PeriodKind.year: "年度",
+        SubjectKind.member: "党员",
+        SubjectKind.branch: "党支部",
+        PeerScale.stars: "按星评分",
+        PeerScale.points: "按分数评分",
+        PeerCombine.mean: "平均分",
+        PeerCombine.trimmed: "去掉最高分和最低分后的平均分",
+        YearCombine.sum: "四个季度相加",
+        YearCombine.mean: "四个季度平均",
+    }
+)

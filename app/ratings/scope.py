@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, literal, or_, select
 from sqlmodel import Session, col
 
 from app.core.errors import NotFound
-from app.core.permissions import Actor, Permission, allowed
+from app.core.permissions import Actor, Permission, allowed, scope
 from app.members.models import Member, MemberStatus
 from app.org import service as org_service
 from app.org.models import OrgUnit, UnitKind
@@ -23,7 +23,8 @@ PERIOD_NOT_FOUND = "未找到该测评周期，或不在您的管理范围内"
 
 
 def _paths(actor: Actor) -> list[str]:
-    return ["/"] if actor.system else actor.scope_paths()
+    """The subtree roots the actor sees (every role carries unit.read; the whole tree for SYSTEM)."""
+    return scope(actor, Permission.unit_read, empty_ok=True)
 
 
 def sees_period_unit(actor: Actor, unit: OrgUnit) -> bool:
@@ -99,5 +100,8 @@ def active_member_of(session: Session, actor: Actor) -> Member | None:
     """The active member the actor's account belongs to (None for SYSTEM and for non-members)."""
     if actor.system:
         return None
-    member = session.execute(select(Member).where(col(Member.account_id) == actor.account_id)).scalar_one_or_none()
+    if actor.member_id is not None:  # members.dependencies.ActorDep found it already
+        member = session.get(Member, actor.member_id)
+    else:
+        member = session.execute(select(Member).where(col(Member.account_id) == actor.account_id)).scalar_one_or_none()
     return member if member is not None and member.status == MemberStatus.active else None

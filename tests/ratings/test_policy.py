@@ -105,7 +105,9 @@ def test_validation_in_chinese(client: TestClient, world: World) -> None:
     assert "党支部" in r.json()["detail"]
     # the shape is pydantic's: an unknown field, a weight out of range
     assert client.put(url, json={**_rules(), "extra": 1}, headers=admin.headers).status_code == 422
-    assert client.put(url, json=_rules(weights={"peer": 101}), headers=admin.headers).status_code == 422
+    r = client.put(url, json=_rules(weights={"peer": 101}, peer_scale="x"), headers=admin.headers)
+    assert r.status_code == 422
+    assert [e["message"] for e in r.json()["errors"]] == ["党员互评不能大于 100", "互评方式应为按星评分或按分数评分"]
     # a year by mean uses the quarter thresholds: its own are not checked against 400
     assert client.put(url, json=_rules(year_combine="mean"), headers=admin.headers).status_code == 200
 
