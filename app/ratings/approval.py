@@ -326,6 +326,26 @@ def approve_branch(
     return Approved(approved=approved, members_approved=True, period_status=period.status)
 
 
+def approve_period(
+    session: Session, *, actor: Actor, period: RatingPeriod, unit: OrgUnit, expected_version: int | None
+) -> None:
+    """computed → approved, by the committee, once every branch is approved (409 naming the rest)."""
+    require_admin(actor, unit)
+    periods.check_version(period, expected_version)
+    late = [
+        b
+        for b, r in _status_rows(session, period, unit).items()
+        if r.members_approved_at is None or r.branch_approved_at is None
+    ]
+    if period.status == PeriodStatus.computed and late:
+        names = org_service.units_by_id(session, late[:5])
+        listed = "、".join(names[b].name for b in late[:5] if b in names) + ("等" if len(late) > 5 else "")
+        raise Conflict(
+            f"还有 {len(late)} 个党支部的星级未审定（{listed}）", code="rating_not_approved", extra={"branch_ids": late}
+        )
+    periods.transition(session, period, Action.approve, actor=actor, expected_version=expected_version)
+
+
 def _all_approved(session: Session, period: RatingPeriod, unit: OrgUnit) -> bool:
     """Every covered branch approved, members and itself (one query; a branch without a progress row
     counts as not approved)."""

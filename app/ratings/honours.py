@@ -84,7 +84,7 @@ def nominate(
 
 def get_honour(session: Session, *, actor: Actor, honour_id: int) -> Honour:
     honour = session.get(Honour, honour_id)
-    if honour is None or not actor.can_see(org_service.get_unit(session, honour.branch_id).path):
+    if honour is None or not allowed(actor, Permission.unit_read, org_service.get_unit(session, honour.branch_id)):
         raise NotFound("未找到该推荐")
     return honour
 

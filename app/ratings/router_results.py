@@ -22,8 +22,8 @@ from app.core.idempotency import Idempotency, IdempotencyDep
 from app.core.pagination import Page, PageDep
 from app.core.permissions import Actor
 from app.core.validation import Id
+from app.members.dependencies import ActorDep
 from app.org import service as org_service
-from app.org.dependencies import ActorDep
 from app.org.models import UnitKind
 from app.ratings import approval, export, honours, periods, results, scope
 from app.ratings.dependencies import IfMatchDep, OptionalIfMatchDep, PeriodBranch, VisiblePeriod, WritablePeriod
@@ -255,6 +255,17 @@ def publish(
         branch_ids=body.branch_ids if body else None,
     )
     read = PublishRead(published_branch_ids=done, period_status=period.status, period_version=period.version)
+    return idem.respond(session, read, headers={"ETag": periods.etag(period)})
+
+
+@router.post("/rating-periods/{period_id}/approve", response_model=PublishRead)
+def approve_period(
+    idem: IdempotencyDep, session: SessionDep, actor: ActorDep, located: WritablePeriod, expected: IfMatchDep
+) -> Response:
+    """审定整个测评周期（党委）：每个党支部的党员和支部星级都已审定时（最后一个支部审定时也会自动完成）。"""
+    period, unit = located
+    approval.approve_period(session, actor=actor, period=period, unit=unit, expected_version=expected)
+    read = PublishRead(published_branch_ids=[], period_status=period.status, period_version=period.version)
     return idem.respond(session, read, headers={"ETag": periods.etag(period)})
 
 

@@ -279,3 +279,21 @@ def test_member_sees_nothing_before_publication(
     assert client.get(f"{API}/rating-periods/{period.id}/results", headers=world.member.headers).status_code == 403
     assert client.get(url, headers=world.secretary.headers).status_code == 200
     assert client.get(url).status_code == 401
+
+
+def test_period_approval_waits_for_every_branch(
+    client: TestClient, db: Session, world: World, period: RatingPeriod
+) -> None:
+    compute(client, world, period)
+    db.refresh(period)
+    url = f"{API}/rating-periods/{period.id}/approve"
+    h = {**world.committee_admin.headers, "If-Match": f'"{period.version}"'}
+    r = client.post(url, headers=h)
+    assert r.status_code == 409
+    assert r.json()["code"] == "rating_not_approved"
+    assert client.post(url, headers={**world.secretary.headers, "If-Match": f'"{period.version}"'}).status_code == 403
+    approve_all(client, world, period)  # the last branch's approval approves the period
+    db.refresh(period)
+    assert period.status == PeriodStatus.approved
+    r = client.post(url, headers={**world.committee_admin.headers, "If-Match": f'"{period.version}"'})
+    assert r.status_code == 409  # already approved
