@@ -13,8 +13,8 @@ from app.boards.models import BOARD_KIND_LABELS, Board, BoardKind
 from app.boards.pages import PageError, board_not_found
 from app.core.db import SessionDep
 from app.core.errors import NotFound
+from app.members.dependencies import ActorDep
 from app.org import service as org_service
-from app.org.dependencies import ActorDep
 from app.org.models import OrgUnit
 
 

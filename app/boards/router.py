@@ -18,7 +18,7 @@ from app.core.db import SessionDep
 from app.core.errors import NotFound
 from app.core.idempotency import IdempotencyDep
 from app.core.pagination import Page, PageDep
-from app.org.dependencies import ActorDep
+from app.members.dependencies import ActorDep
 
 router = APIRouter(prefix="/boards", tags=["boards"])
 

@@ -26,7 +26,7 @@ from app.core import db
 from app.core.config import settings
 from app.core.errors import NotFound, Unprocessable
 from app.core.pagination import Page, PageParams, paginate
-from app.core.permissions import Actor, Permission, require
+from app.core.permissions import Actor, Permission, allowed, require
 from app.core.security import token_digest
 from app.core.time import today_local, utcnow
 from app.members import service as members_service
@@ -217,7 +217,7 @@ def visible_board(session: Session, actor: Actor, board_id: int) -> tuple[Board,
     board = session.get(Board, board_id)
     if board is not None and board.archived_at is None:
         unit = org_service.get_unit(session, board.unit_id)
-        if actor.can_see(unit.path):
+        if allowed(actor, Permission.unit_read, unit):
             return board, unit
     raise NotFound("未找到该公示牌，或不在您的管理范围内")
 
