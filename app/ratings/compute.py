@@ -110,7 +110,7 @@ def villager_totals(
         )
         .group_by(key)
     )
-    return {int(k): (int(n), float(t or 0)) for k, n, t in session.connection().execute(stmt)}
+    return {int(k): (int(n), float(t or 0)) for k, n, t in session.connection().execute(stmt).all()}
 
 
 def assessments_of(
@@ -124,7 +124,7 @@ def assessments_of(
         col(Assessment.subject_kind) == kind.value,
         col(Assessment.branch_id).in_(branches),
     )
-    return {int(sid): (float(p), float(m), bool(c)) for sid, p, m, c in session.connection().execute(stmt)}
+    return {int(sid): (float(p), float(m), bool(c)) for sid, p, m, c in session.connection().execute(stmt).all()}
 
 
 def peer_totals(session: Session, period_id: int, branches: Any) -> dict[int, tuple[int, float, float, float]]:
@@ -140,7 +140,9 @@ def peer_totals(session: Session, period_id: int, branches: Any) -> dict[int, tu
         )
         .group_by(col(PeerReview.reviewee_member_id))
     )
-    return {int(m): (int(n), float(t), float(lo), float(hi)) for m, n, t, lo, hi in session.connection().execute(stmt)}
+    return {
+        int(m): (int(n), float(t), float(lo), float(hi)) for m, n, t, lo, hi in session.connection().execute(stmt).all()
+    }
 
 
 def previous_period_id(session: Session, period: RatingPeriod) -> int | None:
@@ -169,7 +171,7 @@ def previous_levels(session: Session, previous_id: int | None, kind: SubjectKind
         col(RatingResult.published_at).is_not(None),
         col(RatingResult.branch_id).in_(branches),
     )
-    return {int(sid): int(st) for sid, st in session.connection().execute(stmt) if st is not None}
+    return {int(sid): int(st) for sid, st in session.connection().execute(stmt).all() if st is not None}
 
 
 def _previous_sub(previous_id: int | None, kind: SubjectKind) -> Any:
@@ -248,33 +250,36 @@ def result_values(
     previous: int | None,
     now: datetime,
 ) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "period_id": period_id,
-        "subject_kind": kind.value,
-        "subject_id": subject_id,
-        "branch_id": branch_id,
-        "unit_id": unit_id,
-        "score": out.score,
-        "proposed_stars": out.stars,
-        "previous_stars": previous,
-        "explanation": out.explanation,
-        "details": None,
-        "computed_at": now,
-        "version": 1,
-    }
-    for key in ("peer", "villager", "assessment", "members"):
-        values.update({f"{key}_raw": None, f"{key}_count": 0, f"{key}_weight": 0.0, f"{key}_score": 0.0})
+    values: dict[str, Any] = dict(_EMPTY_PARTS)
+    values.update(
+        period_id=period_id,
+        subject_kind=kind.value,
+        subject_id=subject_id,
+        branch_id=branch_id,
+        unit_id=unit_id,
+        score=out.score,
+        proposed_stars=out.stars,
+        previous_stars=previous,
+        explanation=out.explanation,
+        details=None,
+        computed_at=now,
+        version=1,
+    )
     for w in out.parts:
-        key = w.part.key
-        values.update(
-            {
-                f"{key}_raw": w.part.raw,
-                f"{key}_count": w.part.count,
-                f"{key}_weight": w.weight_used,
-                f"{key}_score": w.score,
-            }
-        )
+        names = _PART_COLUMNS[w.part.key]
+        values[names[0]] = w.part.raw
+        values[names[1]] = w.part.count
+        values[names[2]] = w.weight_used
+        values[names[3]] = w.score
     return values
+
+
+_PART_COLUMNS = {
+    k: (f"{k}_raw", f"{k}_count", f"{k}_weight", f"{k}_score") for k in ("peer", "villager", "assessment", "members")
+}
+_EMPTY_PARTS: dict[str, Any] = {
+    c: (None if c.endswith("_raw") else 0 if c.endswith("_count") else 0.0) for cs in _PART_COLUMNS.values() for c in cs
+}
 
 
 # the columns compute writes, in the order of the driver-level upsert below
@@ -316,11 +321,13 @@ def upsert_results(session: Session, rows: Sequence[dict[str, Any]]) -> None:
         params: list[Any] = [{**r, "details": Json(r["details"]) if r["details"] is not None else None} for r in rows]
     else:  # SQLite: positional, JSON as text, UTC timestamps in the stored form
         params = []
+        stamps: dict[datetime, str] = {}  # one run stamps every row alike: format it once
         for r in rows:
+            at = r["computed_at"]
             adapted = {
                 **r,
                 "details": json.dumps(r["details"], ensure_ascii=False) if r["details"] is not None else None,
-                "computed_at": _sqlite_time(r["computed_at"]),
+                "computed_at": stamps.get(at) or stamps.setdefault(at, _sqlite_time(at)),
             }
             params.append(tuple(adapted[k] for k in order))
     connection.exec_driver_sql(sql, params)
@@ -371,7 +378,7 @@ def compute_results(session: Session, period: RatingPeriod, *, branch_id: int | 
     )
     if members_frozen:
         stmt = stmt.where(col(Member.branch_id).not_in(members_frozen))
-    members: list[Any] = list(session.connection().execute(stmt))  # Core rows: no ORM loading per member
+    members: Sequence[Any] = session.connection().execute(stmt).all()  # Core rows, fetched at once
     peers = peer_totals(session, period_id, branches)
     villagers = villager_totals(session, period, rules, branches, collective=False)
     assessed = assessments_of(session, period_id, SubjectKind.member, branches)
@@ -403,7 +410,7 @@ def compute_results(session: Session, period: RatingPeriod, *, branch_id: int | 
         )
         .group_by(col(RatingResult.branch_id))
     )
-    means = {int(b): (int(n), float(m)) for b, n, m in session.connection().execute(mean_stmt)}
+    means = {int(b): (int(n), float(m)) for b, n, m in session.connection().execute(mean_stmt).all()}
     bstmt = select(col(OrgUnit.id)).where(col(OrgUnit.id).in_(branches)).order_by(col(OrgUnit.id))
     if branch_frozen:
         bstmt = bstmt.where(col(OrgUnit.id).not_in(branch_frozen))

@@ -120,7 +120,7 @@ def quarter_scores(session: Session, quarters: dict[int, int], kind: SubjectKind
         col(RatingResult.period_id).in_(list(quarters.values())), col(RatingResult.subject_kind) == kind.value
     )
     out: dict[int, dict[int, float]] = {}
-    for sid, pid, score in session.connection().execute(stmt):
+    for sid, pid, score in session.connection().execute(stmt).all():
         out.setdefault(int(sid), {})[quarter_of[int(pid)]] = float(score)
     return out
 
@@ -130,7 +130,7 @@ def year_assessments(session: Session, period_id: int, kind: SubjectKind) -> dic
     stmt = select(col(Assessment.subject_id), col(Assessment.points), col(Assessment.max_points)).where(
         col(Assessment.period_id) == period_id, col(Assessment.subject_kind) == kind.value
     )
-    return {int(sid): r1(float(p) * 100 / float(m)) for sid, p, m in session.connection().execute(stmt) if m}
+    return {int(sid): r1(float(p) * 100 / float(m)) for sid, p, m in session.connection().execute(stmt).all() if m}
 
 
 def compute_year(session: Session, period: RatingPeriod) -> compute_mod.Computed:
@@ -157,7 +157,7 @@ def compute_year(session: Session, period: RatingPeriod) -> compute_mod.Computed
             if branch_frozen:
                 stmt = stmt.where(col(OrgUnit.id).not_in(branch_frozen))
             stmt = stmt.order_by(col(OrgUnit.id))
-        subjects = list(session.connection().execute(stmt))
+        subjects = session.connection().execute(stmt).all()
         scores_of = quarter_scores(session, quarters, kind)
         assessed_of = year_assessments(session, period_id, kind)
         previous_of = compute_mod.previous_levels(session, previous_id, kind, branches)
