@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
-from app.auth import service
+from app.auth import devices, service
 from app.auth.dependencies import SignedInAny
 from app.auth.schemas import LogoutRequest, PasswordChange, RefreshRequest, TokenPair
 from app.core.db import SessionDep
@@ -15,9 +15,21 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 
 
 @router.post("/token", response_model=TokenPair)
-def login(request: Request, session: SessionDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> TokenPair:
-    """登录：手机号（username）+ 密码，返回访问令牌和刷新令牌。"""
-    return service.authenticate(session, phone=form.username, password=form.password, client=client_ip(request))
+def login(
+    request: Request, response: Response, session: SessionDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
+) -> TokenPair:
+    """登录：手机号（username）+ 密码，返回访问令牌和刷新令牌。
+
+    成功后设置设备 Cookie（签名、HttpOnly）：这台设备以后登录这个账号时，不受别人在别处输错密码造成的锁定。"""
+    signed = service.sign_in(
+        session,
+        phone=form.username,
+        password=form.password,
+        client=client_ip(request),
+        device_cookie=request.cookies.get(devices.cookie_name(form.username)),
+    )
+    devices.set_cookie(response, request, account_id=signed.account_id, phone=signed.phone, device=signed.device)
+    return signed.tokens
 
 
 @router.post("/refresh", response_model=TokenPair)

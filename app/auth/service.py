@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, case, delete, false, func, or_, select, update
 from sqlmodel import Session, col
 
+from app.auth import devices
 from app.auth.models import Account, LoginFailure, RefreshToken, RevokedAccessToken
 from app.auth.schemas import TokenPair
 from app.core import security
@@ -87,30 +89,45 @@ def change_phone(session: Session, *, account_id: int, phone: str) -> Account:
 
 @dataclass(frozen=True)
 class FailureKeys:
-    """Salted hashes of a phone and of the client's address: what failed password checks are kept by."""
+    """What failed password checks are kept by: salted hashes of the phone and of the client's address,
+    or, for a trusted device (a valid device cookie, auth.devices), that device's own key alone.
+
+    A trusted device's failures are stored with `phone_key` = the device's key and no address, so they
+    count towards that device's lock only, never the phone's or the address's."""
 
     phone: str
     address: str | None
+    device: str | None = None
 
     @classmethod
-    def of(cls, phone: str, client: str | None) -> FailureKeys:
+    def of(cls, phone: str, client: str | None, device: devices.Device | None = None) -> FailureKeys:
         return cls(
             phone=security.keyed_digest(normalize_phone(phone), "login"),
             address=security.keyed_digest(client, "login-address") if client else None,
+            device=device.failure_key if device else None,
         )
 
 
 def _throttle(session: Session, keys: FailureKeys) -> None:
-    """429 when recent failures reached a limit, counted in one query:
+    """429 when recent failures reached a limit. A trusted device is limited by its own failures
+    (`login_max_failures`); any other client, in one query:
 
     - for this phone from this address (`login_max_failures`, 5): guessing one password. Keyed on
       the pair, so someone elsewhere cannot lock a known secretary out with five wrong guesses;
     - for this phone from anywhere (`login_max_failures_per_phone`): guessing it from many addresses;
     - from this address for any phone (`login_max_failures_per_address`, generous: a village shares
       one NAT address): trying one password on many phones (spraying).
+
+    The phone's and the address's locks stop unknown devices only: whoever learns a secretary's number
+    can trip them, and her own devices (which signed in before) pass.
     """
     window_start = utcnow() - timedelta(minutes=settings.login_window_minutes)
     at = col(LoginFailure.at)
+    if keys.device:
+        same_device = col(LoginFailure.phone_key) == keys.device
+        count, oldest = session.execute(select(func.count(), func.min(at)).where(at >= window_start, same_device)).one()
+        _refuse_over(((count, oldest, settings.login_max_failures, "这台设备上的登录失败次数过多"),), window_start)
+        return
     same_phone = col(LoginFailure.phone_key) == keys.phone
     same_address = col(LoginFailure.ip_key) == keys.address if keys.address else false()
     pair = and_(same_phone, same_address)
@@ -129,7 +146,16 @@ def _throttle(session: Session, keys: FailureKeys) -> None:
         (settings.login_max_failures_per_phone, "这个手机号的登录失败次数过多"),
         (settings.login_max_failures_per_address, "这个网络上的登录失败次数过多"),
     )
-    for (count, oldest), (limit, reason) in zip(zip(row[::2], row[1::2], strict=True), limits, strict=True):
+    counted = zip(row[::2], row[1::2], strict=True)
+    _refuse_over(
+        tuple((count, oldest, limit, reason) for (count, oldest), (limit, reason) in zip(counted, limits, strict=True)),
+        window_start,
+    )
+
+
+def _refuse_over(counts: tuple[tuple[Any, Any, int, str], ...], window_start: datetime) -> None:
+    """429 with Retry-After for the first (count, oldest, limit, reason) whose count reached its limit."""
+    for count, oldest, limit, reason in counts:
         if count and count >= limit:
             retry_after = max(1, int((as_utc(oldest) - window_start).total_seconds()) + 1)
             security_log.warning("login throttled", extra={"event": "login_throttled"})
@@ -145,7 +171,10 @@ def _begin_check(session: Session, keys: FailureKeys) -> int:
     towards the limits too (many guesses sent at once cannot all pass the throttle), and the slow
     hash then runs outside any transaction (SQLite's write lock is not held for it). The record is
     deleted again when the password was right."""
-    failure = LoginFailure(phone_key=keys.phone, ip_key=keys.address)
+    if keys.device:
+        failure = LoginFailure(phone_key=keys.device, ip_key=None)
+    else:
+        failure = LoginFailure(phone_key=keys.phone, ip_key=keys.address)
     session.add(failure)
     session.flush()
     failure_id = pk(failure)
@@ -155,24 +184,42 @@ def _begin_check(session: Session, keys: FailureKeys) -> int:
 
 def _check_passed(session: Session, keys: FailureKeys) -> None:
     """A right password clears the failures of this phone from this address (the check's own record
-    among them); others' failures for the phone, and this address's for other phones, stay."""
+    among them); others' failures for the phone, and this address's for other phones, stay. On a
+    trusted device: that device's failures."""
+    if keys.device:
+        session.execute(delete(LoginFailure).where(col(LoginFailure.phone_key) == keys.device))
+        return
     pair = col(LoginFailure.phone_key) == keys.phone
     if keys.address:
         pair = and_(pair, col(LoginFailure.ip_key) == keys.address)
     session.execute(delete(LoginFailure).where(pair))
 
 
-def authenticate(session: Session, *, phone: str, password: str, client: str | None = None) -> TokenPair:
+@dataclass(frozen=True)
+class SignIn:
+    """A successful sign-in: the tokens, and what the device cookie is (re)issued for."""
+
+    tokens: TokenPair
+    account_id: int
+    phone: str
+    device: devices.Device | None
+
+
+def sign_in(
+    session: Session, *, phone: str, password: str, client: str | None = None, device_cookie: str | None = None
+) -> SignIn:
     """Check a phone + password and issue a token pair.
 
     Unknown phones spend the same hashing time and get the same message as wrong passwords. Too many
     recent failures (see `_throttle`) answer 429 before any password is checked. `client` is the
-    caller's address (core.ratelimit.client_ip).
+    caller's address (core.ratelimit.client_ip); `device_cookie` the value of this phone's device
+    cookie, if the caller sent one (auth.devices): a valid one makes this a trusted device.
     """
     phone = normalize_phone(phone)
-    keys = FailureKeys.of(phone, client)
-    _throttle(session, keys)
     account = find_account_by_phone(session, phone)
+    device = devices.parse(device_cookie, account_id=account.id if account else None, phone=phone)
+    keys = FailureKeys.of(phone, client, device)
+    _throttle(session, keys)
     _begin_check(session, keys)
     if account is None:
         security.burn_password_check(password)
@@ -180,12 +227,21 @@ def authenticate(session: Session, *, phone: str, password: str, client: str | N
     else:
         ok = security.verify_password(password, account.password_hash)
     if not ok or account is None or account.disabled:
-        security_log.warning("login failed", extra={"event": "login_failed", "known": account is not None})
+        security_log.warning(
+            "login failed",
+            extra={"event": "login_failed", "known": account is not None, "trusted_device": device is not None},
+        )
         raise Unauthorized(BAD_LOGIN, code="bad_credentials")
     _check_passed(session, keys)
     account.last_login_at = utcnow()
     session.add(account)
-    return issue_tokens(session, account, family=uuid.uuid4().hex)
+    tokens = issue_tokens(session, account, family=uuid.uuid4().hex)
+    return SignIn(tokens=tokens, account_id=pk(account), phone=phone, device=device)
+
+
+def authenticate(session: Session, *, phone: str, password: str, client: str | None = None) -> TokenPair:
+    """`sign_in` without a device cookie: the tokens only."""
+    return sign_in(session, phone=phone, password=password, client=client).tokens
 
 
 def issue_tokens(session: Session, account: Account, *, family: str) -> TokenPair:
