@@ -13,8 +13,15 @@ How it fits the one-transaction-per-request rule: the claim (an in-flight row) i
 committed in its own short transaction *before* the request's session starts, so a concurrent
 duplicate sees it. The route's work and the stored response are then written in the request's
 transaction (`Idempotency.respond()`), so they commit together or not at all. If the request fails,
-the in-flight row is deleted again afterwards, so a retry can do the work. An in-flight row left by a
-crashed worker counts as abandoned after IN_FLIGHT_SECONDS.
+the in-flight row is deleted again afterwards, so a retry can do the work.
+
+A claim is a lease with its owner's identity (`owner`: host name, kernel boot id, pid and the
+process's start time, see `process_identity`). A process killed mid-request (kill -9, OOM, power cut)
+leaves its claim behind, but its transaction died with its connection, so nothing of its work was
+written: a retry that finds a claim whose owner is provably dead (same host and boot, and that pid is
+gone or is now another process) takes the key over at once and does the work. A claim of a live
+process (another worker, or this one) answers 409; a claim from another host, whose owner cannot be
+checked, counts as abandoned only after IN_FLIGHT_SECONDS.
 
 Usage in a route (the dependency must come first, before anything that opens the session):
 
@@ -26,12 +33,17 @@ Usage in a route (the dependency must come first, before anything that opens the
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import os
 import re
+import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
@@ -55,6 +67,8 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 IN_FLIGHT_SECONDS = 120
 _KEY = re.compile(r"^[\x21-\x7e]{1,100}$")
 _KEPT_HEADERS = ("content-type", "etag", "location")
+# tests only (a live server killed mid-request): seconds each claimed request waits before its work
+_TEST_HOLD_ENV = "LIANGNUO_TEST_IDEMPOTENCY_HOLD_SECONDS"
 
 
 class IdempotencyRecord(SQLModel, table=True):
@@ -76,6 +90,7 @@ class IdempotencyRecord(SQLModel, table=True):
     response_headers: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     locked_until: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    owner: str | None = Field(default=None, max_length=200)  # the process holding the in-flight claim
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
 
@@ -181,6 +196,58 @@ async def fingerprint(request: Request) -> str:
     return digest.hexdigest()
 
 
+def _boot_id() -> str:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return ""
+
+
+def _start_time(pid: int) -> str | None:
+    """The process's start time in clock ticks since boot (/proc/<pid>/stat field 22), or None when
+    there is no such process; "" when it cannot be told (no /proc) but the pid exists."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return None
+    except OSError:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        except OSError:
+            return ""
+        return ""
+    fields = stat[stat.rfind(")") + 2 :].split()  # the name in parentheses may hold spaces
+    return fields[19] if len(fields) > 19 else ""
+
+
+@lru_cache(maxsize=4)
+def _identity_of(pid: int) -> str:
+    return f"{socket.gethostname()[:100]}/{_boot_id()}/{pid}/{_start_time(pid) or ''}"
+
+
+def process_identity() -> str:
+    """This process, as named in the claims it holds: host/boot id/pid/start time (a restarted server,
+    even one given the same pid, is another identity)."""
+    return _identity_of(os.getpid())
+
+
+def owner_is_dead(owner: str | None) -> bool:
+    """True only when the claim's owner is provably gone: same host and boot as this process, and the
+    pid no longer runs or runs another process (a different start time). Unknown → False."""
+    if not owner or owner == process_identity():
+        return False
+    host, boot, pid_text, started = [*owner.split("/"), "", "", "", ""][:4]
+    my_host, my_boot = process_identity().split("/")[:2]
+    if host != my_host or boot != my_boot or not boot or not pid_text.isdigit():
+        return False
+    now_started = _start_time(int(pid_text))
+    if now_started is None:
+        return True  # no such process
+    return bool(started) and bool(now_started) and now_started != started  # the pid was reused
+
+
 def _find(session: Session, account_id: int, key: str) -> IdempotencyRecord | None:
     stmt = select(IdempotencyRecord).where(
         col(IdempotencyRecord.account_id) == account_id, col(IdempotencyRecord.key) == key
@@ -205,6 +272,7 @@ def claim(*, account_id: int, key: str, fingerprint: str, method: str, path: str
                     path=path[:300],
                     created_at=now,
                     locked_until=now + timedelta(seconds=IN_FLIGHT_SECONDS),
+                    owner=process_identity(),
                     expires_at=now + timedelta(hours=max(settings.idempotency_hours, 24)),
                 )
                 session.add(record)
@@ -229,11 +297,10 @@ def claim(*, account_id: int, key: str, fingerprint: str, method: str, path: str
                 )
             if existing.status_code is not None:
                 raise IdempotentReplay(existing)
-            if as_utc(existing.locked_until) > now:
-                raise Conflict(
-                    "同一个请求正在处理中，请稍候再试", code="idempotency_in_flight", headers={"Retry-After": "2"}
-                )
-            # abandoned by a crashed worker: take it over, unless someone else just did
+            if as_utc(existing.locked_until) > now and not owner_is_dead(existing.owner):
+                raise _in_flight()
+            # abandoned by a crashed worker (dead owner, or the lease ran out): take it over, unless
+            # someone else just did
             taken = session.execute(
                 update(IdempotencyRecord)
                 .where(
@@ -241,16 +308,14 @@ def claim(*, account_id: int, key: str, fingerprint: str, method: str, path: str
                     col(IdempotencyRecord.status_code).is_(None),
                     col(IdempotencyRecord.locked_until) == existing.locked_until,
                 )
-                .values(locked_until=now + timedelta(seconds=IN_FLIGHT_SECONDS))
+                .values(locked_until=now + timedelta(seconds=IN_FLIGHT_SECONDS), owner=process_identity())
                 .execution_options(synchronize_session=False)
             )
             session.commit()
             if taken.rowcount == 1:  # type: ignore[attr-defined]
                 assert existing.id is not None
                 return existing.id
-            raise Conflict(
-                "同一个请求正在处理中，请稍候再试", code="idempotency_in_flight", headers={"Retry-After": "2"}
-            )
+            raise _in_flight()
     raise _in_flight()
 
 
@@ -290,6 +355,9 @@ async def idempotency(request: Request) -> AsyncIterator[Idempotency]:
         lambda: claim(account_id=account_id, key=key, fingerprint=fp, method=request.method, path=request.url.path)
     )
     idem = Idempotency(key=key, account_id=account_id, record_id=record_id)
+    hold = os.environ.get(_TEST_HOLD_ENV)
+    if hold:
+        await asyncio.sleep(float(hold))
     try:
         yield idem
     except BaseException:
