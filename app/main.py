@@ -21,6 +21,7 @@ from app.boards.public_routes import public_router as boards_public_router
 from app.core import db, idempotency
 from app.core.config import PROJECT_ROOT, settings
 from app.core.errors import install_error_handlers, problem
+from app.core.hygiene import InputHygieneMiddleware
 from app.core.logging import configure_logging
 from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.core.schema import schema_state
@@ -107,6 +108,9 @@ def create_app(*, check_schema_on_start: bool = True) -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key"],
             expose_headers=["ETag"],
         )
+    # control characters in paths, queries and text bodies: refused inside the body limit (what it
+    # buffers is bounded by the route's limit)
+    app.add_middleware(InputHygieneMiddleware)
     # inside the request context (a 413 gets the headers and the access-log line), outside everything else
     app.add_middleware(BodyLimitMiddleware, default=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)

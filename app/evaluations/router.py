@@ -13,6 +13,7 @@ from app.core.db import SessionDep
 from app.core.pagination import Page, PageDep
 from app.evaluations import service
 from app.evaluations.models import RatingStatus, SuggestionStatus
+from app.evaluations.periods import PERIOD_PATTERN, Period
 from app.evaluations.schemas import (
     MemberEvaluationSummary,
     PledgeEvaluationSummary,
@@ -25,7 +26,7 @@ from app.members.dependencies import ActorDep
 
 router = APIRouter(prefix="/evaluations", tags=["evaluations"])
 
-Period = Annotated[str | None, Query(pattern=r"^\d{4}Q[1-4]$", description="考评季度，如 2026Q4；不填为全部")]
+PeriodQuery = Annotated[Period | None, Query(pattern=PERIOD_PATTERN, description="考评季度，如 2026Q4；不填为全部")]
 
 
 @router.get("/suggestions", response_model=Page[SuggestionRead])
@@ -74,7 +75,7 @@ def review_rating(session: SessionDep, actor: ActorDep, rating_id: int, body: Ra
 
 @router.get("/summary/pledges", response_model=Page[PledgeEvaluationSummary])
 def pledge_summaries(
-    session: SessionDep, actor: ActorDep, paging: PageDep, unit_id: int | None = None, period: Period = None
+    session: SessionDep, actor: ActorDep, paging: PageDep, unit_id: int | None = None, period: PeriodQuery = None
 ) -> Page[PledgeEvaluationSummary]:
     """按承诺汇总的群众测评结果。"""
     return service.pledge_summaries(session, actor=actor, params=paging, unit_id=unit_id, period=period)
@@ -82,7 +83,7 @@ def pledge_summaries(
 
 @router.get("/summary/members", response_model=Page[MemberEvaluationSummary])
 def member_summaries(
-    session: SessionDep, actor: ActorDep, paging: PageDep, unit_id: int | None = None, period: Period = None
+    session: SessionDep, actor: ActorDep, paging: PageDep, unit_id: int | None = None, period: PeriodQuery = None
 ) -> Page[MemberEvaluationSummary]:
     """按党员汇总的群众测评结果（供星级评定使用）。"""
     return service.member_summaries(session, actor=actor, params=paging, unit_id=unit_id, period=period)

@@ -126,5 +126,18 @@ class BodyTooLarge(StarletteHTTPException):
         super().__init__(413, detail=f"提交的内容太大（最多 {_megabytes(limit)}），请压缩或减少后重试")
 
 
+class InputRefused(StarletteHTTPException):
+    """Text holding a control character (NUL, ESC, …) or a lone surrogate, found by
+    core.hygiene in a path, a query string or a body. An HTTPException, so FastAPI's body parsing
+    passes it on (it is raised while the body is read) instead of turning it into a 400."""
+
+    code, title = "invalid_characters", "提交的内容有误"
+    message = "含有无法识别的控制字符，请删除后重试"
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        self.errors = errors
+        super().__init__(422, detail=f"提交的内容{self.message}")
+
+
 def _megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):.0f} MB" if size >= 1024 * 1024 else f"{max(1, size // 1024)} KB"

@@ -15,10 +15,17 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from app.core.errors.classes import AppError, BodyTooLarge, InternalError, Unprocessable, for_status
+from app.core.errors.classes import (
+    AppError,
+    BodyTooLarge,
+    InputRefused,
+    InternalError,
+    Unprocessable,
+    for_status,
+)
 from app.core.errors.database import database_value_error
 from app.core.errors.html import html_error_page
-from app.core.errors.validation import field_errors, validation_detail
+from app.core.errors.validation import field_errors, field_label, validation_detail
 
 log = logging.getLogger("liangnuo.errors")
 
@@ -89,7 +96,28 @@ def body_too_large_response(request: Request, exc: BodyTooLarge) -> Response:
     return HTMLResponse(body, status_code=413)
 
 
+def input_refused_response(request: Request, exc: InputRefused) -> Response:
+    """422 for text with control characters: each place named (`in` path/query/body, `field`),
+    problem+json, or the registered page under its prefix (the public boards)."""
+    errors = []
+    for place in exc.errors:
+        field = str(place.get("field") or "body")
+        name = field.rsplit(".", 1)[-1]
+        label = field_label(name, request.url.path) if place.get("in") == "body" else "网址"
+        label = "提交的内容" if label == name else label
+        errors.append({**place, "label": label, "message": f"{label}{exc.message}", "type": "control_character"})
+    detail = errors[0]["message"] if errors else str(exc.detail)
+    page = html_error_page(request, 422, detail)
+    if page is not None:
+        return page
+    return problem(422, exc.code, detail, title=exc.title, errors=errors)
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(InputRefused)
+    def _input_refused(request: Request, exc: InputRefused) -> Response:
+        return input_refused_response(request, exc)
+
     @app.exception_handler(BodyTooLarge)
     def _body_too_large(request: Request, exc: BodyTooLarge) -> Response:
         return body_too_large_response(request, exc)
