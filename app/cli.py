@@ -226,7 +226,56 @@ def remind() -> None:
     result = jobs.run_daily()
     console.print(
         f"[green]到期提醒已生成[/]：7 天内到期 {result.due_soon} 项，已逾期 {result.overdue} 项；"
-        f"清理过期的幂等键 {result.purged_keys} 个。"
+        f"清理过期的幂等键 {result.purged_keys} 个；记录校验码 {result.digests} 个。"
+    )
+
+
+@cli.command()
+def digest() -> None:
+    """生成今天各党支部的记录校验码（每日任务也会生成；同一天反复运行不会重复）。"""
+    from app.core.db import new_session
+    from app.core.permissions import SYSTEM
+    from app.pledges import history
+
+    with new_session() as session:
+        written = history.write_digests(session, actor=SYSTEM)
+        session.commit()
+    console.print(f"[green]记录校验码已生成[/]：{written} 个党支部。")
+
+
+@cli.command()
+def verify(
+    unit: Annotated[int | None, typer.Option("--unit", help="只校验该组织（含下级）的承诺记录")] = None,
+) -> None:
+    """重新计算每条承诺记录链和每日记录校验码，报告第一处被改动的记录。"""
+    from app.core.db import new_session
+    from app.core.errors import AppError
+    from app.org import service as org_service
+    from app.pledges import verification
+
+    with new_session() as session:
+        try:
+            scope = org_service.get_unit(session, unit) if unit is not None else None
+        except AppError as exc:
+            _fail(exc.detail)
+            return
+        with Progress(
+            TextColumn("校验承诺记录"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+        ) as bar:
+            task = bar.add_task("verify", total=None)
+
+            def advance(done: int, total: int) -> None:
+                if done == 1 or done % 200 == 0 or done == total:
+                    bar.update(task, completed=done, total=total)
+
+            report = verification.verify(session, unit=scope, progress=advance)
+    if report.broken is not None:
+        console.print(f"[bold red]校验未通过[/]：{escape(report.broken.message)}")
+        console.print(f"已校验 {report.pledges} 项承诺、{report.events} 条记录、{report.digests} 个记录校验码。")
+        raise typer.Exit(1)
+    console.print(
+        f"[green]校验通过[/]：{report.pledges} 项承诺的 {report.events} 条记录、"
+        f"{report.digests} 个记录校验码均未被改动。"
     )
 
 

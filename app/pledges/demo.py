@@ -33,14 +33,13 @@ from app.members.models import Member
 from app.notifications import service as notifications
 from app.notifications.service import Message
 from app.org.models import OrgUnit
-from app.pledges import news, progress
+from app.pledges import history, news, progress
 from app.pledges.access import Located
 from app.pledges.lifecycle import PLEDGES, event_row
 from app.pledges.models import (
     OwnerKind,
     Pledge,
     PledgeCategory,
-    PledgeEvent,
     PledgeNote,
     PledgeOutcome,
     PledgeProgress,
@@ -491,7 +490,7 @@ def _walk(session: Session, plans: list[_Plan]) -> None:
                     at=p.stamps[status],
                 )
             )
-    session.execute(insert(PledgeEvent), creates)
+    history.append(session, creates)
     engine.apply_many(session, PLEDGES, moves, follow_up=False)
 
 

@@ -1,4 +1,5 @@
-"""The daily jobs: due-date reminders and the purge of expired idempotency keys.
+"""The daily jobs: due-date reminders, the branches' history digests and the purge of expired
+idempotency keys.
 
 `liangnuo remind` runs them once (from cron, say); the server can also run them itself every day at
 RUN_AT China time, and once shortly after start-up, when settings.scheduler_enabled. Both are safe to
@@ -17,7 +18,7 @@ from app.core import db as core_db
 from app.core import idempotency
 from app.core.permissions import SYSTEM
 from app.core.time import CHINA_TZ
-from app.pledges import news
+from app.pledges import history, news
 
 log = logging.getLogger("liangnuo.jobs")
 
@@ -30,6 +31,7 @@ class DailyResult:
     due_soon: int
     overdue: int
     purged_keys: int
+    digests: int = 0
 
 
 def run_daily() -> DailyResult:
@@ -38,7 +40,10 @@ def run_daily() -> DailyResult:
         reminders = news.send_reminders(session, actor=SYSTEM)
         purged = idempotency.purge_expired(session)
         session.commit()
-    result = DailyResult(due_soon=reminders.due_soon, overdue=reminders.overdue, purged_keys=purged)
+    with core_db.new_session() as session:  # its own transaction: a failure here keeps the reminders
+        digests = history.write_digests(session, actor=SYSTEM)
+        session.commit()
+    result = DailyResult(due_soon=reminders.due_soon, overdue=reminders.overdue, purged_keys=purged, digests=digests)
     log.info("daily jobs", extra={"event": "daily_jobs", **result.__dict__})
     return result
 

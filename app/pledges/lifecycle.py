@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlmodel import Session, col
 
 from app.auth import service as auth_service
@@ -24,9 +24,9 @@ from app.core.lifecycle import Lifecycle, Move, Step
 from app.core.permissions import Actor, Permission, require
 from app.org import service as org_service
 from app.org.models import OrgUnit
-from app.pledges import access, news, states
+from app.pledges import access, history, news, states
 from app.pledges.access import Located
-from app.pledges.models import Pledge, PledgeEvent, PledgeOutcome, PledgeRevision, PledgeStatus, RevisionStatus
+from app.pledges.models import Pledge, PledgeOutcome, PledgeRevision, PledgeStatus, RevisionStatus
 from app.pledges.schemas import BatchPublishResult
 from app.pledges.states import Action, Who
 
@@ -77,7 +77,8 @@ def event_row(
 
 
 def write_events(session: Session, steps: Sequence[PledgeStep]) -> None:
-    """The event writer: one multi-row INSERT for all the steps (one name lookup per actor)."""
+    """The event writer: one multi-row INSERT for all the steps (one name lookup per actor), each
+    row hashed into its pledge's chain first (history.append: one head query for the batch)."""
     names: dict[Actor, str] = {}
     rows = []
     for s in steps:
@@ -96,14 +97,12 @@ def write_events(session: Session, steps: Sequence[PledgeStep]) -> None:
                 at=s.at,
             )
         )
-    session.execute(insert(PledgeEvent), rows)
+    history.append(session, rows)
 
 
 def record_event(session: Session, pledge: Pledge, *, actor: Actor, **values: Any) -> None:
-    """An event that is not a transition (create, edit): the same row, written alone."""
-    session.execute(
-        insert(PledgeEvent), [event_row(pledge, actor=actor, actor_name=actor_name(session, actor), **values)]
-    )
+    """An event that is not a transition (create, edit): the same row, chained, written alone."""
+    history.append(session, [event_row(pledge, actor=actor, actor_name=actor_name(session, actor), **values)])
 
 
 def _validate(step: PledgeStep) -> None:

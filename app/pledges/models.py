@@ -12,7 +12,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Index, String
+from sqlalchemy import JSON, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.core.db import UTCDateTime
@@ -98,9 +98,13 @@ class Pledge(SQLModel, table=True):
 
 
 class PledgeEvent(SQLModel, table=True):
-    """One accepted action on a pledge: who, what, from which status to which, why, when."""
+    """One accepted action on a pledge: who, what, from which status to which, why, when.
+
+    `seq` and `hash` link it into the pledge's hash chain (app.core.chain, docs/history.md): written
+    with the row by app.pledges.history.append, never changed."""
 
     __tablename__ = "pledge_event"
+    __table_args__ = (UniqueConstraint("pledge_id", "seq", name="uq_pledge_event_pledge_id_seq"),)
 
     id: int | None = Field(default=None, primary_key=True)
     pledge_id: int = Field(foreign_key="pledge.id", index=True)
@@ -112,6 +116,26 @@ class PledgeEvent(SQLModel, table=True):
     reason: str | None = Field(default=None, max_length=500)
     data: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    seq: int = Field(default=0)
+    hash: str = Field(default="", max_length=64)
+
+
+class HistoryDigest(SQLModel, table=True):
+    """A branch's daily digest (记录校验码): a Merkle root over the heads of its chains (pledges, and
+    rating periods when they chain), linked to the branch's previous digest (docs/history.md)."""
+
+    __tablename__ = "history_digest"
+    __table_args__ = (UniqueConstraint("branch_id", "day", name="uq_history_digest_branch_id_day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    branch_id: int = Field(foreign_key="org_unit.id")
+    day: date
+    chains: int = Field(default=0)  # how many chains the root covers
+    upto_event_id: int = Field(default=0)  # the heads are each chain's last event with id <= this
+    root: str = Field(max_length=64)
+    prev_digest: str = Field(max_length=64)
+    digest: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class PledgeProgress(SQLModel, table=True):

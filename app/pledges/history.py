@@ -1,0 +1,209 @@
+"""The pledge hash chains and the branches' daily digests: writing them (docs/history.md).
+
+- `append(session, rows)`: the one way pledge_event rows are written — each row's `seq` and `hash`
+  computed in Python, chained per pledge after its current head (all heads read in one query for the
+  batch), then one multi-row INSERT. The pledge rows are locked by the caller (FOR UPDATE), and
+  (pledge_id, seq) is unique, so a chain cannot fork.
+- `event_fields(row)`: what of a row is hashed (canonical form version 1 of app.core.chain).
+- `write_digests(session, actor=SYSTEM)`: today's digest for every branch (the daily job and
+  `liangnuo digest`): a Merkle root over the heads of the branch's chains, linked to its previous digest.
+- `latest_digest(session, branch_id)`: what boards print in small print.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlmodel import Session, col
+
+from app.core import chain
+from app.core.permissions import SYSTEM, Actor
+from app.core.time import today_local
+from app.org.models import OrgUnit, UnitKind
+from app.pledges.models import HistoryDigest, Pledge, PledgeEvent
+
+HASHED = (
+    "pledge_id",
+    "seq",
+    "action",
+    "from_status",
+    "to_status",
+    "actor_account_id",
+    "actor_name",
+    "reason",
+    "data",
+    "at",
+)
+
+
+def event_fields(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The hashed fields of a pledge_event row (a dict of columns, or a PledgeEvent's attributes)."""
+    return {"chain": "pledge", **{name: row.get(name) for name in HASHED}}
+
+
+def _as_dict(event: PledgeEvent) -> dict[str, Any]:
+    return {name: getattr(event, name) for name in HASHED}
+
+
+def event_hash(prev_hash: str, event: PledgeEvent | Mapping[str, Any]) -> str:
+    row = event if isinstance(event, Mapping) else _as_dict(event)
+    return chain.link(prev_hash, event_fields(row))
+
+
+def heads(session: Session, pledge_ids: Iterable[int]) -> dict[int, tuple[int, str]]:
+    """Each pledge's chain head (seq, hash), one query; pledges without events are absent."""
+    ids = set(pledge_ids)
+    if not ids:
+        return {}
+    last = (
+        select(func.max(col(PledgeEvent.id)))
+        .where(col(PledgeEvent.pledge_id).in_(ids))
+        .group_by(col(PledgeEvent.pledge_id))
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(col(PledgeEvent.pledge_id), col(PledgeEvent.seq), col(PledgeEvent.hash)).where(
+            col(PledgeEvent.id).in_(last)
+        )
+    ).all()
+    return {int(pid): (int(seq), str(h)) for pid, seq, h in rows}
+
+
+def link_rows(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Fill `seq` and `hash` of new event rows (in order; several may belong to one pledge)."""
+    head = heads(session, [r["pledge_id"] for r in rows])
+    for row in rows:
+        seq, prev = head.get(row["pledge_id"], (0, chain.GENESIS))
+        row["seq"] = seq + 1
+        row["hash"] = event_hash(prev, row)
+        head[row["pledge_id"]] = (row["seq"], row["hash"])
+
+
+def append(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Write new pledge_event rows, chained: one head query, one multi-row INSERT."""
+    if not rows:
+        return
+    link_rows(session, rows)
+    session.execute(insert(PledgeEvent), list(rows))
+
+
+# ---------------------------------------------------------------- daily digests
+
+
+@dataclass(frozen=True)
+class ChainHead:
+    chain: str  # "pledge:17"
+    seq: int
+    hash: str
+
+
+def branch_heads(session: Session, branch_ids: Iterable[int], upto_event_id: int) -> dict[int, list[ChainHead]]:
+    """The heads of every branch's pledge chains as of `upto_event_id` (each chain's last event with
+    id <= it), ordered by pledge id; one query."""
+    ids = set(branch_ids)
+    out: dict[int, list[ChainHead]] = {b: [] for b in ids}
+    if not ids:
+        return out
+    last = (
+        select(func.max(col(PledgeEvent.id)))
+        .join(Pledge, col(Pledge.id) == col(PledgeEvent.pledge_id))
+        .where(col(Pledge.branch_id).in_(ids), col(PledgeEvent.id) <= upto_event_id)
+        .group_by(col(PledgeEvent.pledge_id))
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(col(Pledge.branch_id), col(PledgeEvent.pledge_id), col(PledgeEvent.seq), col(PledgeEvent.hash))
+        .join(Pledge, col(Pledge.id) == col(PledgeEvent.pledge_id))
+        .where(col(PledgeEvent.id).in_(last))
+        .order_by(col(PledgeEvent.pledge_id))
+    ).all()
+    for branch_id, pledge_id, seq, h in rows:
+        out[int(branch_id)].append(ChainHead(f"pledge:{pledge_id}", int(seq), str(h)))
+    return out
+
+
+def summary(branch_id: int, day: date, upto_event_id: int, chain_heads: Sequence[ChainHead]) -> dict[str, Any]:
+    """What a digest hashes (canonical form version 1)."""
+    root = chain.merkle_root([chain.leaf(h.chain, h.seq, h.hash) for h in chain_heads])
+    return {
+        "kind": "digest",
+        "branch_id": branch_id,
+        "day": day,
+        "chains": len(chain_heads),
+        "upto_event_id": upto_event_id,
+        "root": root,
+    }
+
+
+def latest_digest(session: Session, branch_id: int) -> HistoryDigest | None:
+    return session.execute(
+        select(HistoryDigest)
+        .where(col(HistoryDigest.branch_id) == branch_id)
+        .order_by(col(HistoryDigest.day).desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def write_digests(session: Session, *, actor: Actor = SYSTEM, day: date | None = None) -> int:
+    """Today's digest (China date) for every branch that has none yet; returns how many were written.
+    Safe to run again the same day (nothing new is written) and from several workers (unique key)."""
+    if not actor.system:
+        raise ValueError("digests are written by the system")
+    day = day or today_local()
+    upto = int(session.execute(select(func.coalesce(func.max(col(PledgeEvent.id)), 0))).scalar_one())
+    branch_rows = session.execute(select(col(OrgUnit.id)).where(col(OrgUnit.kind) == UnitKind.branch)).scalars()
+    branches = [int(b) for b in branch_rows]
+    done = set(session.execute(select(col(HistoryDigest.branch_id)).where(col(HistoryDigest.day) == day)).scalars())
+    todo = [b for b in branches if b not in done]
+    if not todo:
+        return 0
+    previous: dict[int, str] = {}
+    for d in session.execute(
+        select(HistoryDigest).where(col(HistoryDigest.branch_id).in_(todo)).order_by(col(HistoryDigest.day))
+    ).scalars():
+        previous[d.branch_id] = d.digest
+    all_heads = branch_heads(session, todo, upto)
+    rows = []
+    for branch_id in todo:
+        s = summary(branch_id, day, upto, all_heads[branch_id])
+        prev = previous.get(branch_id, chain.GENESIS)
+        rows.append(
+            {
+                "branch_id": branch_id,
+                "day": day,
+                "chains": s["chains"],
+                "upto_event_id": upto,
+                "root": s["root"],
+                "prev_digest": prev,
+                "digest": chain.digest(prev, s),
+            }
+        )
+    session.execute(insert(HistoryDigest), rows)
+    session.flush()
+    return len(rows)
+
+
+def digest_of(digest_row: HistoryDigest | None) -> str | None:
+    """The small print: "记录校验码 3f9a 1c2e 77b0 d41e，2026-12-01"."""
+    if digest_row is None:
+        return None
+    return f"记录校验码 {chain.short(digest_row.digest)}，{digest_row.day.isoformat()}"
+
+
+__all__ = [
+    "ChainHead",
+    "append",
+    "branch_heads",
+    "digest_of",
+    "event_fields",
+    "event_hash",
+    "heads",
+    "latest_digest",
+    "link_rows",
+    "summary",
+    "write_digests",
+]

@@ -1,0 +1,200 @@
+"""Checking the pledge hash chains and the branches' digests (`liangnuo verify`, the verify page).
+
+`verify(session, unit=…)` recomputes every chain under the unit (all when none) from its first event,
+in id order, and stops at the first broken link, named in Chinese: the pledge and the event. It finds
+a changed row (its hash no longer matches), a deleted or inserted one (seq out of place, or the next
+link's prev no longer matches), rows reordered (seq and hash commit to the place), a truncated chain
+(its head no longer the pledge's status, or fewer chains/heads than the digest witnessed). Then the
+digests: each links to its predecessor and hashes its summary, and each branch's latest digest's root
+is recomputed from the chains' heads as of its `upto_event_id`.
+
+`chain_of(session, pledge_id)` is one pledge's chain checked link by link (the public verify page).
+Streaming: events are read in batches (yield_per), one pass, memory bounded by one pledge's chain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlmodel import Session, col
+
+from app.core import chain
+from app.org import service as org_service
+from app.org.models import OrgUnit
+from app.pledges import history
+from app.pledges.models import HistoryDigest, Pledge, PledgeEvent
+
+BATCH = 2000
+
+
+@dataclass(frozen=True)
+class Break:
+    """The first broken link found."""
+
+    message: str  # Chinese, names the pledge and the event
+    pledge_id: int | None = None
+    event_id: int | None = None
+    branch_id: int | None = None
+
+
+@dataclass
+class Report:
+    pledges: int = 0
+    events: int = 0
+    digests: int = 0
+    broken: Break | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.broken is None
+
+
+@dataclass(frozen=True)
+class Link:
+    """One event as the chain check sees it."""
+
+    event: PledgeEvent
+    prev: str
+    ok: bool
+
+
+def _events(session: Session, pledge_ids: Any) -> Iterator[PledgeEvent]:
+    stmt = (
+        select(PledgeEvent)
+        .where(col(PledgeEvent.pledge_id).in_(pledge_ids))
+        .order_by(col(PledgeEvent.pledge_id), col(PledgeEvent.id))
+        .execution_options(yield_per=BATCH)
+    )
+    return iter(session.execute(stmt).scalars())
+
+
+def _event_name(e: PledgeEvent) -> str:
+    return f"第 {e.seq} 条记录（事件 #{e.id}，{e.action}，{e.at:%Y-%m-%d %H:%M}）"
+
+
+def _check_chain(pledge: Pledge, events: list[PledgeEvent]) -> str | None:
+    """None when the chain is whole, else what is wrong (Chinese), the event named."""
+    prev = chain.GENESIS
+    for position, e in enumerate(events, start=1):
+        if e.seq != position:
+            return f"{_event_name(e)}位置不符：应为第 {position} 条（有记录被删除、插入或调换了顺序）"
+        if history.event_hash(prev, e) != e.hash:
+            return f"{_event_name(e)}内容与哈希不符（记录被改动，或前一条记录被改动、删除）"
+        prev = e.hash
+    if not events:
+        return "没有任何记录（记录被删除）"
+    if events[-1].to_status != pledge.status:
+        last = events[-1]
+        return f"最后一条记录（事件 #{last.id}）之后的记录缺失：承诺状态为“{pledge.status}”，记录止于“{last.to_status}”"
+    return None
+
+
+def _broken_event_id(events: list[PledgeEvent]) -> int | None:
+    prev = chain.GENESIS
+    for position, e in enumerate(events, start=1):
+        if e.seq != position or history.event_hash(prev, e) != e.hash:
+            return e.id
+        prev = e.hash
+    return events[-1].id if events else None
+
+
+def verify(
+    session: Session, *, unit: OrgUnit | None = None, progress: Callable[[int, int], None] | None = None
+) -> Report:
+    """Check every chain (under `unit`) and the digests of the branches concerned; the first broken
+    link stops the check. `progress(done, total)` is told after each pledge."""
+    report = Report()
+    scope = org_service.subtree_ids([unit.path]) if unit is not None else select(col(OrgUnit.id))
+    pledge_ids = select(col(Pledge.id)).where(col(Pledge.unit_id).in_(scope))
+    total = int(session.execute(select(func.count()).select_from(pledge_ids.subquery())).scalar_one())
+    rows = session.execute(select(Pledge).where(col(Pledge.id).in_(pledge_ids)).order_by(col(Pledge.id))).scalars()
+    pledges = {int(p.id): p for p in rows if p.id is not None}
+    seen: set[int] = set()
+    current: list[PledgeEvent] = []
+
+    def finish(events: list[PledgeEvent]) -> bool:
+        pledge = pledges[events[0].pledge_id]
+        seen.add(events[0].pledge_id)
+        report.pledges += 1
+        report.events += len(events)
+        problem = _check_chain(pledge, events)
+        if progress:
+            progress(report.pledges, total)
+        if problem:
+            report.broken = Break(
+                f"承诺 #{pledge.id}「{pledge.title}」{problem}", pledge.id, _broken_event_id(events), pledge.branch_id
+            )
+            return False
+        return True
+
+    for e in _events(session, pledge_ids):
+        if current and e.pledge_id != current[0].pledge_id:
+            if not finish(current):
+                return report
+            current = []
+        current.append(e)
+        session.expunge(e)
+    if current and not finish(current):
+        return report
+    for pid in sorted(set(pledges) - seen):
+        pledge = pledges[pid]
+        report.broken = Break(f"承诺 #{pid}「{pledge.title}」没有任何记录（记录被删除）", pid, None, pledge.branch_id)
+        return report
+    branches = {p.branch_id for p in pledges.values()}
+    if unit is None:
+        branches |= set(session.execute(select(col(HistoryDigest.branch_id)).distinct()).scalars())
+    report.broken = _check_digests(session, report, branches)
+    return report
+
+
+def _check_digests(session: Session, report: Report, branch_ids: set[int]) -> Break | None:
+    """Each branch's digests link up and hash their summaries; the latest's root matches the heads."""
+    latest: dict[int, HistoryDigest] = {}
+    prev: dict[int, str] = {}
+    rows = session.execute(
+        select(HistoryDigest)
+        .where(col(HistoryDigest.branch_id).in_(branch_ids))
+        .order_by(col(HistoryDigest.branch_id), col(HistoryDigest.day))
+    ).scalars()
+    for d in rows:
+        report.digests += 1
+        expected_prev = prev.get(d.branch_id, chain.GENESIS)
+        where = f"支部 #{d.branch_id} {d.day.isoformat()} 的记录校验码"
+        if d.prev_digest != expected_prev:
+            return Break(f"{where}与前一天的校验码接不上（校验码被删除或改动）", branch_id=d.branch_id)
+        s = {**history.summary(d.branch_id, d.day, d.upto_event_id, []), "chains": d.chains, "root": d.root}
+        if chain.digest(d.prev_digest, s) != d.digest:
+            return Break(f"{where}与其内容不符（校验码被改动）", branch_id=d.branch_id)
+        prev[d.branch_id] = d.digest
+        latest[d.branch_id] = d
+    for branch_id, d in sorted(latest.items()):
+        heads = history.branch_heads(session, [branch_id], d.upto_event_id)[branch_id]
+        if history.summary(branch_id, d.day, d.upto_event_id, heads)["root"] != d.root:
+            return Break(
+                f"支部 #{branch_id} 的承诺记录与 {d.day.isoformat()} 的记录校验码 {chain.short(d.digest)} 不符"
+                f"（当日之前的记录被改动、删除或截断；当日校验码覆盖 {d.chains} 条链，现有 {len(heads)} 条）",
+                branch_id=branch_id,
+            )
+    return None
+
+
+def chain_of(session: Session, pledge_id: int) -> list[Link]:
+    """One pledge's chain, each link checked (the verify page)."""
+    events = list(
+        session.execute(
+            select(PledgeEvent).where(col(PledgeEvent.pledge_id) == pledge_id).order_by(col(PledgeEvent.id))
+        ).scalars()
+    )
+    out, prev, whole = [], chain.GENESIS, True
+    for position, e in enumerate(events, start=1):
+        whole = whole and e.seq == position and history.event_hash(prev, e) == e.hash
+        out.append(Link(e, prev, whole))
+        prev = e.hash
+    return out
+
+
+__all__ = ["Break", "Link", "Report", "chain_of", "verify"]
