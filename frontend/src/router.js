@@ -30,6 +30,7 @@ const routes = [
       { path: '/ratings/new', component: v('PeriodCreate'), meta: { title: '新建评定周期' }, beforeEnter: committeeOnly },
       { path: '/ratings/policy', component: v('PolicyEdit'), meta: { title: '评定规则' }, beforeEnter: committeeOnly },
       { path: '/ratings/honours', component: v('HonoursPick'), meta: { title: '十佳评选' }, beforeEnter: committeeOnly },
+      { path: '/ratings/nominate/:branchId(\\d+)', component: v('HonoursNominate'), meta: { title: '推荐十佳承诺', secretary: true } },
       { path: '/ratings/:id(\\d+)/self', component: v('SelfStatement'), meta: { title: '自评' } },
       { path: '/ratings/:id(\\d+)/review', component: v('PeerReview'), meta: { title: '党员互评' } },
       { path: '/ratings/:id(\\d+)/branch/:branchId(\\d+)', component: v('BranchOverview'), meta: { title: '评定进展', secretary: true } },

@@ -29,6 +29,9 @@ export const paths = {
   branches: (id) => `/rating-periods/${id}/branches${qs({ size: 100 })}`,
   publish: (id) => `/rating-periods/${id}/publish`,
   honours: (q) => `/rating-honours${qs({ size: 100, ...q })}`,
+  nominate: () => '/rating-honours',
+  closedPledges: (branchId, year, page) =>
+    `/pledges${qs({ unit_id: branchId, status: 'closed', year, page, size: 50 })}`,
   selectHonour: (honourId) => `/rating-honours/${honourId}/select`,
   starBoards: (unitId) => `/boards${qs({ kind: 'stars', unit_id: unitId, size: 5 })}`,
   candidates: (q) => `/rating-honours/candidates${qs({ size: 100, ...q })}`,
