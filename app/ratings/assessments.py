@@ -23,7 +23,7 @@ from app.org import service as org_service
 from app.org.models import OrgUnit, UnitKind
 from app.pledges.models import OwnerKind, Pledge, PledgeOutcome, PledgeStatus
 from app.ratings import scope, states
-from app.ratings.models import Assessment, RatingPeriod, SubjectKind
+from app.ratings.models import Assessment, PeriodStatus, RatingBranchStatus, RatingPeriod, SubjectKind
 from app.ratings.rules import AUTO_PLEDGES, PolicyRules, RubricItem
 from app.ratings.schemas import AssessmentRead, AssessmentWrite
 
@@ -219,7 +219,28 @@ def branch_sheet(
 # ---------------------------------------------------------------- writing
 
 
-def _check_state(period: RatingPeriod) -> None:
+def _check_state(session: Session, period: RatingPeriod, branch_id: int, kind: SubjectKind) -> None:
+    """Open or assessing; computed too until the level it feeds is approved (then recompute, as the
+    results' version tells the approver), never after."""
+    if period.status == PeriodStatus.computed:
+        status = session.execute(
+            select(RatingBranchStatus).where(
+                col(RatingBranchStatus.period_id) == period.id, col(RatingBranchStatus.branch_id) == branch_id
+            )
+        ).scalar_one_or_none()
+        approved = (
+            None
+            if status is None
+            else (status.members_approved_at if kind == SubjectKind.member else status.branch_approved_at)
+        )
+        if approved is None:
+            return
+        raise Conflict(
+            "本支部党员的星级已审定，不能再修改考评"
+            if kind == SubjectKind.member
+            else "该党支部的星级已审定，不能再修改考评",
+            code="assessment_approved",
+        )
     if period.status not in states.ASSESSING:
         raise Conflict(
             f"该测评周期当前为“{states.STATUS_LABELS[period.status]}”，不能考评",
@@ -312,7 +333,7 @@ def save_member(
     me = scope.active_member_of(session, actor)
     if me is not None and me.id == member.id:
         raise Forbidden("不能为自己考评，请由上级党组织考评", code="assessment_self")
-    _check_state(period)
+    _check_state(session, period, branch.id or 0, SubjectKind.member)
     row = _locked_row(session, period, SubjectKind.member, member_id, branch.id or 0)
     _write(session, row, _rules(period).rubric, data, actor)
     return _read(row, SubjectKind.member, member_id, member.name, period)
@@ -324,7 +345,7 @@ def save_branch(
     """The committee scores one branch."""
     branch = scope.branch_in_period(session, actor, period_unit, branch_id)
     require(actor, Permission.rating_admin, branch)
-    _check_state(period)
+    _check_state(session, period, branch_id, SubjectKind.branch)
     row = _locked_row(session, period, SubjectKind.branch, branch_id, branch_id)
     _write(session, row, _rules(period).branch_rubric, data, actor)
     return _read(row, SubjectKind.branch, branch_id, branch.name, period)

@@ -8,9 +8,12 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlalchemy import select
+from sqlmodel import Session, col
 
+from app.core.time import utcnow
 from app.pledges.models import OwnerKind, Pledge, PledgeCategory, PledgeOutcome, PledgeStatus
+from app.ratings.models import RatingBranchStatus
 from app.ratings.states import Action
 from tests.factories import Persona, World
 from tests.ratings.core_factories import API, move, open_period
@@ -118,6 +121,31 @@ def test_nobody_assesses_themself_or_outside_their_branch(client: TestClient, wo
     sheet = f"{API}/rating-periods/{period.id}/assessments?branch_id={world.branch.id}"
     assert client.get(sheet, headers=world.member.headers).status_code == 403
     assert client.get(sheet, headers=world.outsider.headers).status_code == 404
+
+
+def test_computed_until_the_branch_is_approved(client: TestClient, world: World, db: Session) -> None:
+    period = move(db, open_period(db, world), Action.close_reviews, Action.compute)
+    url = f"{API}/rating-periods/{period.id}/assessments/member/{world.member.member_id}"
+    assert client.put(url, json={"items": {"political": 10}}, headers=world.secretary.headers).status_code == 200
+    branch_url = f"{API}/rating-periods/{period.id}/assessments/branch/{world.branch.id}"
+    assert (
+        client.put(branch_url, json={"items": {"team": 20}}, headers=world.committee_admin.headers).status_code == 200
+    )
+    row = db.execute(
+        select(RatingBranchStatus).where(
+            col(RatingBranchStatus.period_id) == period.id, col(RatingBranchStatus.branch_id) == world.branch.id
+        )
+    ).scalar_one()
+    row.members_approved_at = utcnow()
+    db.add(row)
+    db.flush()
+    r = client.put(url, json={"items": {"political": 12}}, headers=world.secretary.headers)
+    assert r.status_code == 409
+    assert r.json()["code"] == "assessment_approved"
+    # the branch's own level is not approved yet: the committee may still change its assessment
+    assert (
+        client.put(branch_url, json={"items": {"team": 21}}, headers=world.committee_admin.headers).status_code == 200
+    )
 
 
 def test_only_while_open_or_assessing(client: TestClient, world: World, db: Session) -> None:
