@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -33,6 +34,8 @@ VERSION = "v1"
 COOKIE_PREFIX = "ln_device_"
 DEVICE_DAYS = 180
 MAX_COOKIE_CHARS = 200
+_DIGITS = re.compile(r"[0-9]{1,12}")
+_DEVICE = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
 
 @lru_cache(maxsize=8)
@@ -83,10 +86,13 @@ def parse(value: str | None, *, account_id: int | None, phone: str, now: float |
     if len(parts) != 5 or parts[0] != VERSION:
         return None
     _, account, device, issued_text, signature = parts
-    if not account.isdigit() or not issued_text.isdigit() or int(account) != account_id or not device:
+    if not (_DIGITS.fullmatch(account) and _DIGITS.fullmatch(issued_text) and _DEVICE.fullmatch(device)):
+        return None
+    if int(account) != account_id:
         return None
     issued = int(issued_text)
-    if not hmac.compare_digest(signature, _signature(account_id, phone, device, issued)):
+    expected = _signature(account_id, phone, device, issued)
+    if not hmac.compare_digest(signature.encode("utf-8", "replace"), expected.encode()):
         return None
     now = time.time() if now is None else now
     if issued > now + 300 or now - issued > DEVICE_DAYS * 86_400:  # issued in the future, or expired

@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from app.auth import devices
 from app.core.config import settings
-from tests.factories import World, login
+from tests.factories import PASSWORD, World, login
 
 ClientAt = Callable[[str], TestClient]
 
@@ -88,7 +88,9 @@ def test_the_cookie_is_signed_httponly_and_scoped_to_sign_in(client_at: ClientAt
     assert "set-cookie" not in login(client_at("198.51.100.22"), world.secretary.phone, "wrong").headers
 
 
-@pytest.mark.parametrize("kind", ["forged", "altered", "expired", "future", "another_account", "garbage"])
+@pytest.mark.parametrize(
+    "kind", ["forged", "altered", "expired", "future", "another_account", "garbage", "non_ascii", "superscript"]
+)
 def test_a_bad_device_cookie_does_not_pass(client_at: ClientAt, world: World, kind: str) -> None:
     phone = world.secretary.phone
     account_id = world.secretary.account_id
@@ -102,12 +104,18 @@ def test_a_bad_device_cookie_does_not_pass(client_at: ClientAt, world: World, ki
         "future": devices.make_value(account_id, phone, issued=now + 86_400),
         "another_account": devices.make_value(pk_of(world.member), world.member.phone),
         "garbage": "v1." + "x" * 500,
+        "non_ascii": genuine.rsplit(".", 1)[0] + ".\u00e9" + "0" * 63,
+        "superscript": genuine.replace(f"v1.{account_id}.", "v1.\u00b2.", 1),
     }[kind]
     assert devices.parse(value, account_id=account_id, phone=phone) is None
     _lock_the_phone(client_at, phone)
     holder = client_at("198.51.100.30")
-    holder.cookies.set(devices.cookie_name(phone), value)
-    assert login(holder, phone).status_code == 429
+    # sent as raw header bytes: a hostile client is not limited to what a browser would send
+    raw_cookie = f"{devices.cookie_name(phone)}={value}".encode("latin-1")
+    r = holder.post(
+        "/api/v1/auth/token", data={"username": phone, "password": PASSWORD}, headers={"Cookie": raw_cookie}
+    )
+    assert r.status_code == 429
     # the same cookie, genuine, would have passed
     holder.cookies.set(devices.cookie_name(phone), genuine)
     assert login(holder, phone).status_code == 200
