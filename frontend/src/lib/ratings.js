@@ -33,6 +33,7 @@ export const paths = {
   closedPledges: (branchId, year, page) =>
     `/pledges${qs({ unit_id: branchId, status: 'closed', year, page, size: 50 })}`,
   selectHonour: (honourId) => `/rating-honours/${honourId}/select`,
+  unselectHonour: (honourId) => `/rating-honours/${honourId}/unselect`,
   starBoards: (unitId) => `/boards${qs({ kind: 'stars', unit_id: unitId, size: 5 })}`,
   candidates: (q) => `/rating-honours/candidates${qs({ size: 100, ...q })}`,
 }
