@@ -372,19 +372,6 @@ def _status_rows(session: Session, period: RatingPeriod, unit: OrgUnit) -> dict[
     return by_branch
 
 
-def unapproved_branches(session: Session, period: RatingPeriod) -> list[int]:
-    rows = session.execute(
-        select(col(RatingBranchStatus.branch_id))
-        .where(
-            col(RatingBranchStatus.period_id) == period.id,
-            (col(RatingBranchStatus.members_approved_at).is_(None))
-            | (col(RatingBranchStatus.branch_approved_at).is_(None)),
-        )
-        .order_by(col(RatingBranchStatus.branch_id))
-    ).scalars()
-    return list(rows)
-
-
 def publish(
     session: Session,
     *,

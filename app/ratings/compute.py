@@ -174,18 +174,6 @@ def previous_levels(session: Session, previous_id: int | None, kind: SubjectKind
     return {int(sid): int(st) for sid, st in session.connection().execute(stmt).all() if st is not None}
 
 
-def _previous_sub(previous_id: int | None, kind: SubjectKind) -> Any:
-    return (
-        select(col(RatingResult.subject_id).label("subject_id"), col(RatingResult.stars).label("stars"))
-        .where(
-            col(RatingResult.period_id) == (previous_id or 0),
-            col(RatingResult.subject_kind) == kind.value,
-            col(RatingResult.published_at).is_not(None),
-        )
-        .subquery()
-    )
-
-
 def frozen_branches(session: Session, period_id: int) -> tuple[set[int], set[int]]:
     """(branches whose members' levels are approved, branches whose own level is approved)."""
     rows = session.execute(
