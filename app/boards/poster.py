@@ -23,6 +23,7 @@ from app.boards.models import Board, BoardKind
 from app.boards.render import TEMPLATES, render
 from app.boards.schemas import BoardView
 from app.org import service as org_service
+from app.pledges import history
 from app.ratings.schemas import StarBoardPublic
 
 # our own stylesheet, trusted
@@ -44,6 +45,7 @@ class PosterPart:
     view: BoardView | None = None  # a pledge board
     stars: StarBoardPublic | None = None  # a star board
     note: str = ""
+    digest: str | None = None  # 记录校验码 (docs/history.md): paper witnesses the day's digest
 
 
 def _part(session: Session, board: Board) -> tuple[PosterPart, Hashable]:
@@ -64,7 +66,8 @@ def _part(session: Session, board: Board) -> tuple[PosterPart, Hashable]:
         )
         return part, ("stars", *resolved.cache_key)
     view = public.model_for(session, resolved).view
-    return PosterPart(title=view.title, url=url, qr_svg=code, view=view), resolved.cache_key
+    digest = history.digest_line(session, board.unit_id)
+    return PosterPart(title=view.title, url=url, qr_svg=code, view=view, digest=digest), (*resolved.cache_key, digest)
 
 
 def html(session: Session, boards: Sequence[Board], *, title: str | None = None) -> str:

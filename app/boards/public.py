@@ -37,6 +37,7 @@ from app.evaluations.schemas import SuggestionPublic
 from app.members import service as members_service
 from app.org import service as org_service
 from app.org.models import OrgUnit
+from app.pledges import history
 from app.pledges import service as pledges_service
 from app.pledges.models import PledgeStatus
 from app.pledges.schemas import PhotoPublic as PledgePhotoPublic
@@ -239,12 +240,13 @@ def model_for(session: Session, resolved: service.Resolved) -> BoardModel:
 
 
 def board_page(session: Session, resolved: service.Resolved, token: str, *, big: bool) -> Rendered:
-    key = ("board", *resolved.cache_key, big)
+    digest = history.digest_line(session, resolved.unit_id)  # 记录校验码 (docs/history.md)
+    key = ("board", *resolved.cache_key, big, digest)
     page = view_cache.get(key)
     if page is not None:
         return page
     model = model_for(session, resolved)
-    html = render("board.html", v=model.view, base=base_path(token), big=big, title=model.view.title)
+    html = render("board.html", v=model.view, base=base_path(token), big=big, title=model.view.title, digest=digest)
     page = Rendered.of(html, frozenset(model.view.image_keys))
     view_cache.put(key, page)
     return page
@@ -308,7 +310,8 @@ def pledge_page(
     by the caller); None when the pledge is not on the board. A cached page costs no query.
 
     With `form`, the page shows the rating form as it was sent, with the problem (never cached)."""
-    key = ("pledge", *resolved.cache_key, pledge_id, big)
+    digest = history.digest_line(session, resolved.unit_id)
+    key = ("pledge", *resolved.cache_key, pledge_id, big, digest)
     page = view_cache.get(key) if form is None else None
     if page is not None:
         return page
@@ -335,6 +338,7 @@ def pledge_page(
         form=form,
         honeypot=HONEYPOT_FIELD,
         big=big,
+        digest=digest,
     )
     page = Rendered.of(html, frozenset(photo_keys(context)))
     if form is None:
@@ -360,6 +364,7 @@ def clear_caches() -> None:
     view_cache.clear()
     _models.clear()
     stars.clear_caches()
+    history.forget_lines()
 
 
 # ---------------------------------------------------------------- villagers' forms

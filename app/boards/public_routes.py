@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.background import BackgroundTask
 
-from app.boards import forms, public, qr, service, stars
+from app.boards import forms, public, qr, service, stars, verify
 from app.boards.dependencies import ResolvedBoard, ResolvedStarBoard, resolved_board, resolved_star_board
 from app.boards.models import BoardKind
 from app.boards.pages import big_text, board_not_found, error_page, message, public_headers
@@ -113,6 +113,15 @@ def pledge_page(request: Request, session: SessionDep, board: ResolvedBoard, ple
     device = guard.device_of(request)
     html = page.body.decode("utf-8").replace(public.CSRF_SENTINEL, guard.form_token(device, f"rate:{pledge_id}"))
     return forms.form_response(request, html, device)
+
+
+@public_router.get("/b/{token}/p/{pledge_id:int}/verify")
+def pledge_verify_page(request: Request, session: SessionDep, board: ResolvedBoard, pledge_id: int) -> Response:
+    """The pledge's hash chain, for anyone to check (docs/history.md)."""
+    html = verify.verify_page(session, board, pledge_id, big=big_text(request))
+    if html is None:
+        raise forms.pledge_not_found(board.token)
+    return HTMLResponse(html, headers=public_headers(**{"Cache-Control": "no-store"}))
 
 
 @public_router.post("/b/{token}/p/{pledge_id:int}/rate", openapi_extra=body_limit(forms.MAX_FORM_BODY))

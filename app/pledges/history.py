@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -184,7 +185,40 @@ def write_digests(session: Session, *, actor: Actor = SYSTEM, day: date | None =
         )
     session.execute(insert(HistoryDigest), rows)
     session.flush()
+    forget_lines()
     return len(rows)
+
+
+_LINES: dict[int, tuple[float, str | None]] = {}
+LINE_SECONDS = 600.0  # a digest is made once a day: boards may print a ten-minute-old answer
+
+
+def digest_line(session: Session, unit_id: int) -> str | None:
+    """The small print for a board of this unit (a branch, or a group: its branch): the branch's
+    latest digest as `digest_of` words it. One query, then remembered for LINE_SECONDS per unit, so
+    a cached page stays free of queries; the line is part of the pages' cache keys."""
+    now = time.monotonic()
+    memo = _LINES.get(unit_id)
+    if memo is not None and now - memo[0] < LINE_SECONDS:
+        return memo[1]
+    parent = select(col(OrgUnit.parent_id)).where(col(OrgUnit.id) == unit_id).scalar_subquery()
+    branch = select(col(OrgUnit.id)).where(
+        col(OrgUnit.kind) == UnitKind.branch, (col(OrgUnit.id) == unit_id) | (col(OrgUnit.id) == parent)
+    )
+    row = session.execute(
+        select(HistoryDigest)
+        .where(col(HistoryDigest.branch_id).in_(branch))
+        .order_by(col(HistoryDigest.day).desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    line = digest_of(row)
+    _LINES[unit_id] = (now, line)
+    return line
+
+
+def forget_lines() -> None:
+    """Drop the remembered lines (a new digest written here, tests)."""
+    _LINES.clear()
 
 
 def digest_of(digest_row: HistoryDigest | None) -> str | None:
@@ -198,9 +232,11 @@ __all__ = [
     "ChainHead",
     "append",
     "branch_heads",
+    "digest_line",
     "digest_of",
     "event_fields",
     "event_hash",
+    "forget_lines",
     "heads",
     "latest_digest",
     "link_rows",

@@ -26,6 +26,7 @@ from app.org import service as org_service
 from app.org.models import OrgUnit
 from app.pledges import history
 from app.pledges.models import HistoryDigest, Pledge, PledgeEvent
+from app.pledges.public import _PUBLIC_EVENT_ACTIONS, _PUBLIC_LABELS  # the board's rule, not restated
 
 BATCH = 2000
 
@@ -197,4 +198,27 @@ def chain_of(session: Session, pledge_id: int) -> list[Link]:
     return out
 
 
-__all__ = ["Break", "Link", "Report", "chain_of", "verify"]
+def public_chain(session: Session, pledge_id: int) -> list[dict[str, Any]]:
+    """One pledge's chain as the public verify page shows it: every link's place and hashes; the
+    time and label of public events only (what the board's timeline shows), private ones by hash."""
+    out = []
+    for link in chain_of(session, pledge_id):
+        e = link.event
+        revised = e.action == "approve" and e.from_status == "revising"
+        shown = revised or e.action in _PUBLIC_EVENT_ACTIONS
+        label = _PUBLIC_LABELS["revised" if revised else e.action] if shown else "内部记录（不公开）"
+        out.append(
+            {
+                "seq": e.seq,
+                "hash": e.hash,
+                "prev": link.prev,
+                "public": shown,
+                "label": label,
+                "at": e.at if shown else None,
+                "ok": link.ok,
+            }
+        )
+    return out
+
+
+__all__ = ["Break", "Link", "Report", "chain_of", "public_chain", "verify"]
