@@ -9,6 +9,7 @@ import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.dependencies.utils import request_params_to_args
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy.exc import DataError
@@ -25,6 +26,7 @@ from app.core.errors.classes import (
 )
 from app.core.errors.database import database_value_error
 from app.core.errors.html import html_error_page
+from app.core.errors.methods import allowed_methods
 from app.core.errors.validation import field_errors, field_label, validation_detail
 
 log = logging.getLogger("liangnuo.errors")
@@ -60,7 +62,29 @@ def _title_of(status: int, default: str) -> str:
     return kind.title if kind is not None else default
 
 
+def _path_errors(request: Request) -> RequestValidationError | None:
+    """The route's path parameters checked as FastAPI would: a dependency that answers first (the
+    If-Match check's 428) must not hide that the address itself is wrong (422)."""
+    dependant = getattr(request.scope.get("route"), "dependant", None)
+    if dependant is None:
+        return None
+    fields, seen, stack = [], set(), [dependant]
+    while stack:
+        dep = stack.pop()
+        for field in dep.path_params:
+            if field.alias not in seen:
+                seen.add(field.alias)
+                fields.append(field)
+        stack.extend(dep.dependencies)
+    _, errors = request_params_to_args(fields, request.path_params)
+    return RequestValidationError(errors) if errors else None
+
+
 def app_error_response(request: Request, exc: AppError) -> Response:
+    if exc.status == 428:
+        path_error = _path_errors(request)
+        if path_error is not None:
+            return validation_response(request, path_error)
     if exc.status in (401, 403, 429):
         log.warning(
             "security event",
@@ -113,6 +137,15 @@ def input_refused_response(request: Request, exc: InputRefused) -> Response:
     return problem(422, exc.code, detail, title=exc.title, errors=errors)
 
 
+def validation_response(request: Request, exc: RequestValidationError) -> Response:
+    errors = field_errors(exc, request.url.path)
+    page = html_error_page(request, 422, Unprocessable.title)
+    if page is not None:
+        return page
+    detail = validation_detail(errors)
+    return problem(422, "validation_error", detail, title=Unprocessable.title, errors=errors)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(InputRefused)
     def _input_refused(request: Request, exc: InputRefused) -> Response:
@@ -137,22 +170,24 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     def _validation(request: Request, exc: RequestValidationError) -> Response:
-        errors = field_errors(exc, request.url.path)
-        page = html_error_page(request, 422, Unprocessable.title)
-        if page is not None:
-            return page
-        detail = validation_detail(errors)
-        return problem(422, "validation_error", detail, title=Unprocessable.title, errors=errors)
+        return validation_response(request, exc)
 
     @app.exception_handler(StarletteHTTPException)
     def _http(request: Request, exc: StarletteHTTPException) -> Response:
         kind = for_status(exc.status_code)
         code, title = (kind.code, kind.title) if kind is not None else ("http_error", AppError.title)
         detail = exc.detail if isinstance(exc.detail, str) and not exc.detail.isascii() else title
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            allowed = allowed_methods(request)
+            if allowed:
+                headers["Allow"] = ", ".join(allowed)
         page = html_error_page(request, exc.status_code, detail)
         if page is not None:
+            if "Allow" in headers:
+                page.headers["Allow"] = headers["Allow"]
             return page
-        return problem(exc.status_code, code, detail, headers=getattr(exc, "headers", None))
+        return problem(exc.status_code, code, detail, headers=headers or None)
 
     @app.exception_handler(Exception)
     def _unexpected(request: Request, exc: Exception) -> JSONResponse:
