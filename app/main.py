@@ -24,6 +24,7 @@ from app.core.errors import install_error_handlers, problem
 from app.core.hygiene import InputHygieneMiddleware
 from app.core.logging import configure_logging
 from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from app.core.openapi import install_openapi
 from app.core.schema import schema_state
 from app.pledges import jobs as pledge_jobs
 
@@ -98,6 +99,7 @@ def create_app(*, check_schema_on_start: bool = True) -> FastAPI:
         openapi_url="/api/openapi.json" if settings.docs_enabled else None,
     )
     app.state.check_schema = check_schema_on_start
+    install_openapi(app)  # problem+json responses per kind of route, If-Match required where it is
     install_error_handlers(app)
     idempotency.install(app)  # replays the stored response of a repeated Idempotency-Key
     if settings.cors_origins:
