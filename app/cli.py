@@ -34,6 +34,7 @@ def serve(
     """启动 Web 服务（数据库须已迁移到最新）。"""
     import uvicorn
 
+    from app.core.server import HTTP_PROTOCOL, MAX_HEAD_BYTES
     from app.main import SchemaNotReady, check_schema
 
     try:
@@ -51,6 +52,10 @@ def serve(
         forwarded_allow_ips=",".join(settings.trusted_proxies) or "127.0.0.1",
         log_level=settings.log_level.lower(),
         server_header=False,
+        # a request head over 32 KB is refused 431 as it streams in (app.core.server); h11's own
+        # cap for a server run with --http h11
+        http=HTTP_PROTOCOL,
+        h11_max_incomplete_event_size=MAX_HEAD_BYTES,
     )
 
 
