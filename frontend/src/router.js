@@ -5,16 +5,20 @@ import Home from './views/Home.vue'
 import Login from './views/Login.vue'
 
 const routes = [
-  { path: '/login', component: Login, meta: { public: true, title: '登录' } },
+  { path: '/login', component: Login, meta: { public: true, title: '登录', h1: true } },
   { path: '/password', component: () => import('./views/ChangePassword.vue'), meta: { title: '修改密码', allowMustChange: true } },
-  { path: '/', component: Home, meta: { tab: 'home', title: '亮诺' } },
+  { path: '/', component: Home, meta: { tab: 'home', title: '亮诺', h1: true } },
   { path: '/pledges', component: () => import('./views/PledgeList.vue'), meta: { title: '承诺' } },
   { path: '/pledges/new', component: () => import('./views/PledgeForm.vue'), meta: { title: '起草承诺' } },
-  { path: '/pledges/:id(\\d+)', component: () => import('./views/PledgeDetail.vue'), meta: { title: '承诺详情' } },
+  { path: '/pledges/:id(\\d+)', component: () => import('./views/PledgeDetail.vue'), meta: { title: '承诺详情', h1: true } },
   { path: '/pledges/:id(\\d+)/edit', component: () => import('./views/PledgeForm.vue'), meta: { title: '修改草稿' } },
   { path: '/pledges/:id(\\d+)/progress', component: () => import('./views/ProgressForm.vue'), meta: { title: '报告进展' } },
   { path: '/review', component: () => import('./views/ReviewQueue.vue'), meta: { tab: 'review', title: '审核', secretary: true } },
   { path: '/members', component: () => import('./views/Members.vue'), meta: { title: '党员名册', secretary: true } },
+  { path: '/members/new', component: () => import('./views/MemberEdit.vue'), meta: { title: '登记党员', secretary: true } },
+  { path: '/members/:id(\\d+)', component: () => import('./views/MemberEdit.vue'), meta: { title: '党员信息', secretary: true } },
+  { path: '/boards', component: () => import('./views/Boards.vue'), meta: { title: '公示牌与二维码', secretary: true } },
+  { path: '/moderation', component: () => import('./views/Moderation.vue'), meta: { title: '群众意见审核', secretary: true } },
   { path: '/org', component: () => import('./views/OrgTree.vue'), meta: { title: '组织架构' } },
   { path: '/notifications', component: () => import('./views/Notifications.vue'), meta: { tab: 'notifications', title: '消息' } },
   { path: '/outbox', component: () => import('./views/Outbox.vue'), meta: { title: '待发送' } },

@@ -1,0 +1,21 @@
+// The org tree the caller may see (GET /units), flattened for pickers: [{ id, name, kind, depth, label }].
+import { request } from './api'
+
+export const UNIT_KIND = { committee: '党委', general_branch: '党总支', branch: '党支部', group: '党小组' }
+
+export function flatten(roots, { kinds = null, archived = false } = {}) {
+  const out = []
+  const walk = (n, depth, trail) => {
+    if ((archived || !n.archived) && (!kinds || kinds.includes(n.kind))) {
+      out.push({ id: n.id, name: n.name, kind: n.kind, depth, parent_id: n.parent_id, label: trail ? `${trail} / ${n.name}` : n.name })
+    }
+    ;(n.children || []).forEach((c) => walk(c, depth + 1, n.kind === 'committee' ? '' : trail ? `${trail} / ${n.name}` : n.name))
+  }
+  ;(roots || []).forEach((r) => walk(r, 0, ''))
+  return out
+}
+
+export async function loadUnits(opts) {
+  const { data } = await request('/units')
+  return flatten(data, opts)
+}
