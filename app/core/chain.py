@@ -27,6 +27,9 @@ GENESIS = "0" * 64
 
 
 def _plain(value: Any) -> Any:
+    kind = type(value)
+    if kind is str or kind is int or value is None:  # the common case first: verify is hot
+        return value
     if isinstance(value, datetime):
         return as_utc(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     if isinstance(value, date):

@@ -46,11 +46,12 @@ def event_fields(row: Mapping[str, Any]) -> dict[str, Any]:
     return {"chain": "pledge", **{name: row.get(name) for name in HASHED}}
 
 
-def _as_dict(event: PledgeEvent) -> dict[str, Any]:
+def _as_dict(event: Any) -> dict[str, Any]:
     return {name: getattr(event, name) for name in HASHED}
 
 
-def event_hash(prev_hash: str, event: PledgeEvent | Mapping[str, Any]) -> str:
+def event_hash(prev_hash: str, event: Any) -> str:
+    """The hash of an event after `prev_hash`: a row's dict, a PledgeEvent, or a result row."""
     row = event if isinstance(event, Mapping) else _as_dict(event)
     return chain.link(prev_hash, event_fields(row))
 

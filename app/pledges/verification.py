@@ -63,21 +63,25 @@ class Link:
     ok: bool
 
 
-def _events(session: Session, pledge_ids: Any) -> Iterator[PledgeEvent]:
+_COLUMNS = [col(getattr(PledgeEvent, name)) for name in ("id", *history.HASHED, "hash")]
+
+
+def _events(session: Session, pledge_ids: Any) -> Iterator[Any]:
+    """The events as plain rows (attribute access like a PledgeEvent; no ORM identity to keep)."""
     stmt = (
-        select(PledgeEvent)
+        select(*_COLUMNS)
         .where(col(PledgeEvent.pledge_id).in_(pledge_ids))
         .order_by(col(PledgeEvent.pledge_id), col(PledgeEvent.id))
         .execution_options(yield_per=BATCH)
     )
-    return iter(session.execute(stmt).scalars())
+    return iter(session.execute(stmt))
 
 
-def _event_name(e: PledgeEvent) -> str:
+def _event_name(e: Any) -> str:
     return f"第 {e.seq} 条记录（事件 #{e.id}，{e.action}，{e.at:%Y-%m-%d %H:%M}）"
 
 
-def _check_chain(pledge: Pledge, events: list[PledgeEvent]) -> str | None:
+def _check_chain(pledge: Pledge, events: list[Any]) -> str | None:
     """None when the chain is whole, else what is wrong (Chinese), the event named."""
     prev = chain.GENESIS
     for position, e in enumerate(events, start=1):
@@ -94,7 +98,7 @@ def _check_chain(pledge: Pledge, events: list[PledgeEvent]) -> str | None:
     return None
 
 
-def _broken_event_id(events: list[PledgeEvent]) -> int | None:
+def _broken_event_id(events: list[Any]) -> int | None:
     prev = chain.GENESIS
     for position, e in enumerate(events, start=1):
         if e.seq != position or history.event_hash(prev, e) != e.hash:
@@ -115,9 +119,9 @@ def verify(
     rows = session.execute(select(Pledge).where(col(Pledge.id).in_(pledge_ids)).order_by(col(Pledge.id))).scalars()
     pledges = {int(p.id): p for p in rows if p.id is not None}
     seen: set[int] = set()
-    current: list[PledgeEvent] = []
+    current: list[Any] = []
 
-    def finish(events: list[PledgeEvent]) -> bool:
+    def finish(events: list[Any]) -> bool:
         pledge = pledges[events[0].pledge_id]
         seen.add(events[0].pledge_id)
         report.pledges += 1
@@ -138,7 +142,6 @@ def verify(
                 return report
             current = []
         current.append(e)
-        session.expunge(e)
     if current and not finish(current):
         return report
     for pid in sorted(set(pledges) - seen):

@@ -274,3 +274,25 @@ def test_the_demo_town_verifies_clean(db: Session) -> None:
     assert report.ok, report.broken
     assert report.pledges > 1000
     assert report.events > report.pledges
+
+
+def test_the_verify_command_reports_in_chinese(published: Pledge, world: World, db: Session) -> None:
+    from typer.testing import CliRunner
+
+    from app.cli import cli
+
+    runner = CliRunner()
+    digest = runner.invoke(cli, ["digest"])
+    assert digest.exit_code == 0, digest.output
+    assert "记录校验码已生成" in digest.output
+    clean = runner.invoke(cli, ["verify", "--unit", str(world.branch.id)])
+    assert clean.exit_code == 0, clean.output
+    assert "校验通过" in clean.output
+    target = _events(db, pk(published))[2]
+    db.execute(text("UPDATE pledge_event SET actor_name = '张三' WHERE id = :id"), {"id": target.id})
+    broken = runner.invoke(cli, ["verify"])
+    assert broken.exit_code == 1
+    assert "校验未通过" in broken.output
+    assert f"承诺 #{published.id}" in broken.output
+    assert f"事件 #{target.id}" in broken.output
+    assert runner.invoke(cli, ["verify", "--unit", "999999"]).exit_code == 1
