@@ -15,10 +15,13 @@
 from __future__ import annotations
 
 import io
+import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from app.core.errors import PayloadTooLarge, UnsupportedMediaType
 
@@ -94,7 +97,7 @@ def process_upload(
     source_type = sniff(data)
     if source_type is None:
         raise UnsupportedMediaType("只能上传 JPEG、PNG 或 WebP 格式的图片", code="image_type")
-    with warnings.catch_warnings():
+    with _strict_decoding(), warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             image = Image.open(io.BytesIO(data), formats=list(_FORMATS))
@@ -126,6 +129,24 @@ def process_upload(
     clean.paste(pixels)
     clean.thumbnail((display_max, display_max), Image.Resampling.LANCZOS)
     return ProcessedImage(source_type=source_type, display=_encode(clean, display_max), thumb=_encode(clean, thumb_max))
+
+
+_decoding = threading.Lock()
+
+
+@contextmanager
+def _strict_decoding() -> Iterator[None]:
+    """Truncated files are refused while we decode, whatever the process-wide setting: WeasyPrint
+    (posters) sets Pillow's global `ImageFile.LOAD_TRUNCATED_IMAGES = True` when first imported, which
+    would otherwise let a damaged upload through, its missing part painted grey. The flag is global,
+    so uploads decode one at a time and the previous value is put back afterwards."""
+    with _decoding:
+        previous = ImageFile.LOAD_TRUNCATED_IMAGES
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+        try:
+            yield
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = previous
 
 
 def _flatten(image: Image.Image) -> Image.Image:

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from fastapi.testclient import TestClient
-from PIL import Image
+from PIL import Image, ImageFile
 
 from app.core import images
+from app.core.errors import UnsupportedMediaType
 from app.core.storage import get_storage
 from app.pledges.models import PledgeStatus
 from tests.factories import World
 from tests.pledges.api import progress
-from tests.pledges.factories import member_pledge
+from tests.pledges.factories import jpeg_bytes, member_pledge
 
 
 def _mpo(first: tuple[int, int, int] = (200, 30, 30), second: tuple[int, int, int] = (30, 30, 200)) -> bytes:
@@ -48,14 +50,16 @@ def test_an_mpo_photo_is_accepted_as_its_first_frame() -> None:
         assert max(thumb.size) <= images.THUMB_MAX
 
 
-def test_a_damaged_mpo_is_still_415() -> None:
-    import pytest
-
-    from app.core.errors import UnsupportedMediaType
-
+@pytest.mark.parametrize("truncated_allowed", [False, True])
+def test_a_damaged_mpo_is_still_415(monkeypatch: pytest.MonkeyPatch, truncated_allowed: bool) -> None:
+    """Also once WeasyPrint (posters) has set Pillow's global LOAD_TRUNCATED_IMAGES in this process."""
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", truncated_allowed)
     data = _mpo()
     with pytest.raises(UnsupportedMediaType):
         images.process_upload(data[: len(data) // 3] + b"\x00" * 64)
+    with pytest.raises(UnsupportedMediaType):  # a plain JPEG cut short too
+        images.process_upload(jpeg_bytes(size=(800, 600))[:2000])
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is truncated_allowed  # put back for WeasyPrint
 
 
 def test_a_phone_mpo_photo_uploads_as_progress(client: TestClient, world: World) -> None:
