@@ -46,13 +46,16 @@ def _time_compute() -> None:
     out: dict[str, Any] = {}
     for label in ("first", "rerun"):
         statements = 0
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         with db.new_session() as session:
             period = session.get(RatingPeriod, 1)
             assert period is not None
             done = compute_results(session, period)
             session.commit()
         out[label] = round(time.perf_counter() - started, 2)
+        # this process's CPU seconds: on SQLite (in-process) all of the work, whatever else runs on
+        # the machine; on PostgreSQL the client's share only (the server's is not counted)
+        out[f"{label}_cpu"] = round(time.process_time() - cpu, 2)
         out[f"{label}_statements"] = statements
         out["members"], out["branches"] = done.members, done.branches
     with db.new_session() as session:
@@ -78,9 +81,7 @@ def _fresh(database: str, pg_url: str, tmp: Path) -> tuple[str, Any]:
 
 
 def _run(args: list[str], env: dict[str, str]) -> str:
-    done = subprocess.run(
-        [sys.executable, *args], env=env, cwd=ROOT, capture_output=True, text=True, check=False
-    )
+    done = subprocess.run([sys.executable, *args], env=env, cwd=ROOT, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
     return done.stdout.strip().splitlines()[-1]
@@ -124,11 +125,16 @@ def main() -> None:
             results.append(r)
             print(
                 f"{database:10} {scale:6}  members {r['members']:>6,}  compute {r['first']:6.2f} s "
-                f"(re-run {r['rerun']:5.2f} s, {r['first_statements']} statements)  generated in {r['generate_s']} s",
+                f"(cpu {r['first_cpu']:.2f} s; re-run {r['rerun']:5.2f} s, cpu {r['rerun_cpu']:.2f} s; "
+                f"{r['first_statements']} statements)  generated in {r['generate_s']} s",
                 flush=True,
             )
             print(f"           {r['generated']}", flush=True)
     print()
+    if os.getloadavg()[0] > (os.cpu_count() or 1):
+        print(
+            f"note: load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores — wall-clock seconds are inflated"
+        )
     print(f"{'database':10} {'town s':>8} {'county s':>9} {'county/town':>12} {'≤ 10 s':>7}")
     for database in args.databases.split(","):
         by = {r["scale"]: r for r in results if r["database"] == database}
