@@ -71,6 +71,7 @@ def test_boards_screen_rotates_and_takes_down(server: LiveServer, page: Any, scr
     # create a new board for the branch
     page.get_by_test_id("board-new").click()
     page.get_by_test_id("board-title").locator("input").fill("村口公示牌（新）")
+    page.wait_for_timeout(800)  # the dialog fades in, the units load
     page.screenshot(path=str(shots / "secretary-board-new.png"))
     page.locator(".van-dialog").get_by_role("button", name="确认").click()
     page.get_by_text("村口公示牌（新）").wait_for()
@@ -118,3 +119,49 @@ def test_member_is_added_and_edited(server: LiveServer, page: Any, screenshots: 
     page.get_by_text("已开通登录账号").wait_for()
     page.screenshot(path=str(shots / "secretary-member-edit.png"), full_page=True)
     assert api.get(f"/members/{member_id}")["has_account"] is True
+
+
+def test_review_queue_pages_and_batch_closes(server: LiveServer, page: Any, screenshots: Path) -> None:
+    shots = _shots(screenshots)
+    api = Api(server, "secretary")
+    closing = api.get("/review-queue?kind=close&size=5")
+    counts = api.get("/pledges/counts")["by_status"]
+    sign_in(page, server, "secretary")
+    page.goto(server.base_url + "/review")
+    page.get_by_role("tab", name=re.compile("待销诺")).click()
+    if not closing["items"]:
+        page.get_by_text("没有待销诺的承诺").wait_for()
+        return
+    # the tab counts the server's total, not one page
+    page.get_by_role("tab", name=f"待销诺（{counts['closing']}）").wait_for()
+    page.get_by_test_id("batch-close-toggle").click()
+    first = closing["items"][0]
+    row = page.get_by_test_id(f"batch-row-{first['id']}")
+    row.wait_for()
+    # nothing preselected: the button waits for a choice
+    assert page.get_by_test_id("batch-close").is_disabled()
+    row.locator(".van-radio").first.click()
+    page.screenshot(path=str(shots / "secretary-batch-close.png"))
+    page.get_by_test_id("batch-close").click()
+    page.locator(".van-dialog").get_by_role("button", name="销诺").click()
+    row.locator(".ok").wait_for()
+    assert api.get(f"/pledges/{first['id']}")["status"] == "closed"
+
+
+def test_committee_renames_a_unit_in_the_org_tree(server: LiveServer, page: Any, screenshots: Path) -> None:
+    shots = _shots(screenshots)
+    api = Api(server, "committee_admin")
+    sign_in(page, server, "committee_admin")
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(shots / "committee-home.png"))
+    page.goto(server.base_url + "/org")
+    tree = api.get("/units")
+    branch = next(c for c in tree[0]["children"] if c["kind"] == "branch")
+    page.get_by_test_id(f"unit-manage-{branch['id']}").click()
+    page.get_by_role("button", name="改名").click()
+    page.get_by_test_id("unit-name").locator("input").fill(branch["name"] + "（改）")
+    page.wait_for_timeout(400)
+    page.screenshot(path=str(shots / "committee-org-rename.png"))
+    page.locator(".van-dialog").get_by_role("button", name="确认").click()
+    page.get_by_text(branch["name"] + "（改）").wait_for()
+    assert api.get(f"/units/{branch['id']}")["name"] == branch["name"] + "（改）"

@@ -1,0 +1,150 @@
+"""axe-core on every PWA screen (as the persona who uses it) and every kind of public page (issue 9).
+
+axe-core (frontend/node_modules/axe-core, a dev dependency of the PWA) is injected into each page;
+no violation of serious or critical impact may remain, and each PWA screen has one main landmark
+and one h1. The figures per screen are written to $LN_SHOTS/axe.json for the closing note.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser.helpers import Api, published_pledge, sign_in
+from tests.live import ROOT, LiveServer
+
+AXE = ROOT / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
+
+RUN = """async () => {
+  const r = await axe.run(document, { resultTypes: ['violations'] })
+  return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }))
+}"""
+
+
+@pytest.fixture
+def new_page(pwa_built: None, browser: Any) -> Iterator[Any]:
+    """A factory of fresh phone-sized profiles (one per persona)."""
+    if not AXE.exists():
+        pytest.fail("frontend/node_modules/axe-core is missing: run `make frontend` (npm ci)")
+    contexts: list[Any] = []
+
+    def make() -> Any:
+        # the CSP forbids inline scripts, as it should: the injected axe needs it bypassed in tests only
+        ctx = browser.new_context(
+            viewport={"width": 390, "height": 844},
+            locale="zh-CN",
+            timezone_id="Asia/Shanghai",
+            service_workers="block",
+            is_mobile=True,
+            has_touch=True,
+            bypass_csp=True,
+        )
+        ctx.set_default_timeout(15_000)
+        contexts.append(ctx)
+        return ctx.new_page()
+
+    try:
+        yield make
+    finally:
+        for ctx in contexts:
+            ctx.close()
+
+
+def _audit(page: Any, url: str, *, pwa: bool) -> dict[str, Any]:
+    page.goto(url)
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(400)
+    page.add_script_tag(path=str(AXE))
+    violations = page.evaluate(RUN)
+    out: dict[str, Any] = {"url": url, "violations": violations}
+    if pwa:
+        out["main"] = page.locator("main").count()
+        out["h1"] = page.locator("h1").count()
+    return out
+
+
+def _screens(server: LiveServer) -> dict[str, list[str]]:
+    member_pledge = published_pledge(server, "axe 走一遍的承诺")
+    secretary = Api(server, "secretary")
+    member_id = secretary.get("/members?size=1")["items"][0]["id"]
+    return {
+        "member": [
+            "/",
+            "/pledges?mine=1",
+            f"/pledges/{member_pledge}",
+            f"/pledges/{member_pledge}/progress",
+            "/pledges/new",
+            "/notifications",
+            "/outbox",
+            "/me",
+            "/org",
+            "/ratings",
+            "/ratings/mine",
+            "/password",
+        ],
+        "secretary": [
+            "/",
+            "/review",
+            "/pledges",
+            "/members",
+            f"/members/{member_id}",
+            "/members/new",
+            "/boards",
+            "/moderation",
+            f"/pledges/{member_pledge}",
+        ],
+        "supervisor": ["/", "/pledges"],
+        "group_leader": ["/"],
+        "committee_admin": ["/", "/org", "/ratings", "/review"],
+    }
+
+
+def _public_pages(server: LiveServer, page: Any) -> list[str]:
+    boards = Api(server, "committee_admin").get("/boards?size=100")["items"]
+    board = next(b["public_url"] for b in boards if b["kind"] == "pledges")
+    urls = [board, board + "?big=1"]
+    page.goto(board)
+    href = page.locator("a[href*='/p/']").first.get_attribute("href", timeout=5000) or ""
+    urls.append(server.base_url + href if href.startswith("/") else href)
+    stars = [b["public_url"] for b in boards if b["kind"] == "stars"]
+    urls.extend(stars[:1])
+    return urls
+
+
+def test_every_screen_and_public_page_has_no_serious_axe_violation(server: LiveServer, new_page: Any) -> None:
+    page = new_page()
+    results: list[dict[str, Any]] = []
+    results.append({"persona": "anonymous", **_audit(page, server.base_url + "/login", pwa=True)})
+    for persona, paths in _screens(server).items():
+        page = new_page()
+        sign_in(page, server, persona)
+        for path in paths:
+            results.append({"persona": persona, **_audit(page, server.base_url + path, pwa=True)})
+    page = new_page()
+    for url in _public_pages(server, page):
+        results.append({"persona": "villager", **_audit(page, url, pwa=False)})
+
+    shots = Path(os.environ.get("LN_SHOTS") or ROOT / "var" / "screenshots")
+    shots.mkdir(parents=True, exist_ok=True)
+    (shots / "axe.json").write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
+
+    bad = [
+        (r["persona"], r["url"], v["id"], v["impact"], v["nodes"])
+        for r in results
+        for v in r["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    landmarks = [
+        (r["persona"], r["url"], r["main"], r["h1"])
+        for r in results
+        if "main" in r and (r["main"] != 1 or r["h1"] != 1)
+    ]
+    assert not bad, "\n".join(map(str, bad))
+    assert not landmarks, landmarks
+    assert len({r["url"] for r in results if r["persona"] == "villager"}) >= 3
