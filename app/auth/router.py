@@ -54,5 +54,6 @@ def change_password(request: Request, session: SessionDep, signed: SignedInAny, 
         current=body.current_password,
         new=body.new_password,
         client=client_ip(request),
+        device_cookie=request.cookies.get(devices.cookie_name(signed.account.phone)),
     )
     return Response(status_code=204)

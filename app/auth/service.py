@@ -329,12 +329,22 @@ def is_revoked(session: Session, jti: str) -> bool:
     return session.get(RevokedAccessToken, jti) is not None
 
 
-def change_password(session: Session, *, account: Account, current: str, new: str, client: str | None = None) -> None:
+def change_password(
+    session: Session,
+    *,
+    account: Account,
+    current: str,
+    new: str,
+    client: str | None = None,
+    device_cookie: str | None = None,
+) -> None:
     """Change the password; every token issued before (on any device) stops working.
 
-    A wrong current password counts as a failed login (same limits, 429 past them), so a stolen
-    session cannot be used to guess the password. Both hashes run outside the write lock."""
-    keys = FailureKeys.of(account.phone, client)
+    A wrong current password counts as a failed login (same limits, 429 past them; a trusted device,
+    see `sign_in`, by its own lock), so a stolen session cannot be used to guess the password. Both
+    hashes run outside the write lock."""
+    device = devices.parse(device_cookie, account_id=account.id, phone=account.phone)
+    keys = FailureKeys.of(account.phone, client, device)
     _throttle(session, keys)
     check_new_password(new, phone=account.phone, field="new_password")  # before anything is recorded
     _begin_check(session, keys)

@@ -157,3 +157,16 @@ def test_a_right_password_on_a_trusted_device_clears_its_failures(client_at: Cli
     for _ in range(settings.login_max_failures - 1):
         assert login(device, phone, "wrong-password").status_code == 401
     assert login(device, phone).status_code == 200
+
+
+def test_her_own_device_changes_the_password_through_a_phone_lock(client_at: ClientAt, world: World) -> None:
+    phone = world.secretary.phone
+    her_phone = client_at("198.51.100.60")
+    token = login(her_phone, phone).json()["access_token"]
+    _lock_the_phone(client_at, phone)
+    body = {"current_password": PASSWORD, "new_password": "Brand-New-Secret-9"}
+    stranger = client_at("198.51.100.61")  # the same session without the device cookie waits
+    r = stranger.post("/api/v1/auth/password", headers={"Authorization": f"Bearer {token}"}, json=body)
+    assert r.status_code == 429
+    r = her_phone.post("/api/v1/auth/password", headers={"Authorization": f"Bearer {token}"}, json=body)
+    assert r.status_code == 204, r.text
