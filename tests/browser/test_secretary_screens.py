@@ -141,6 +141,8 @@ def test_review_queue_pages_and_batch_closes(server: LiveServer, page: Any, scre
     # nothing preselected: the button waits for a choice
     assert page.get_by_test_id("batch-close").is_disabled()
     row.locator(".van-radio").first.click()
+    assert page.get_by_test_id("batch-close").is_disabled()  # the verification note is kept: asked for
+    page.get_by_test_id(f"batch-note-{first['id']}").locator("input").fill("已实地查看，属实")
     page.screenshot(path=str(shots / "secretary-batch-close.png"))
     page.get_by_test_id("batch-close").click()
     page.locator(".van-dialog").get_by_role("button", name="销诺").click()
