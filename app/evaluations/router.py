@@ -11,9 +11,10 @@ from fastapi import APIRouter, Query
 
 from app.core.db import SessionDep
 from app.core.pagination import Page, PageDep
-from app.evaluations import service
+from app.evaluations import satisfaction, service
 from app.evaluations.models import RatingStatus, SuggestionStatus
 from app.evaluations.periods import PERIOD_PATTERN, Period
+from app.evaluations.satisfaction import PledgeSatisfaction
 from app.evaluations.schemas import (
     MemberEvaluationSummary,
     PledgeEvaluationSummary,
@@ -71,6 +72,12 @@ def review_rating(session: SessionDep, actor: ActorDep, rating_id: int, body: Ra
     return RatingRead.model_validate(
         service.review_rating(session, actor=actor, rating_id=rating_id, accept=body.accept)
     )
+
+
+@router.get("/pledges/{pledge_id}/satisfaction", response_model=PledgeSatisfaction)
+def pledge_satisfaction(session: SessionDep, actor: ActorDep, pledge_id: int) -> PledgeSatisfaction:
+    """一项承诺的群众满意度（各季度合计，供销诺时参考）。"""
+    return satisfaction.pledge_satisfaction(session, actor=actor, pledge_id=pledge_id)
 
 
 @router.get("/summary/pledges", response_model=Page[PledgeEvaluationSummary])

@@ -9,6 +9,13 @@ collective pledge, those who draft for the unit. Anything else is 404, as if it 
 Who may act: `authorize(actor, located, who)` raises 403 (the rules: states.py's docstring) with the
 pledge's own Chinese reasons; `may()` is the same rule as a question. Every check goes through
 core.permissions (`allowed`, `scope`, `require`), never through Actor's methods; SYSTEM passes.
+
+Acting for a member (代办): a secretary (pledge.review on the branch) takes the owner's steps — edit,
+submit, withdraw, progress, request to close, revise — only for a member who does not sign in
+themself (no account, a disabled one, or no longer on the roll): `Located.member_signs_in`, looked up
+by `visible_pledge` and, for lists, `signs_in()` in one query. Otherwise 403
+`forbidden.pledge.member_signs_in`. `acting_for()` tells a read which of the actor's owner-side
+actions would be taken on the member's behalf.
 """
 
 from __future__ import annotations
@@ -20,9 +27,11 @@ from enum import StrEnum
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlmodel import Session, col
 
+from app.auth.models import Account
 from app.core.errors import Forbidden, NotFound
 from app.core.lifecycle import permitted
 from app.core.permissions import Actor, Permission, allowed, require, scope
+from app.members.models import Member, MemberStatus
 from app.org import service as org_service
 from app.org.models import OrgUnit
 from app.pledges.models import OwnerKind, Pledge, PledgePhoto
@@ -35,6 +44,9 @@ class Located:
 
     pledge: Pledge
     unit: OrgUnit
+    # whether the pledge's member signs in themself (see signs_in); True unless looked up, so a
+    # secretary acts for a member only when it is known that the member cannot
+    member_signs_in: bool = True
 
 
 def owns(actor: Actor, pledge: Pledge) -> bool:
@@ -121,9 +133,45 @@ def authorize(actor: Actor, located: Located, who: StrEnum) -> None:
     # are a member somewhere; a secretary may act for a member who has no phone (a paper pledge)
     if owns(actor, pledge) and scope(actor, Permission.pledge_own, empty_ok=True):
         return
-    if allowed(actor, Permission.pledge_review, path):
-        return
+    if allowed(actor, Permission.pledge_review, path) and not owns(actor, pledge):
+        if actor.system or not located.member_signs_in:
+            return
+        raise Forbidden(
+            "该党员已开通账号，应由本人办理；支部书记只能为未开通账号的党员代办",
+            code="forbidden.pledge.member_signs_in",
+        )
     raise Forbidden("只有承诺人本人（或支部书记代办）可以进行此操作", code="forbidden.pledge.own")
+
+
+def acting_for(actor: Actor, located: Located) -> bool:
+    """Whether the actor's owner-side steps on this pledge are taken for its member (代办): an
+    individual pledge that is not the actor's own."""
+    return located.pledge.owner_kind == OwnerKind.member and not owns(actor, located.pledge)
+
+
+def signs_in(session: Session, member_ids: Iterable[int]) -> set[int]:
+    """Of these members, those who sign in themselves: on the roll, with an account that is not
+    disabled. One query, whatever their number."""
+    ids = {i for i in member_ids if i is not None}
+    if not ids:
+        return set()
+    rows = session.execute(
+        select(col(Member.id))
+        .join(Account, col(Account.id) == col(Member.account_id))
+        .where(
+            col(Member.id).in_(ids),
+            col(Member.status) == MemberStatus.active,
+            col(Account.disabled).is_(False),
+        )
+    ).scalars()
+    return {int(i) for i in rows}
+
+
+def locate(session: Session, pledge: Pledge, unit: OrgUnit) -> Located:
+    """The pledge, its unit and whether its member signs in (one query for a member's pledge)."""
+    if pledge.member_id is None:
+        return Located(pledge, unit)
+    return Located(pledge, unit, member_signs_in=bool(signs_in(session, [pledge.member_id])))
 
 
 def may(actor: Actor, located: Located, who: StrEnum) -> bool:
@@ -162,7 +210,7 @@ def visible_pledge(session: Session, actor: Actor, pledge_id: int, *, for_update
     if pledge is not None:
         unit = org_service.get_unit(session, pledge.unit_id)
         if can_see(actor, pledge, unit.path):
-            return Located(pledge, unit)
+            return locate(session, pledge, unit)
     raise NotFound("未找到该承诺，或不在您的管理范围内", code="pledge_not_found")
 
 

@@ -102,7 +102,7 @@ def create_pledge(session: Session, *, actor: Actor, data: PledgeCreate) -> Loca
     session.add(pledge)
     session.flush()
     record_event(session, pledge, action="create", source=None, target=PledgeStatus.draft, actor=actor, at=now)
-    return Located(pledge, unit)
+    return access.locate(session, pledge, unit)
 
 
 def check_due_date(year: int, due_date: date) -> None:

@@ -5,7 +5,8 @@
   a submission, a revision or a request to close; boards are told that what they show changed. One
   notify and one touch for any number of moves.
 - `send_reminders()` is the daily job's: due within seven days, or overdue (rules.OVERDUE), to the
-  owner and the supervisors of the pledge's unit; run as `SYSTEM`.
+  owner ("您的承诺…") and the supervisors of the pledge's unit ("王某某的承诺…", naming the member or
+  the unit of a collective pledge, with the pledge's title); run as `SYSTEM`.
 """
 
 from __future__ import annotations
@@ -169,32 +170,38 @@ def send_reminders(session: Session, *, actor: Actor = SYSTEM, today: date | Non
     owners = owner_accounts(session, pledges)
     units = org_service.units_by_id(session, {p.unit_id for p in pledges})
     supervisors = holders(session, units.values(), Role.supervisor)
+    names = members_service.member_names(session, (p.member_id for p in pledges if p.member_id is not None))
     late = OVERDUE.test(today)
     messages: list[tuple[Message, Iterable[int]]] = []
     due_soon = overdue = 0
     for p in pledges:
-        recipients = set(supervisors.get(p.unit_id, set()))
-        if pk(p) in owners:
-            recipients.add(owners[pk(p)])
+        owner = owners.get(pk(p))
+        watchers = set(supervisors.get(p.unit_id, set())) - {owner}
         if late(p):
             overdue += 1
-            kind, title = "overdue", "有承诺已超过完成时限"
+            kind, when = "overdue", "已超过完成时限"
         else:
             due_soon += 1
-            kind, title = "due_soon", "有承诺将在 7 天内到期"
-        messages.append(
-            (
-                Message(
-                    kind=kind,
-                    title=title,
-                    body=f"《{p.title}》完成时限：{p.due_date.isoformat()}",
-                    link=f"/pledges/{pk(p)}",
-                    subject_type="pledge",
-                    subject_id=pk(p),
-                    dedupe_key=f"{kind}:{pk(p)}:{p.due_date.isoformat()}",
-                ),
-                recipients,
-            )
-        )
+            kind, when = "due_soon", "将在 7 天内到期"
+        unit = units.get(p.unit_id)
+        # the supervisors are told whose pledge it is (the member, or the unit of a collective one)
+        whose = names.get(p.member_id, "") if p.member_id is not None else (unit.name if unit else "")
+        body = f"《{p.title}》完成时限：{p.due_date.isoformat()}"
+        for title, recipients in ((f"您的承诺{when}", {owner} - {None}), (f"{whose}的承诺{when}", watchers)):
+            if recipients:
+                messages.append(
+                    (
+                        Message(
+                            kind=kind,
+                            title=title,
+                            body=body,
+                            link=f"/pledges/{pk(p)}",
+                            subject_type="pledge",
+                            subject_id=pk(p),
+                            dedupe_key=f"{kind}:{pk(p)}:{p.due_date.isoformat()}",
+                        ),
+                        [r for r in recipients if r is not None],
+                    )
+                )
     notifications.notify(session, messages)
     return ReminderResult(due_soon=due_soon, overdue=overdue)

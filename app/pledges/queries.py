@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy import func, not_, or_, select
+from sqlalchemy import ColumnElement, func, not_, or_, select
 from sqlalchemy.sql import Select
 from sqlmodel import Session, col
 
@@ -32,7 +32,7 @@ from app.pledges.models import (
 )
 from app.pledges.reads import photo_read, photos_by_progress, reads_for
 from app.pledges.rules import OVERDUE
-from app.pledges.schemas import PledgeCounts, PledgeRead, TimelineEntry
+from app.pledges.schemas import PledgeCounts, PledgeRead, ReviewCounts, TimelineEntry
 
 
 def _pledges_stmt(
@@ -101,21 +101,38 @@ _REVIEW_STATUSES: dict[ReviewKind, PledgeStatus] = {
 }
 
 
+def _review_where(session: Session, actor: Actor, unit_id: int | None) -> ColumnElement[bool]:
+    paths = org_service.scope_for(session, actor, Permission.pledge_review, unit_id)
+    return col(Pledge.unit_id).in_(org_service.subtree_ids(paths))
+
+
 def review_queue(
     session: Session, *, actor: Actor, params: PageParams, kind: ReviewKind | None = None, unit_id: int | None = None
 ) -> Page[PledgeRead]:
-    """The secretary's pledges waiting for approval, a revision's approval or closing: oldest first."""
-    paths = org_service.scope_for(session, actor, Permission.pledge_review, unit_id)
+    """The secretary's pledges waiting for approval, a revision's approval or closing: oldest first,
+    paged through all of them (`total` counts them all)."""
     wanted = [_REVIEW_STATUSES[kind]] if kind else sorted(states.AWAITING_REVIEW)
     stmt = (
         select(Pledge)
-        .where(
-            col(Pledge.unit_id).in_(org_service.subtree_ids(paths)),
-            col(Pledge.status).in_([s.value for s in wanted]),
-        )
+        .where(_review_where(session, actor, unit_id), col(Pledge.status).in_([s.value for s in wanted]))
         .order_by(col(Pledge.status_changed_at), col(Pledge.id))
     )
     return paginate(session, stmt, params, lambda rows: reads_for(session, actor, rows))
+
+
+def review_counts(session: Session, *, actor: Actor, unit_id: int | None = None) -> ReviewCounts:
+    """The review queue's tabs counted over every waiting pledge (one GROUP BY), not one page."""
+    rows = session.execute(
+        select(col(Pledge.status), func.count())
+        .where(
+            _review_where(session, actor, unit_id),
+            col(Pledge.status).in_([s.value for s in states.AWAITING_REVIEW]),
+        )
+        .group_by(col(Pledge.status))
+    ).all()
+    by = {str(s): int(n) for s, n in rows}
+    n = {kind: by.get(status.value, 0) for kind, status in _REVIEW_STATUSES.items()}
+    return ReviewCounts(review=n["review"], close=n["close"], revision=n["revision"], total=sum(n.values()))
 
 
 @dataclass

@@ -32,6 +32,7 @@ from app.pledges.models import (
 )
 from app.pledges.rules import OVERDUE
 from app.pledges.schemas import PhotoPublic, PhotoRead, PledgeRead, ProgressRead, RevisionRead
+from app.pledges.states import Action, Who
 
 MEDIA_PREFIX = "/api/v1/media/"
 
@@ -47,6 +48,26 @@ def etag(pledge: Pledge) -> str:
     return f'"{pledge.version}.{pledge.progress_count}"'
 
 
+def action_roles(actor: Actor, located: Located, actions: Sequence[str]) -> dict[str, str]:
+    """In what role the actor would take each of the allowed actions: the reviewer's (the table's
+    reviewer rows), the supervisor's (a note), the owner's — or, when the pledge is a member's and
+    not the actor's own, on that member's behalf (代办, only for a member who does not sign in)."""
+    owner_side = "on_behalf" if access.acting_for(actor, located) else "owner"
+    out: dict[str, str] = {}
+    for action in actions:
+        who = states.TABLE.who.get(Action(action)) if action in _TABLE_ACTIONS else None
+        if who == Who.reviewer:
+            out[action] = "reviewer"
+        elif action == "note":
+            out[action] = "supervisor"
+        else:
+            out[action] = owner_side
+    return out
+
+
+_TABLE_ACTIONS = frozenset(a.value for a in Action)
+
+
 def to_read(
     pledge: Pledge,
     *,
@@ -55,6 +76,7 @@ def to_read(
     member_name: str | None,
     revision: PledgeRevision | None = None,
     today: date | None = None,
+    member_signs_in: bool = True,
 ) -> PledgeRead:
     path = unit.path if unit else ""
     read = PledgeRead.model_validate(pledge)
@@ -68,7 +90,11 @@ def to_read(
     read.has_helped_household = pledge.helped_household is not None
     read.helped_household = pledge.helped_household if show_private else None
     read.overdue = OVERDUE(pledge, today or today_local())
-    read.allowed_actions = allowed_actions(actor, Located(pledge, unit)) if unit else []
+    if unit is not None:
+        located = Located(pledge, unit, member_signs_in=member_signs_in)
+        read.allowed_actions = allowed_actions(actor, located)
+        read.action_roles = action_roles(actor, located, read.allowed_actions)  # type: ignore[assignment]
+        read.acting_for_member = "on_behalf" in read.action_roles.values()
     if revision is not None:
         read.pending_revision = _revision_read(revision, show_private=show_private)
     return read
@@ -85,7 +111,9 @@ def _revision_read(revision: PledgeRevision, *, show_private: bool) -> RevisionR
 def reads_for(session: Session, actor: Actor, pledges: Sequence[Pledge]) -> list[PledgeRead]:
     """PledgeRead for many pledges in two queries (their units and members), whatever their number."""
     units = org_service.units_by_id(session, {p.unit_id for p in pledges})
-    names = members_service.member_names(session, (p.member_id for p in pledges if p.member_id is not None))
+    member_ids = [p.member_id for p in pledges if p.member_id is not None]
+    names = members_service.member_names(session, member_ids)
+    signing = access.signs_in(session, member_ids)
     today = today_local()
     return [
         to_read(
@@ -94,6 +122,7 @@ def reads_for(session: Session, actor: Actor, pledges: Sequence[Pledge]) -> list
             unit=units.get(p.unit_id),
             today=today,
             member_name=names.get(p.member_id) if p.member_id is not None else None,
+            member_signs_in=p.member_id in signing,
         )
         for p in pledges
     ]
@@ -105,7 +134,14 @@ def read_one(session: Session, actor: Actor, located: Located) -> PledgeRead:
     if pledge.member_id is not None:
         member_name = members_service.get_member(session, pledge.member_id).name
     revision = pending_revision(session, pk(pledge)) if pledge.status == PledgeStatus.revising else None
-    return to_read(pledge, actor=actor, unit=located.unit, member_name=member_name, revision=revision)
+    return to_read(
+        pledge,
+        actor=actor,
+        unit=located.unit,
+        member_name=member_name,
+        revision=revision,
+        member_signs_in=located.member_signs_in,
+    )
 
 
 def photo_public(photo: PledgePhoto) -> PhotoPublic:

@@ -22,13 +22,16 @@ from app.core.idempotency import Idempotency, IdempotencyDep
 from app.core.middleware import body_limit
 from app.core.pagination import Page, PageDep
 from app.org.dependencies import VisibleUnit
-from app.pledges import access, drafting, lifecycle, progress, queries, reads, vocabulary
+from app.pledges import access, closing, drafting, lifecycle, progress, queries, reads, vocabulary
 from app.pledges.access import Located
 from app.pledges.dependencies import IfMatchDep, PledgeActorDep, VisiblePledge, WritablePledge
 from app.pledges.models import PledgeCategory, PledgeStatus
 from app.pledges.schemas import (
     BatchPublish,
     BatchPublishResult,
+    CloseBatch,
+    CloseBatchResult,
+    CloseBrief,
     NoteCreate,
     NoteRead,
     PledgeAction,
@@ -38,9 +41,10 @@ from app.pledges.schemas import (
     PledgeUpdate,
     PledgeVocabulary,
     ProgressRead,
+    ReviewCounts,
     TimelineEntry,
 )
-from app.pledges.states import Action
+from app.pledges.states import Action, Who
 
 router = APIRouter(tags=["pledges"])
 
@@ -262,6 +266,25 @@ def add_note(
     """监督意见：监督小组对践诺情况的记录（仅支部内可见）。"""
     note = progress.add_note(session, actor=actor, located=located, text=body.text)
     return idem.respond(session, note, status_code=201)
+
+
+@router.get("/review-queue/counts", response_model=ReviewCounts)
+def review_counts(session: SessionDep, actor: PledgeActorDep, unit_id: int | None = None) -> ReviewCounts:
+    """待我审核的数量：待定诺、待销诺、待审修改各有多少（全部，不止一页）。"""
+    return queries.review_counts(session, actor=actor, unit_id=unit_id)
+
+
+@router.post("/pledges/close-batch", response_model=CloseBatchResult)
+def close_batch(idem: IdempotencyDep, session: SessionDep, actor: PledgeActorDep, body: CloseBatch) -> Response:
+    """批量销诺：每一行由书记选定结果、写明核实意见，并带上该承诺的版本号；逐行答复是否已销诺。"""
+    return idem.respond(session, closing.close_batch(session, actor=actor, data=body))
+
+
+@router.get("/pledges/{pledge_id}/close-brief", response_model=CloseBrief)
+def close_brief(session: SessionDep, actor: PledgeActorDep, located: VisiblePledge) -> CloseBrief:
+    """销诺对话框：完成进度、最近一次进展和照片（群众满意度见 /evaluations/pledges/{id}/satisfaction）。"""
+    access.authorize(actor, located, Who.reviewer)
+    return closing.close_brief(session, actor=actor, located=located)
 
 
 @router.get("/review-queue", response_model=Page[PledgeRead])

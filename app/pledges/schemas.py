@@ -32,6 +32,7 @@ Content = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, 
 Household = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 Year = Annotated[int, Field(ge=2000, le=2100)]
+ActionRole = Literal["owner", "on_behalf", "reviewer", "supervisor"]
 
 
 # ---------------------------------------------------------------- requests
@@ -87,7 +88,7 @@ class PledgeAction(BaseModel):
     reason: Reason | None = Field(
         default=None,
         validation_alias=AliasChoices("reason", "comment"),
-        description="退回、取消、重新践诺的原因；销诺时的核实意见（也可写作 comment）",
+        description="退回、取消、重新践诺的原因（必填）；撤回的原因（可不填）；销诺时的核实意见（也可写作 comment）",
     )
     outcome: PledgeOutcome | None = Field(default=None, description="销诺结果：已兑现、部分兑现、未兑现")
 
@@ -97,6 +98,22 @@ class BatchPublish(BaseModel):
     pledge_ids: list[int] | None = Field(
         default=None, max_length=1000, description="只公示这些承诺；不给则公示该组织下全部待公示的承诺"
     )
+
+
+class CloseRow(BaseModel):
+    """One row of a batch 销诺: the outcome and the comment the secretary set for it, and the version
+    they saw (the row's own If-Match)."""
+
+    model_config = ConfigDict(extra="forbid")
+    pledge_id: int = Field(ge=1)
+    version: int = Field(ge=1, description="该承诺的版本号（即它的 If-Match）")
+    outcome: PledgeOutcome = Field(description="销诺结果：每一行由书记自己选择，没有默认值")
+    comment: Reason = Field(validation_alias=AliasChoices("comment", "reason"), description="核实意见")
+
+
+class CloseBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    items: list[CloseRow] = Field(min_length=1, max_length=100)
 
 
 class NoteCreate(BaseModel):
@@ -251,6 +268,14 @@ class PledgeRead(BaseModel):
     published_at: datetime | None
     closed_at: datetime | None
     allowed_actions: list[str] = Field(default_factory=list)
+    action_roles: dict[str, ActionRole] = Field(
+        default_factory=dict,
+        description="allowed_actions 中每个操作是以什么身份办理：owner 本人；on_behalf 书记代未开通账号的党员办理；"
+        "reviewer 审核人；supervisor 监督",
+    )
+    acting_for_member: bool = Field(
+        default=False, description="读者可以代承诺人办理（书记代未开通账号的党员）：本人的操作应标明“代办”"
+    )
     pending_revision: RevisionRead | None = None
 
 
@@ -277,6 +302,52 @@ class BatchPublishResult(BaseModel):
     skipped: list[int] = Field(default_factory=list, description="给出但不处于待公示状态的承诺")
 
 
+class CloseRowResult(BaseModel):
+    """What happened to one row: closed (with the new version), or refused with the status, code and
+    reason it would have had alone (403, 404, 409 pledge_wrong_state, 412 with current_version)."""
+
+    pledge_id: int
+    closed: bool
+    status: int
+    code: str | None = None
+    detail: str | None = None
+    version: int | None = None
+    current_version: int | None = None
+    pledge_status: str | None = None
+
+
+class CloseBatchResult(BaseModel):
+    items: list[CloseRowResult]
+    closed: int
+    refused: int
+
+
+class CloseBrief(BaseModel):
+    """The close dialog's facts (villagers' satisfaction: GET /evaluations/pledges/{id}/satisfaction).
+    Nothing is preselected: `outcome_preselected` is always null, the secretary chooses."""
+
+    pledge_id: int
+    title: str
+    status: PledgeStatus
+    percent: int | None
+    progress_count: int
+    due_date: date
+    overdue: bool
+    requested_close_at: datetime | None
+    last_report: ProgressRead | None
+    photos: list[PhotoRead] = Field(default_factory=list, description="最近的照片（最多 9 张，各次进展合计）")
+    outcome_preselected: None = None
+
+
+class ReviewCounts(BaseModel):
+    """How many wait in each tab of the review queue, over all of them (not one page)."""
+
+    review: int
+    close: int
+    revision: int
+    total: int
+
+
 class PledgeCounts(BaseModel):
     total: int
     overdue: int
@@ -290,7 +361,11 @@ class ActionWord(BaseModel):
     lifecycle: bool = Field(description="表中的流转动作（否则是编辑、进展、监督意见等）")
     who: str | None = Field(default=None, description="owner 承诺人（或代办的书记）；reviewer 审核人")
     reason_required: bool = False
+    reason_asked: bool = Field(default=False, description="对话框请写原因（reason_required 时必填，否则可不填）")
+    reason_label: str | None = Field(default=None, description="原因一栏的名称，如“核实意见”")
     outcome_required: bool = False
+    destructive: bool = Field(default=False, description="不能恢复的操作（撤回、取消）：须按 confirm 的原话确认")
+    confirm: str = Field(default="", description="确认对话框的原话：操作名和它的后果")
 
 
 class TransitionWord(BaseModel):

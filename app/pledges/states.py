@@ -138,6 +138,32 @@ ACTION_LABELS: dict[str, str] = {
 }
 
 
+# actions whose effect cannot be undone: the PWA names the effect in full words and confirms
+DESTRUCTIVE: frozenset[str] = frozenset({Action.withdraw, Action.cancel})
+# actions whose dialog asks for a reason the record keeps, though it may stay empty (the demo and
+# paper records withdraw without one); `reason_required` rows must have it
+REASON_ASKED: frozenset[str] = frozenset({Action.withdraw})
+REASON_LABELS: dict[str, str] = {Action.withdraw: "撤回原因"}
+
+# what each action does, in full words: the confirm dialog's text (vocabulary.py)
+CONFIRM: dict[str, str] = {
+    "create": "起草承诺：先保存为草稿，报诺后交支部书记审核",
+    "edit": "修改草稿：保存修改后的内容",
+    Action.submit: "报诺：承诺将交支部书记审核，审核期间不能修改",
+    Action.approve: "定诺：承诺通过审核，等待公示",
+    Action.return_: "退回：承诺退回给承诺人修改，承诺人会看到退回原因",
+    Action.publish: "亮诺公示：承诺将出现在公示牌上，群众可以看到并测评",
+    Action.withdraw: "撤回：承诺将作废，不再送审，不能恢复",
+    Action.cancel: "取消承诺：承诺将作废，不再践诺，不能恢复；已公示的在公示牌上显示为“已取消”",
+    Action.request_close: "申请销诺：报告承诺已经完成，交支部书记核实",
+    Action.close: "销诺：按所选结果结束承诺，结果和核实意见将在公示牌上公开，不能再改",
+    Action.reopen: "重新践诺：销诺申请不通过，承诺回到践诺中",
+    Action.revise: "申请修改：修改内容须经支部书记审核，通过前公示牌仍显示原内容",
+    "progress": "践诺进展：进展和照片将在公示牌上公开",
+    "note": "监督意见：记入承诺的记录，仅支部内可见，不公示",
+}
+
+
 def actions_from(status: PledgeStatus) -> list[Transition]:
     return TABLE.from_state(status)
 

@@ -29,6 +29,9 @@ def vocabulary() -> PledgeVocabulary:
     rows = states.TABLE.rows
     needs_reason = {r.action.value for r in rows if r.reason_required}
     needs_outcome = {r.action.value for r in rows if r.outcome_required}
+    reason_labels = {r.action.value: r.reason_label for r in rows if r.reason_required}
+    reason_labels.update({str(a): label for a, label in states.REASON_LABELS.items()})
+    asked = needs_reason | {str(a) for a in states.REASON_ASKED}
     who = {a.value: w.value for a, w in states.TABLE.who.items()}
     return PledgeVocabulary(
         statuses={s.value: label for s, label in states.STATUS_LABELS.items()},
@@ -38,7 +41,11 @@ def vocabulary() -> PledgeVocabulary:
                 lifecycle=code in who,
                 who=who.get(code),
                 reason_required=code in needs_reason,
+                reason_asked=code in asked,
+                reason_label=reason_labels.get(str(code)),
                 outcome_required=code in needs_outcome,
+                destructive=code in states.DESTRUCTIVE,
+                confirm=states.CONFIRM.get(code, ""),
             )
             for code, label in states.ACTION_LABELS.items()
         },

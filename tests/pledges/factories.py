@@ -160,8 +160,10 @@ def add_progress(
     db.flush()
     storage = get_storage()
     for i in range(photos):
-        n = next(_colors)  # every photo different, so each has its own key
-        data = jpeg_bytes(color=(n % 256, (n // 256) % 256, (i * 37) % 256))
+        # every photo different, so each has its own key: neighbouring colours (4, 0, 0) and (5, 0, 0)
+        # encode to the same JPEG bytes, so consecutive photos take colours far apart
+        n = next(_colors)
+        data = jpeg_bytes(color=(n * 37 % 256, n * 101 % 256, (n // 49 * 29 + i * 7) % 256))
         key = storage.put(data, ext="jpg")
         db.add(
             PledgePhoto(

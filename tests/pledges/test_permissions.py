@@ -22,7 +22,11 @@ from tests.pledges.factories import collective_pledge, member_pledge
 API = "/api/v1"
 EVERYONE = list(PERSONAS)
 REVIEWERS = ["secretary", "committee_admin"]
-OWNER_SIDE = ["member", "secretary", "committee_admin"]  # the member, or a reviewer acting for them
+OWNER_SIDE = ["member", "secretary", "committee_admin"]  # the member, and the reviewers who see a draft
+# the owner's steps on the pledge of a member who signs in: the member alone — a reviewer acts for a
+# member only when the member has no login (issue 10, fault 4; tests/pledges/test_acting_for.py)
+OWN_STEP = ["member"]
+REVIEWERS_REFUSED = ["secretary", "committee_admin"]
 UNPUBLISHED_HIDDEN = ("group_leader", "supervisor", "outsider")
 # the If-Match of a factory pledge: its version is one more than the steps it went through
 VERSION = {
@@ -165,13 +169,14 @@ CASES = [
         "PATCH",
         _pledge_path(PledgeStatus.draft),
         name="PATCH /pledges/{id}",
-        allowed=OWNER_SIDE,
+        allowed=OWN_STEP,
+        denied_403=REVIEWERS_REFUSED,
         hidden_404=UNPUBLISHED_HIDDEN,
         body_factory=lambda w: {"title": "新标题"},
         headers_factory=_if_match(PledgeStatus.draft),
     ),
     # the lifecycle
-    _action("submit", PledgeStatus.draft, allowed=OWNER_SIDE, hidden=UNPUBLISHED_HIDDEN),
+    _action("submit", PledgeStatus.draft, allowed=OWN_STEP, denied=REVIEWERS_REFUSED, hidden=UNPUBLISHED_HIDDEN),
     _action(
         "submit",
         PledgeStatus.draft,
@@ -179,14 +184,14 @@ CASES = [
         hidden=("member", "supervisor", "outsider"),
         collective=True,
     ),
-    _action("withdraw", PledgeStatus.submitted, allowed=OWNER_SIDE, hidden=UNPUBLISHED_HIDDEN),
+    _action("withdraw", PledgeStatus.submitted, allowed=OWN_STEP, denied=REVIEWERS_REFUSED, hidden=UNPUBLISHED_HIDDEN),
     _action("approve", PledgeStatus.submitted, allowed=REVIEWERS, denied=["member"], hidden=UNPUBLISHED_HIDDEN),
     _action(
         "return", PledgeStatus.submitted, allowed=REVIEWERS, denied=["member"], hidden=UNPUBLISHED_HIDDEN, body=REASON
     ),
     _action("publish", PledgeStatus.approved, allowed=REVIEWERS, denied=["member"], hidden=UNPUBLISHED_HIDDEN),
     _action("cancel", PledgeStatus.published, allowed=REVIEWERS, denied=["member", *PUBLISHED_DENIED], body=REASON),
-    _action("request-close", PledgeStatus.published, allowed=OWNER_SIDE, denied=PUBLISHED_DENIED),
+    _action("request-close", PledgeStatus.published, allowed=OWN_STEP, denied=[*REVIEWERS_REFUSED, *PUBLISHED_DENIED]),
     _action(
         "close",
         PledgeStatus.closing,
@@ -198,8 +203,8 @@ CASES = [
     _action(
         "revise",
         PledgeStatus.published,
-        allowed=OWNER_SIDE,
-        denied=PUBLISHED_DENIED,
+        allowed=OWN_STEP,
+        denied=[*REVIEWERS_REFUSED, *PUBLISHED_DENIED],
         body={"content": "修改后的承诺内容"},
     ),
     Case(
@@ -214,8 +219,8 @@ CASES = [
         "POST",
         _pledge_path(PledgeStatus.published, "/progress"),
         name="POST /pledges/{id}/progress",
-        allowed=OWNER_SIDE,
-        denied_403=PUBLISHED_DENIED,
+        allowed=OWN_STEP,
+        denied_403=[*REVIEWERS_REFUSED, *PUBLISHED_DENIED],
         body_factory=lambda w: {"text": "今天清扫了村道", "percent": "20"},
         form=True,
         expect=201,

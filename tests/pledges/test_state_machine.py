@@ -25,7 +25,8 @@ REVIEWERS = {"secretary", "committee_admin"}
 
 
 def _owners(collective: bool) -> set[str]:
-    return REVIEWERS | ({"group_leader"} if collective else {"member"})
+    # a member who signs in takes their own steps (a secretary acts only for one without a login)
+    return (REVIEWERS | {"group_leader"}) if collective else {"member"}
 
 
 def _sees(persona: str, collective: bool, ever_published: bool) -> bool:

@@ -24,14 +24,22 @@ def test_the_vocabulary_is_the_servers_table_and_labels(client: TestClient, worl
         "lifecycle": True,
         "who": "reviewer",
         "reason_required": True,
+        "reason_asked": True,
+        "reason_label": "核实意见",
         "outcome_required": True,
+        "destructive": False,
+        "confirm": states.CONFIRM["close"],
     }
     assert v["actions"]["progress"] == {
         "label": "践诺进展",
         "lifecycle": False,
         "who": None,
         "reason_required": False,
+        "reason_asked": False,
+        "reason_label": None,
         "outcome_required": False,
+        "destructive": False,
+        "confirm": states.CONFIRM["progress"],
     }
     rows = {(t["source"], t["action"]): t["target"] for t in v["transitions"]}
     assert rows == {(t.source.value, t.action.value): t.target.value for t in states.TRANSITIONS}
