@@ -18,6 +18,7 @@ from app.core.db import pk
 from app.core.pagination import Page, PageParams, page_of, paginate
 from app.core.permissions import Actor, Permission, require
 from app.core.time import today_local
+from app.members import service as members_service
 from app.org import service as org_service
 from app.pledges import access, states
 from app.pledges.access import Located
@@ -32,7 +33,7 @@ from app.pledges.models import (
 )
 from app.pledges.reads import photo_read, photos_by_progress, reads_for
 from app.pledges.rules import OVERDUE
-from app.pledges.schemas import PledgeCounts, PledgeRead, ReviewCounts, TimelineEntry
+from app.pledges.schemas import MyNoteRead, PledgeCounts, PledgeRead, ReviewCounts, TimelineEntry
 
 
 def _pledges_stmt(
@@ -133,6 +134,35 @@ def review_counts(session: Session, *, actor: Actor, unit_id: int | None = None)
     by = {str(s): int(n) for s, n in rows}
     n = {kind: by.get(status.value, 0) for kind, status in _REVIEW_STATUSES.items()}
     return ReviewCounts(review=n["review"], close=n["close"], revision=n["revision"], total=sum(n.values()))
+
+
+def my_notes(session: Session, *, actor: Actor, params: PageParams) -> Page[MyNoteRead]:
+    """The caller's own supervision notes, newest first, each with its pledge's title, status and
+    member (a supervisor's 我的监督意见). Four queries."""
+    stmt = (
+        select(PledgeNote)
+        .where(col(PledgeNote.author_account_id) == actor.account_id)
+        .order_by(col(PledgeNote.created_at).desc(), col(PledgeNote.id).desc())
+    )
+
+    def shape(rows: Sequence[PledgeNote]) -> list[MyNoteRead]:
+        ids = {n.pledge_id for n in rows}
+        pledges = (
+            {pk(p): p for p in session.execute(select(Pledge).where(col(Pledge.id).in_(ids))).scalars()} if ids else {}
+        )
+        names = members_service.member_names(session, (p.member_id for p in pledges.values() if p.member_id))
+        out = []
+        for n in rows:
+            read = MyNoteRead.model_validate(n, from_attributes=True)
+            pledge = pledges.get(n.pledge_id)
+            if pledge is not None:
+                read.pledge_title = pledge.title
+                read.pledge_status = PledgeStatus(pledge.status)
+                read.member_name = names.get(pledge.member_id) if pledge.member_id is not None else None
+            out.append(read)
+        return out
+
+    return paginate(session, stmt, params, shape)
 
 
 @dataclass

@@ -32,6 +32,7 @@ from app.pledges.schemas import (
     CloseBatch,
     CloseBatchResult,
     CloseBrief,
+    MyNoteRead,
     NoteCreate,
     NoteRead,
     PledgeAction,
@@ -266,6 +267,12 @@ def add_note(
     """监督意见：监督小组对践诺情况的记录（仅支部内可见）。"""
     note = progress.add_note(session, actor=actor, located=located, text=body.text)
     return idem.respond(session, note, status_code=201)
+
+
+@router.get("/pledge-notes", response_model=Page[MyNoteRead])
+def my_notes(session: SessionDep, actor: PledgeActorDep, paging: PageDep) -> Page[MyNoteRead]:
+    """我的监督意见：我写过的监督意见，最新的在前，附承诺标题和承诺人。"""
+    return queries.my_notes(session, actor=actor, params=paging)
 
 
 @router.get("/review-queue/counts", response_model=ReviewCounts)

@@ -215,6 +215,14 @@ class NoteRead(BaseModel):
     created_at: datetime
 
 
+class MyNoteRead(NoteRead):
+    """One of the caller's own supervision notes, with the pledge it is on (my notes)."""
+
+    pledge_title: str = ""
+    member_name: str | None = None
+    pledge_status: PledgeStatus | None = None
+
+
 class RevisionRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int
