@@ -81,7 +81,7 @@ class RequestContextMiddleware:
             error_log.error("unhandled error", exc_info=exc, extra={"route": _route_template(scope, path)})
             if status_holder["started"]:
                 raise
-            await internal_error_response()(scope, receive, send_wrapper)
+            await internal_error_response(Request(scope))(scope, receive, send_wrapper)
         finally:
             state = scope.get("state") or {}
             log.info(

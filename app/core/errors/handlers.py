@@ -165,7 +165,7 @@ def install_error_handlers(app: FastAPI) -> None:
         error = database_value_error(exc)
         if error is None:
             log.error("unhandled error", exc_info=exc, extra={"route": request.url.path})
-            return internal_error_response()
+            return internal_error_response(request)
         return app_error_response(request, error)
 
     @app.exception_handler(RequestValidationError)
@@ -190,11 +190,17 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem(exc.status_code, code, detail, headers=headers or None)
 
     @app.exception_handler(Exception)
-    def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    def _unexpected(request: Request, exc: Exception) -> Response:
         # normally RequestContextMiddleware answers first (with headers); this is the last resort
         log.error("unhandled error", exc_info=exc, extra={"route": request.url.path})
-        return internal_error_response()
+        return internal_error_response(request)
 
 
-def internal_error_response() -> JSONResponse:
+def internal_error_response(request: Request | None = None) -> Response:
+    """The 500 answer: the Chinese page of the path's registered renderer (a villager on /b/ never
+    gets JSON, even for a fault nobody foresaw), else problem+json."""
+    if request is not None:
+        page = html_error_page(request, 500, InternalError.title)
+        if page is not None:
+            return page
     return problem(500, InternalError.code, InternalError.title)
