@@ -181,6 +181,14 @@ CASES = [
         body_factory=lambda w: {"initial_password": "Start-Here-2026"},
         expect=201,
     ),
+    Case(
+        "POST",
+        lambda w: f"{API}/members/{w.group_leader.member_id}/password-reset",
+        name="POST /members/{id}/password-reset",
+        allowed=MANAGERS,
+        denied_403=NOT_MANAGERS,
+        expect=201,
+    ),
 ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -388,6 +389,29 @@ def set_password(
     account.must_change_password = must_change
     account.password_changed_at = utcnow()
     sign_out_everywhere(session, account)
+
+
+# letters and digits that cannot be mistaken for one another when read off paper (no 0/o, 1/l/i)
+_SLIP_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+def generate_initial_password(*, phone: str | None = None) -> str:
+    """A one-time initial password for a slip: three groups of four (e.g. "k7mq-x2pd-9bnr", ~59 bits),
+    readable aloud and typed on a phone's keyboard without shift; always acceptable to the policy."""
+    while True:
+        groups = ("".join(secrets.choice(_SLIP_ALPHABET) for _ in range(4)) for _ in range(3))
+        password = "-".join(groups)
+        if security.password_problem(password, phone=phone) is None:
+            return password
+
+
+def reset_password(session: Session, *, account_id: int, password_hash: str) -> Account:
+    """A password set by someone else (a secretary's reset): it must be changed at the next sign-in,
+    and every session of the account ends now."""
+    account = get_account(session, account_id)
+    set_password(session, account=account, password_hash=password_hash, must_change=True)
+    security_log.info("password reset", extra={"event": "password_reset", "account_id": account_id})
+    return account
 
 
 def disable_account(session: Session, *, account_id: int) -> Account:

@@ -3,7 +3,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, File, Query, Response, UploadFile
-from fastapi.responses import FileResponse
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import FileResponse, JSONResponse
 
 from app.auth.dependencies import SignedInAny
 from app.core import images
@@ -12,10 +13,18 @@ from app.core.idempotency import IdempotencyDep
 from app.core.middleware import body_limit
 from app.core.pagination import Page, PageDep
 from app.core.validation import Id
-from app.members import service
+from app.members import passwords, service
 from app.members.dependencies import ActorDep, VisibleMember
 from app.members.models import MemberStatus
-from app.members.schemas import Me, MemberAccountCreate, MemberCreate, MemberMove, MemberRead, MemberUpdate
+from app.members.schemas import (
+    Me,
+    MemberAccountCreate,
+    MemberCreate,
+    MemberMove,
+    MemberRead,
+    MemberUpdate,
+    PasswordResetRead,
+)
 from app.org import service as org_service
 from app.org.schemas import GrantCreate, GrantRead
 
@@ -89,6 +98,15 @@ def open_account(
     """为党员开通登录账号（手机号登录，首次登录须修改密码）。"""
     service.open_account(session, actor=actor, member=member, initial_password=body.initial_password)
     return idem.respond(session, service.read_for(session, actor, member), status_code=201)
+
+
+@router.post("/members/{member_id}/password-reset", response_model=PasswordResetRead, status_code=201)
+def reset_password(idem: IdempotencyDep, session: SessionDep, actor: ActorDep, member: VisibleMember) -> Response:
+    """重置党员的登录密码：生成一次性初始密码（只显示这一次，可打印成凭条），本人下次登录须修改；其所有登录随即失效。"""
+    slip = passwords.reset_password(session, actor=actor, member=member)
+    # the replay copy keeps no clear password: the server stores only its hash
+    idem.respond(session, slip.model_copy(update={"initial_password": None}), status_code=201)
+    return JSONResponse(jsonable_encoder(slip), status_code=201, headers={"Cache-Control": "no-store"})
 
 
 @router.put("/members/{member_id}/photo", response_model=MemberRead, openapi_extra=body_limit(MAX_PHOTO_BODY))

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -48,6 +48,18 @@ class MemberMove(BaseModel):
 class MemberAccountCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     initial_password: str = Field(min_length=1, max_length=128)
+
+
+class PasswordResetRead(BaseModel):
+    """A reset password's slip. `initial_password` is in clear in the first answer only: a replay of
+    the same Idempotency-Key answers null (the server keeps only its hash), so reset again if lost."""
+
+    member_id: int
+    name: str
+    login: str = Field(description="登录用的手机号")
+    initial_password: str | None = Field(description="一次性初始密码；只在第一次应答里出现，重放时为空")
+    must_change_password: bool = True
+    issued_at: datetime
 
 
 class MemberRead(BaseModel):
