@@ -208,10 +208,11 @@ def _has_branch_result(session: Session, period: RatingPeriod, branch_id: int) -
     return bool(session.execute(stmt).scalar_one())
 
 
-def change_level(
+def decide_level(
     session: Session,
     *,
     actor: Actor,
+    kind: DecisionKind,
     period: RatingPeriod,
     unit: OrgUnit,
     result: RatingResult,
@@ -219,9 +220,34 @@ def change_level(
     reason: str,
     expected_version: int | None,
 ) -> RatingResult:
-    """A level other than the proposed one, before approval, only with a reason (kept with who and
-    when, and shown beside the proposed level). Members: their secretary; branches: the committee."""
+    """A level other than the one the result has, only with a reason (kept with who and when).
+
+    `change`: before approval, a level other than the proposed one, shown beside it. `correct`: a
+    published level is never changed silently: a correction is a new recorded decision, and the star
+    board shows the level as corrected. Members: their secretary; branches: the committee."""
     require_decider(session, actor, unit, result)
+    if kind == DecisionKind.change:
+        _check_changeable(session, period, result)
+        check_result_version(result, expected_version)
+        reason = _reason(reason)
+    elif kind == DecisionKind.correct:
+        if result.published_at is None:
+            raise Conflict("尚未发布的星级请直接调整或审定", code="rating_result_not_published")
+        check_result_version(result, expected_version)
+        reason = _reason(reason)
+        if stars == result.stars:
+            raise Conflict(f"当前已是{STAR_LABELS[stars]}", code="rating_result_same_level")
+    else:  # pragma: no cover - approval has its own path (approve_members, approve_branch)
+        raise ValueError(kind)
+    _decide(session, actor, result, kind, stars, reason)
+    if kind == DecisionKind.correct:
+        org_service.touch(session, [result.unit_id, result.branch_id])
+    return result
+
+
+def _check_changeable(session: Session, period: RatingPeriod, result: RatingResult) -> None:
+    """A level is changed before approval: 409 once published, outside the approvable states, or
+    once the level it belongs to (the branch's members, or the branch's own) is approved."""
     if period.status not in APPROVABLE:
         if result.published_at is not None:
             raise Conflict("已发布的星级只能更正（须写明原因）", code="rating_result_published")
@@ -230,10 +256,6 @@ def change_level(
     done = status.members_approved_at if result.subject_kind == SubjectKind.member else status.branch_approved_at
     if done is not None:
         raise Conflict("该星级已审定，不能再调整", code="rating_result_approved")
-    check_result_version(result, expected_version)
-    reason = _reason(reason)
-    _decide(session, actor, result, DecisionKind.change, stars, reason)
-    return result
 
 
 def _reason(reason: str | None) -> str:
@@ -439,31 +461,6 @@ def _touch_branches(session: Session, period: RatingPeriod, branch_ids: Sequence
         .distinct()
     ).scalars()
     org_service.touch(session, sorted({*units, *branch_ids}))
-
-
-def correct(
-    session: Session,
-    *,
-    actor: Actor,
-    period: RatingPeriod,
-    unit: OrgUnit,
-    result: RatingResult,
-    stars: int,
-    reason: str,
-    expected_version: int | None,
-) -> RatingResult:
-    """A published level is never changed silently: a correction is a new recorded decision (with
-    its reason), and the star board shows the level as corrected."""
-    require_decider(session, actor, unit, result)
-    if result.published_at is None:
-        raise Conflict("尚未发布的星级请直接调整或审定", code="rating_result_not_published")
-    check_result_version(result, expected_version)
-    reason = _reason(reason)
-    if stars == result.stars:
-        raise Conflict(f"当前已是{STAR_LABELS[stars]}", code="rating_result_same_level")
-    _decide(session, actor, result, DecisionKind.correct, stars, reason)
-    org_service.touch(session, [result.unit_id, result.branch_id])
-    return result
 
 
 def branch_result(session: Session, period: RatingPeriod, branch_id: int) -> RatingResult:

@@ -36,6 +36,7 @@ from app.ratings import approval, honours, periods, policy, scoring
 from app.ratings.compute import peer_part, villager_part
 from app.ratings.models import (
     Assessment,
+    DecisionKind,
     HonourKind,
     PeerReview,
     PeriodKind,
@@ -306,9 +307,10 @@ def seed_ratings(
     )
     if changed is not None:
         result = _result(session, past, pk(changed))
-        approval.change_level(
+        approval.decide_level(
             session,
             actor=secretary,
+            kind=DecisionKind.change,
             period=past,
             unit=town,
             result=result,

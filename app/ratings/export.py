@@ -20,6 +20,8 @@ from app.org import service as org_service
 from app.org.models import OrgUnit
 from app.ratings.models import STAR_LABELS, RatingDecision, RatingPeriod, RatingResult, SubjectKind
 
+# after each sheet's own parts: the assessment's weight and the level, as decided and published
+_LEVEL_COLUMNS = ["考评权重(%)", "总分", "建议星级", "审定星级", "调整/更正原因", "发布时间", "说明"]
 MEMBER_HEADER = [
     "党支部",
     "姓名",
@@ -30,13 +32,7 @@ MEMBER_HEADER = [
     "测评次数",
     "测评权重(%)",
     "组织考评得分",
-    "考评权重(%)",
-    "总分",
-    "建议星级",
-    "审定星级",
-    "调整/更正原因",
-    "发布时间",
-    "说明",
+    *_LEVEL_COLUMNS,
 ]
 BRANCH_HEADER = [
     "党支部",
@@ -47,13 +43,7 @@ BRANCH_HEADER = [
     "测评次数",
     "测评权重(%)",
     "党委考评得分",
-    "考评权重(%)",
-    "总分",
-    "建议星级",
-    "审定星级",
-    "调整/更正原因",
-    "发布时间",
-    "说明",
+    *_LEVEL_COLUMNS,
 ]
 CHUNK = 64 * 1024
 BATCH = 2000
@@ -93,58 +83,51 @@ def _num(value: float | None) -> float | str:
     return "" if value is None else value
 
 
+SHEETS = {
+    SubjectKind.member: ("党员星级", "党员", MEMBER_HEADER),
+    SubjectKind.branch: ("党支部星级", "党支部", BRANCH_HEADER),
+}
+
+
+def _sheet(wb: Workbook, session: Session, paths: list[str], period: RatingPeriod, kind: SubjectKind) -> None:
+    """One sheet: a title, the header, one row per result of `kind` (a member's peer part, or a
+    branch's members' mean, before the parts both have)."""
+    title, who, header = SHEETS[kind]
+    sheet = wb.create_sheet(title)
+    sheet.append([f"{period.title}星级评定结果（{who}）"])
+    sheet.append(header)
+    for r, branch_name, name, reason in _rows(session, paths, period, kind):
+        own = (
+            [name or "", _num(r.peer_raw), r.peer_count, r.peer_weight]
+            if kind == SubjectKind.member
+            else [_num(r.members_raw), r.members_count, r.members_weight]
+        )
+        sheet.append(
+            [
+                branch_name,
+                *own,
+                _num(r.villager_raw),
+                r.villager_count,
+                r.villager_weight,
+                _num(r.assessment_raw),
+                r.assessment_weight,
+                r.score,
+                _stars(r.proposed_stars),
+                _stars(r.stars),
+                reason or "",
+                local_display(r.published_at),
+                r.explanation,
+            ]
+        )
+
+
 def build(session: Session, *, actor: Actor, period: RatingPeriod) -> IO[bytes]:
     """The workbook, written to a spooled temporary file positioned at its start. The scope is
     checked before the workbook exists (403 with no half-written sheet left behind)."""
     paths = org_service.scope_for(session, actor, Permission.rating_manage)
     wb = Workbook(write_only=True)
-    members = wb.create_sheet("党员星级")
-    members.append([f"{period.title}星级评定结果（党员）"])
-    members.append(MEMBER_HEADER)
-    for r, branch_name, name, reason in _rows(session, paths, period, SubjectKind.member):
-        members.append(
-            [
-                branch_name,
-                name or "",
-                _num(r.peer_raw),
-                r.peer_count,
-                r.peer_weight,
-                _num(r.villager_raw),
-                r.villager_count,
-                r.villager_weight,
-                _num(r.assessment_raw),
-                r.assessment_weight,
-                r.score,
-                _stars(r.proposed_stars),
-                _stars(r.stars),
-                reason or "",
-                local_display(r.published_at),
-                r.explanation,
-            ]
-        )
-    branches = wb.create_sheet("党支部星级")
-    branches.append([f"{period.title}星级评定结果（党支部）"])
-    branches.append(BRANCH_HEADER)
-    for r, branch_name, _name, reason in _rows(session, paths, period, SubjectKind.branch):
-        branches.append(
-            [
-                branch_name,
-                _num(r.members_raw),
-                r.members_count,
-                r.members_weight,
-                _num(r.villager_raw),
-                r.villager_count,
-                r.villager_weight,
-                _num(r.assessment_raw),
-                r.assessment_weight,
-                r.score,
-                _stars(r.proposed_stars),
-                _stars(r.stars),
-                reason or "",
-                local_display(r.published_at),
-                r.explanation,
-            ]
-        )
+    _sheet(wb, session, paths, period, SubjectKind.member)
+    _sheet(wb, session, paths, period, SubjectKind.branch)
     out: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 (streamed, then closed)
     wb.save(out)
     out.seek(0)

@@ -27,7 +27,7 @@ from app.org import service as org_service
 from app.org.models import UnitKind
 from app.ratings import approval, export, honours, periods, results, scope
 from app.ratings.dependencies import IfMatchDep, OptionalIfMatchDep, PeriodBranch, VisiblePeriod, WritablePeriod
-from app.ratings.models import HonourKind, RatingResult, SubjectKind
+from app.ratings.models import DecisionKind, HonourKind, RatingResult, SubjectKind
 from app.ratings.schemas_results import (
     ApproveBody,
     ApproveRead,
@@ -202,18 +202,7 @@ def change_level(
     idem: IdempotencyDep, session: SessionDep, actor: ActorDep, result_id: Id, expected: IfMatchDep, body: LevelBody
 ) -> Response:
     """调整星级（审定前）：须写明原因，记录调整人和时间，并与建议星级并列显示。"""
-    result, period, unit = results.result_for_decision(session, actor=actor, result_id=result_id)
-    approval.change_level(
-        session,
-        actor=actor,
-        period=period,
-        unit=unit,
-        result=result,
-        stars=body.stars,
-        reason=body.reason,
-        expected_version=expected,
-    )
-    return _result_response(idem, session, actor, result)
+    return _decide_level(idem, session, actor, result_id, expected, body, DecisionKind.change)
 
 
 @router.post("/rating-results/{result_id}/corrections", response_model=BreakdownRead, status_code=201)
@@ -221,10 +210,25 @@ def correct(
     idem: IdempotencyDep, session: SessionDep, actor: ActorDep, result_id: Id, expected: IfMatchDep, body: LevelBody
 ) -> Response:
     """更正已发布的星级：一条新的决定记录（须写明原因），创星榜上标明“已更正”。"""
+    return _decide_level(idem, session, actor, result_id, expected, body, DecisionKind.correct, status_code=201)
+
+
+def _decide_level(
+    idem: Idempotency | None,
+    session: SessionDep,
+    actor: Actor,
+    result_id: int,
+    expected: int | None,
+    body: LevelBody,
+    kind: DecisionKind,
+    *,
+    status_code: int = 200,
+) -> Response:
     result, period, unit = results.result_for_decision(session, actor=actor, result_id=result_id)
-    approval.correct(
+    approval.decide_level(
         session,
         actor=actor,
+        kind=kind,
         period=period,
         unit=unit,
         result=result,
@@ -232,7 +236,7 @@ def correct(
         reason=body.reason,
         expected_version=expected,
     )
-    return _result_response(idem, session, actor, result, status_code=201)
+    return _result_response(idem, session, actor, result, status_code=status_code)
 
 
 @router.post("/rating-periods/{period_id}/publish", response_model=PublishRead)
