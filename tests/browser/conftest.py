@@ -14,8 +14,9 @@ SCREENSHOTS = ROOT / "var" / "screenshots"
 
 @pytest.fixture(scope="session")
 def server() -> Iterator[LiveServer]:
-    """One live server with the demo town for all browser tests of a run."""
-    with live_server() as srv:
+    """One live server with the demo town for all browser tests of a run, with the masking shapes
+    planted in its public free text (tests.live.plant_masking_shapes; the privacy crawl looks for them)."""
+    with live_server(plant_shapes=True) as srv:
         yield srv
 
 
