@@ -221,7 +221,12 @@ def build(session: Session, board: Board, unit: OrgUnit, year: int) -> BoardMode
 
 
 def _suggestion(s: SuggestionPublic) -> SuggestionView:
-    return SuggestionView(text=s.public_text, day=f"{s.created_at:%Y-%m-%d}")
+    return SuggestionView(
+        text=s.public_text,
+        day=f"{s.created_at:%Y-%m-%d}",
+        reply=s.reply,
+        reply_day=f"{s.replied_at:%Y-%m-%d}" if s.replied_at else "",
+    )
 
 
 def model_for(session: Session, resolved: service.Resolved) -> BoardModel:

@@ -133,6 +133,8 @@ class MemberCard(BaseModel):
 class SuggestionView(BaseModel):
     text: str
     day: str
+    reply: str = ""  # the branch's answer (答复), masked
+    reply_day: str = ""
 
 
 class BoardView(BaseModel):

@@ -94,3 +94,8 @@ class Suggestion(SQLModel, table=True):
     moderated_by_account_id: int | None = Field(default=None, foreign_key="account.id")
     moderated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     reason: str = Field(default="", max_length=200)
+    # the branch's answer (答复) to an approved suggestion, shown under it on the boards
+    reply: str = Field(default="", max_length=500)
+    public_reply: str = Field(default="", max_length=500)  # masked as the suggestion is
+    replied_by_account_id: int | None = Field(default=None, foreign_key="account.id")
+    replied_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from app.core.errors import Conflict, NotFound
+from app.core.errors import Conflict, NotFound, Unprocessable
 from app.core.pagination import Page, PageParams, paginate
 from app.core.permissions import Actor, Permission, allowed, require
 from app.core.privacy import mask_personal
@@ -62,6 +62,31 @@ def moderate(session: Session, *, actor: Actor, suggestion_id: int, approve: boo
     session.flush()
     if was_public or approve:
         org_service.touch(session, [suggestion.unit_id])
+    return suggestion
+
+
+REPLY_MAX_CHARS = 500
+
+
+def reply(session: Session, *, actor: Actor, suggestion_id: int, text: str) -> Suggestion:
+    """The branch's answer (答复) to an approved suggestion: shown under it on the boards (masked as the
+    suggestion is). Replying again replaces the answer. 409 unless the suggestion is public."""
+    suggestion = get_suggestion(session, actor=actor, suggestion_id=suggestion_id)
+    require(actor, Permission.evaluation_moderate, org_service.get_unit(session, suggestion.unit_id))
+    if suggestion.status != SuggestionStatus.approved:
+        raise Conflict("只能答复已公开的意见建议，请先公开", code="suggestion_not_public")
+    answer = text.strip()
+    if not answer:
+        raise Unprocessable(
+            "请填写答复内容", code="reply_required", errors=[{"field": "text", "message": "请填写答复内容"}]
+        )
+    suggestion.reply = answer
+    suggestion.public_reply = mask_personal(suggestion.reply)[:REPLY_MAX_CHARS]
+    suggestion.replied_by_account_id = actor.recorded_account_id
+    suggestion.replied_at = utcnow()
+    session.add(suggestion)
+    session.flush()
+    org_service.touch(session, [suggestion.unit_id])
     return suggestion
 
 

@@ -9,9 +9,12 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlmodel import Session, col
 
+from app.core.pagination import Page, PageParams, paginate
+from app.core.permissions import Actor
 from app.core.privacy import mask_personal
 from app.evaluations.models import PublicRating, RatingStatus, Suggestion, SuggestionStatus
-from app.evaluations.schemas import SatisfactionCounts, SatisfactionPublic, SuggestionPublic
+from app.evaluations.schemas import PledgeSuggestion, SatisfactionCounts, SatisfactionPublic, SuggestionPublic
+from app.pledges import service as pledges_service
 
 MIN_PUBLIC_RATINGS = 5
 
@@ -77,7 +80,13 @@ def public_suggestions(
         .all()
     )
     return [
-        SuggestionPublic(public_text=mask_personal(s.public_text), created_at=s.created_at, pledge_id=s.pledge_id)
+        SuggestionPublic(
+            public_text=mask_personal(s.public_text),
+            created_at=s.created_at,
+            pledge_id=s.pledge_id,
+            reply=mask_personal(s.public_reply),
+            replied_at=s.replied_at if s.public_reply else None,
+        )
         for s in rows
     ]
 
@@ -98,18 +107,58 @@ def public_suggestions_by_pledge(
         .label("rank")
     )
     ranked = (
-        select(col(Suggestion.pledge_id), col(Suggestion.public_text), col(Suggestion.created_at), rank)
+        select(
+            col(Suggestion.pledge_id),
+            col(Suggestion.public_text),
+            col(Suggestion.created_at),
+            col(Suggestion.public_reply),
+            col(Suggestion.replied_at),
+            rank,
+        )
         .where(col(Suggestion.status) == SuggestionStatus.approved.value, col(Suggestion.pledge_id).in_(pledge_ids))
         .subquery()
     )
     rows = session.execute(
-        select(ranked.c.pledge_id, ranked.c.public_text, ranked.c.created_at)
+        select(
+            ranked.c.pledge_id, ranked.c.public_text, ranked.c.created_at, ranked.c.public_reply, ranked.c.replied_at
+        )
         .where(ranked.c.rank <= per_pledge)
         .order_by(ranked.c.pledge_id, ranked.c.rank)
     ).all()
     out: dict[int, list[SuggestionPublic]] = {}
-    for pledge_id, text, created_at in rows:
+    for pledge_id, text, created_at, reply, replied_at in rows:
         out.setdefault(pledge_id, []).append(
-            SuggestionPublic(public_text=mask_personal(text), created_at=created_at, pledge_id=pledge_id)
+            SuggestionPublic(
+                public_text=mask_personal(text),
+                created_at=created_at,
+                pledge_id=pledge_id,
+                reply=mask_personal(reply or ""),
+                replied_at=replied_at if reply else None,
+            )
         )
     return out
+
+
+def pledge_suggestions(session: Session, *, actor: Actor, pledge_id: int, params: PageParams) -> Page[PledgeSuggestion]:
+    """Approved suggestions to one pledge with the branch's replies, newest first, as the board shows
+    them: for whoever sees the pledge in the app (its member above all; 404 otherwise)."""
+    pledges_service.visible_pledge(session, actor, pledge_id)
+    stmt = (
+        select(Suggestion)
+        .where(col(Suggestion.pledge_id) == pledge_id, col(Suggestion.status) == SuggestionStatus.approved.value)
+        .order_by(col(Suggestion.created_at).desc(), col(Suggestion.id).desc())
+    )
+
+    def shape(rows: Sequence[Suggestion]) -> list[PledgeSuggestion]:
+        return [
+            PledgeSuggestion(
+                id=s.id or 0,
+                public_text=mask_personal(s.public_text),
+                created_at=s.created_at,
+                reply=mask_personal(s.public_reply),
+                replied_at=s.replied_at if s.public_reply else None,
+            )
+            for s in rows
+        ]
+
+    return paginate(session, stmt, params, shape)

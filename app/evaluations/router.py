@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from app.core.db import SessionDep
+from app.core.idempotency import IdempotencyDep
 from app.core.pagination import Page, PageDep
+from app.core.validation import Id
 from app.evaluations import satisfaction, service
 from app.evaluations.models import RatingStatus, SuggestionStatus
 from app.evaluations.periods import PERIOD_PATTERN, Period
@@ -18,10 +20,12 @@ from app.evaluations.satisfaction import PledgeSatisfaction
 from app.evaluations.schemas import (
     MemberEvaluationSummary,
     PledgeEvaluationSummary,
+    PledgeSuggestion,
     RatingRead,
     RatingReview,
     SuggestionModerate,
     SuggestionRead,
+    SuggestionReply,
 )
 from app.members.dependencies import ActorDep
 
@@ -51,6 +55,21 @@ def moderate_suggestion(
         session, actor=actor, suggestion_id=suggestion_id, approve=body.approve, reason=body.reason
     )
     return SuggestionRead.model_validate(suggestion)
+
+
+@router.post("/suggestions/{suggestion_id}/reply", response_model=SuggestionRead)
+def reply_suggestion(
+    idem: IdempotencyDep, session: SessionDep, actor: ActorDep, suggestion_id: Id, body: SuggestionReply
+) -> Response:
+    """答复一条已公开的意见建议（显示在公示牌上这条意见下面；手机号、身份证号自动打码）；再次答复即修改。"""
+    suggestion = service.reply(session, actor=actor, suggestion_id=suggestion_id, text=body.text)
+    return idem.respond(session, SuggestionRead.model_validate(suggestion))
+
+
+@router.get("/pledges/{pledge_id}/suggestions", response_model=Page[PledgeSuggestion])
+def pledge_suggestions(session: SessionDep, actor: ActorDep, paging: PageDep, pledge_id: Id) -> Page[PledgeSuggestion]:
+    """一项承诺收到的已公开的群众意见建议和支部的答复（与公示牌上一样），最新的在前。"""
+    return service.pledge_suggestions(session, actor=actor, pledge_id=pledge_id, params=paging)
 
 
 @router.get("/ratings", response_model=Page[RatingRead])

@@ -36,6 +36,8 @@ class SuggestionPublic(BaseModel):
     public_text: str
     created_at: datetime
     pledge_id: int | None = None
+    reply: str = Field(default="", description="支部的答复（已打码）；没有答复时为空")
+    replied_at: datetime | None = None
 
 
 class SuggestionRead(BaseModel):
@@ -52,12 +54,30 @@ class SuggestionRead(BaseModel):
     created_at: datetime
     moderated_at: datetime | None
     reason: str
+    reply: str = ""
+    replied_at: datetime | None = None
 
 
 class SuggestionModerate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     approve: bool
     reason: str = Field(default="", max_length=200, description="不公开的原因（可选）")
+
+
+class SuggestionReply(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=500, description="答复内容，显示在公示牌上这条意见下面")
+
+
+class PledgeSuggestion(BaseModel):
+    """An approved suggestion to a pledge as the pledge's member and the branch see it in the app:
+    the public (masked) text and the branch's reply, as on the board."""
+
+    id: int
+    public_text: str
+    created_at: datetime
+    reply: str
+    replied_at: datetime | None
 
 
 class RatingRead(BaseModel):

@@ -27,10 +27,11 @@ from app.evaluations.intake import (
     suggest,
     take_feedback,
 )
-from app.evaluations.moderation import moderate, rating_list, review_rating, suggestion_queue
+from app.evaluations.moderation import moderate, rating_list, reply, review_rating, suggestion_queue
 from app.evaluations.periods import period_of
 from app.evaluations.public import (
     counted_by_pledge,
+    pledge_suggestions,
     public_satisfaction,
     public_suggestions,
     public_suggestions_by_pledge,
@@ -45,6 +46,7 @@ __all__ = [
     "moderate",
     "period_of",
     "pledge_ref",
+    "pledge_suggestions",
     "pledge_summaries",
     "public_satisfaction",
     "public_suggestions",
@@ -52,6 +54,7 @@ __all__ = [
     "rate",
     "rating_list",
     "read_feedback",
+    "reply",
     "review_rating",
     "suggest",
     "suggestion_queue",
