@@ -9,11 +9,13 @@ Pledges are read here in SQL against app.pledges.models, read-only (pledges has 
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import JSON, Float, Numeric, String, and_, case, cast, func, literal, null, or_, select, type_coerce
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Session, col
 
-from app.core.db import insert_for
+from app.core.db import UTCDateTime, insert_for
 from app.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from app.core.pagination import Page, PageParams, page_of
 from app.core.permissions import Actor, Permission, require
@@ -52,21 +54,17 @@ def _period_bounds(period: RatingPeriod) -> tuple[datetime, datetime]:
     return start, end
 
 
-def pledge_outcomes(
-    session: Session, period: RatingPeriod, member_ids: list[int]
-) -> dict[int, tuple[int, int, int, int]]:
-    """member → (closed pledges, kept, partly kept, not kept) among their own pledges closed in the period."""
-    if not member_ids:
-        return {}
+def _outcome_counts(period: RatingPeriod, member_ids: Any) -> Any:
+    """member_id, n, kept, partly, not_kept: the members' own pledges closed in the period, by outcome."""
     start, end = _period_bounds(period)
     p = Pledge
-    rows = session.execute(
+    return (
         select(
-            col(p.member_id),
-            func.count(),
-            func.sum(case((col(p.outcome) == PledgeOutcome.kept, 1), else_=0)),
-            func.sum(case((col(p.outcome) == PledgeOutcome.partly_kept, 1), else_=0)),
-            func.sum(case((col(p.outcome) == PledgeOutcome.not_kept, 1), else_=0)),
+            col(p.member_id).label("member_id"),
+            func.count().label("n"),
+            func.sum(case((col(p.outcome) == PledgeOutcome.kept, 1), else_=0)).label("kept"),
+            func.sum(case((col(p.outcome) == PledgeOutcome.partly_kept, 1), else_=0)).label("partly"),
+            func.sum(case((col(p.outcome) == PledgeOutcome.not_kept, 1), else_=0)).label("not_kept"),
         )
         .where(
             col(p.owner_kind) == OwnerKind.member,
@@ -77,68 +75,121 @@ def pledge_outcomes(
             col(p.outcome).is_not(None),
         )
         .group_by(col(p.member_id))
-    ).all()
-    return {int(m): (int(n), int(k or 0), int(pk or 0), int(nk or 0)) for m, n, k, pk, nk in rows}
+        .subquery("outcomes")
+    )
 
 
-def auto_value(item: RubricItem, counts: tuple[int, int, int, int] | None) -> tuple[float | None, str]:
-    if not counts or counts[0] == 0:
-        return None, "本周期没有已销诺的承诺，请书记评分"
-    n, kept, partly, not_kept = counts
-    value = round(item.max_points * (kept + 0.5 * partly) / n, 1)
-    return value, f"本周期已销诺 {n} 件：已兑现 {kept}、部分兑现 {partly}、未兑现 {not_kept}"
+class _Json:
+    """The few JSON expressions fill_auto needs, in the dialect's words (SQLite's json1 or
+    PostgreSQL's json functions): an object of key/value pairs, and an object with one key set."""
+
+    def __init__(self, session: Session) -> None:
+        self.pg = session.get_bind().dialect.name == "postgresql"
+
+    def object(self, *pairs: Any) -> Any:
+        if self.pg:  # keys typed: PostgreSQL cannot guess an untyped parameter of json_build_object
+            typed = [_text(p) if isinstance(p, str) else p for p in pairs]
+            return type_coerce(func.json_build_object(*typed), JSON)
+        return type_coerce(func.json_object(*pairs), JSON)
+
+    def with_key(self, doc: Any, key: str, value: Any) -> Any:
+        if self.pg:
+            merged = cast(doc, JSONB).op("||")(func.jsonb_build_object(_text(key), value))
+            return type_coerce(cast(merged, JSON), JSON)
+        return type_coerce(func.json_set(doc, f"$.{key}", value), JSON)
 
 
-def _apply_auto(row: Assessment, item: RubricItem, value: float | None, note: str) -> None:
-    auto = dict(row.auto_items)
-    auto[item.key], auto[NOTE] = value, note
-    row.auto_items = auto
-    if item.key not in row.overrides:
-        items = dict(row.items)
-        items[item.key] = value
-        row.items = items
+def _text(value: str) -> Any:
+    return cast(literal(value), String)
 
 
 def fill_auto(session: Session, *, period: RatingPeriod) -> int:
     """(Re)fill the automatic rubric item of every active member of the period's branches, creating
-    their assessment rows; an item overridden by hand keeps its value. Returns the members filled."""
+    their assessment rows: one INSERT … SELECT … ON CONFLICT DO UPDATE, whatever the number of
+    members, so a secretary's first save at the same moment queues on the row instead of colliding.
+
+    The item's value (kept = full, partly kept = half, not kept = 0, averaged; none closed: empty)
+    replaces only what the automatic fill put there before: a value the secretary saved by hand —
+    overridden with a reason, or given before there was an automatic value — is kept (then the
+    sheet asks for the reason the difference needs). Returns the members filled."""
     rules = _rules(period)
     auto = next((i for i in rules.rubric if i.auto == AUTO_PLEDGES), None)
     if auto is None:
         return 0
+    key = auto.key
+    js = _Json(session)
     unit = org_service.get_unit(session, period.unit_id)
     branch_ids = select(col(OrgUnit.id)).where(
         org_service.path_filter([unit.path]),
         col(OrgUnit.kind) == UnitKind.branch,
         col(OrgUnit.archived_at).is_(None),
     )
-    members = session.execute(
-        select(col(Member.id), col(Member.branch_id)).where(
-            col(Member.status) == MemberStatus.active, col(Member.branch_id).in_(branch_ids)
-        )
-    ).all()
-    member_branch = {int(m): int(b) for m, b in members}
-    outcomes = pledge_outcomes(session, period, list(member_branch))
-    rows = {
-        a.subject_id: a
-        for a in session.execute(
-            select(Assessment).where(
-                col(Assessment.period_id) == period.id, col(Assessment.subject_kind) == SubjectKind.member
-            )
-        ).scalars()
-    }
+    active = (col(Member.status) == MemberStatus.active, col(Member.branch_id).in_(branch_ids))
+    o = _outcome_counts(period, select(col(Member.id)).where(*active))
+    none_closed = func.coalesce(o.c.n, 0) == 0
+    share = (o.c.kept + 0.5 * o.c.partly) * auto.max_points / o.c.n
+    value = case((none_closed, null()), else_=cast(func.round(cast(share, Numeric), 1), Float))
+    said = _text("本周期已销诺 ") + cast(o.c.n, String) + _text(" 件：已兑现 ") + cast(o.c.kept, String)
+    said = said + _text("、部分兑现 ") + cast(o.c.partly, String) + _text("、未兑现 ") + cast(o.c.not_kept, String)
+    note = case((none_closed, _text("本周期没有已销诺的承诺，请书记评分")), else_=said)
     now = utcnow()
-    for member_id, branch_id in member_branch.items():
-        row = rows.get(member_id) or Assessment(
-            period_id=period.id or 0, subject_kind=SubjectKind.member, subject_id=member_id, branch_id=branch_id
+    max_points = float(sum(i.max_points for i in rules.rubric))
+    others = [i.key for i in rules.rubric if i.key != key]
+    rows = (
+        select(
+            literal(period.id).label("period_id"),
+            _text(SubjectKind.member.value).label("subject_kind"),
+            col(Member.id).label("subject_id"),
+            col(Member.branch_id).label("branch_id"),
+            js.object(key, value).label("items"),
+            js.object(key, value, NOTE, note).label("auto_items"),
+            js.object().label("overrides"),
+            func.coalesce(value, 0).label("points"),
+            literal(max_points).label("max_points"),
+            and_(value.is_not(None), literal(not others)).label("complete"),
+            literal(1).label("version"),
+            literal(now, UTCDateTime).label("created_at"),
+            literal(now, UTCDateTime).label("updated_at"),
         )
-        value, note = auto_value(auto, outcomes.get(member_id))
-        _apply_auto(row, auto, value, note)
-        _total(row, rules.rubric)
-        row.updated_at = now
-        session.add(row)
-    session.flush()
-    return len(member_branch)
+        .select_from(Member)
+        .outerjoin(o, o.c.member_id == col(Member.id))
+        .where(*active)
+    )
+    table = Assessment.metadata.tables["assessment"]
+    stmt = insert_for(session)(table).from_select(list(rows.selected_columns.keys()), rows)
+    # the row as it stands when the upsert reaches it (after any save it waited for)
+    items_col, auto_col = table.c["items"], table.c["auto_items"]
+    had = items_col[key].as_float()
+    by_hand = or_(
+        table.c["overrides"][key].as_string().is_not(None),
+        and_(
+            had.is_not(None),
+            or_(auto_col[key].as_float().is_(None), had != auto_col[key].as_float()),
+        ),
+    )
+    new = stmt.excluded["items"][key].as_float()
+    item = case((by_hand, had), else_=new)
+    points: Any = func.coalesce(item, 0)
+    for k in others:
+        points = points + func.coalesce(items_col[k].as_float(), 0)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[table.c.period_id, table.c.subject_kind, table.c.subject_id],
+        set_={
+            "items": case((by_hand, items_col), else_=js.with_key(items_col, key, new)),
+            "auto_items": stmt.excluded.auto_items,
+            "points": cast(func.round(cast(points, Numeric), 2), Float),
+            "max_points": max_points,
+            "complete": and_(item.is_not(None), *[items_col[k].as_float().is_not(None) for k in others]),
+            "updated_at": stmt.excluded.updated_at,
+        },
+    )
+    session.execute(stmt)
+    # counted apart: psycopg does not always report the rows an INSERT … SELECT upserted
+    filled = int(session.execute(select(func.count()).select_from(Member).where(*active)).scalar_one())
+    for row in list(session.identity_map.values()):
+        if isinstance(row, Assessment):  # loaded before the statement: stale now
+            session.expire(row)
+    return filled
 
 
 # ---------------------------------------------------------------- reading
