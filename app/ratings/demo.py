@@ -497,4 +497,10 @@ def _honours(session: Session, year: int) -> None:
                 session, actor=SYSTEM, pledge_id=pid, year=year, reason="群众满意度高，践诺成效明显"
             )
             if i < chosen[kind]:
-                honours.select_honour(session, actor=SYSTEM, honour_id=pk(honour), reason="经党委会研究评选")
+                honours.select_honour(
+                    session,
+                    actor=SYSTEM,
+                    honour_id=pk(honour),
+                    reason="经党委会研究评选",
+                    expected_version=honours.honour_version(honour),
+                )

@@ -8,12 +8,13 @@ published period are listed as candidates for honours (评先选优).
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlmodel import Session, col
 
-from app.core.errors import Conflict, Forbidden, NotFound
+from app.core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, PreconditionRequired
 from app.core.pagination import Page, PageParams, paginate
 from app.core.permissions import Actor, Permission, allowed, require
 from app.core.time import utcnow
@@ -82,20 +83,45 @@ def nominate(
     return honour
 
 
-def get_honour(session: Session, *, actor: Actor, honour_id: int) -> Honour:
-    honour = session.get(Honour, honour_id)
+def get_honour(session: Session, *, actor: Actor, honour_id: int, lock: bool = False) -> Honour:
+    """The honour (404 outside the actor's sight); with `lock`, its row held for this transaction,
+    so two committee members deciding it at once take turns and the second sees the first's change."""
+    honour = session.get(Honour, honour_id, with_for_update=lock or None, populate_existing=lock)
     if honour is None or not allowed(actor, Permission.unit_read, org_service.get_unit(session, honour.branch_id)):
         raise NotFound("未找到该推荐")
     return honour
 
 
-def select_honour(session: Session, *, actor: Actor, honour_id: int, reason: str, selected: bool = True) -> Honour:
+def honour_version(honour: Honour) -> int:
+    """The honour's ETag: a digest of what selecting and taking back change (when, by whom, why).
+    The honour table keeps no version counter; the digest moves with every decision (each has its
+    own time, or its own reason), and fits the nine digits an If-Match of ratings carries."""
+    at = round(honour.selected_at.timestamp() * 1_000_000) if honour.selected_at else 0
+    raw = f"{at}|{honour.selected_by_account_id or 0}|{honour.reason or ''}".encode()
+    return int.from_bytes(hashlib.sha256(raw).digest()[:8], "big") % 1_000_000_000
+
+
+def select_honour(
+    session: Session,
+    *,
+    actor: Actor,
+    honour_id: int,
+    reason: str,
+    expected_version: int | None,
+    selected: bool = True,
+) -> Honour:
     """The committee selects a nominated pledge as one of the year's ten (or takes it back), with a
-    reason; at most ten of each kind per committee and year."""
-    honour = get_honour(session, actor=actor, honour_id=honour_id)
+    reason; at most ten of each kind per committee and year. `expected_version` is the honour's
+    version the committee decided on (If-Match: 428 without, 412 when it has changed since)."""
+    honour = get_honour(session, actor=actor, honour_id=honour_id, lock=True)
     committee = org_service.get_unit(session, honour.unit_id)
     if not allowed(actor, Permission.rating_admin, committee):
         raise Forbidden(code="forbidden.rating.admin")
+    if expected_version is None:
+        raise PreconditionRequired()
+    current = honour_version(honour)
+    if expected_version != current:
+        raise PreconditionFailed(extra={"current_version": current})
     if selected and honour.selected_at is None:
         chosen = session.execute(
             select(func.count()).where(
@@ -171,6 +197,7 @@ def honour_reads(session: Session, rows: Any) -> list[HonourRead]:
                 selected=h.selected_at is not None,
                 selected_at=h.selected_at,
                 reason=h.reason,
+                version=honour_version(h),
             )
         )
     return out

@@ -320,27 +320,36 @@ def nominate(idem: IdempotencyDep, session: SessionDep, actor: ActorDep, body: N
 
 
 def _select(
-    idem: Idempotency, session: SessionDep, actor: Actor, honour_id: int, reason: str, *, selected: bool
+    idem: Idempotency,
+    session: SessionDep,
+    actor: Actor,
+    honour_id: int,
+    body: SelectBody,
+    expected: int,
+    *,
+    selected: bool,
 ) -> Response:
-    honour = honours.select_honour(session, actor=actor, honour_id=honour_id, reason=reason, selected=selected)
+    honour = honours.select_honour(
+        session, actor=actor, honour_id=honour_id, reason=body.reason, expected_version=expected, selected=selected
+    )
     (read,) = honours.honour_reads(session, [honour])
-    return idem.respond(session, read)
+    return idem.respond(session, read, headers={"ETag": f'"{read.version}"'})
 
 
 @router.post("/rating-honours/{honour_id}/select", response_model=HonourRead)
 def select_honour(
-    idem: IdempotencyDep, session: SessionDep, actor: ActorDep, honour_id: Id, body: SelectBody
+    idem: IdempotencyDep, session: SessionDep, actor: ActorDep, honour_id: Id, expected: IfMatchDep, body: SelectBody
 ) -> Response:
-    """评选为十佳（党委，须写明理由；每年每类最多 10 项）。"""
-    return _select(idem, session, actor, honour_id, body.reason, selected=True)
+    """评选为十佳（党委，须写明理由；每年每类最多 10 项）；If-Match 为推荐的版本号（列表中的 version）。"""
+    return _select(idem, session, actor, honour_id, body, expected, selected=True)
 
 
 @router.post("/rating-honours/{honour_id}/unselect", response_model=HonourRead)
 def unselect_honour(
-    idem: IdempotencyDep, session: SessionDep, actor: ActorDep, honour_id: Id, body: SelectBody
+    idem: IdempotencyDep, session: SessionDep, actor: ActorDep, honour_id: Id, expected: IfMatchDep, body: SelectBody
 ) -> Response:
-    """撤销十佳评选（党委，须写明理由）。"""
-    return _select(idem, session, actor, honour_id, body.reason, selected=False)
+    """撤销十佳评选（党委，须写明理由）；If-Match 为推荐的版本号。"""
+    return _select(idem, session, actor, honour_id, body, expected, selected=False)
 
 
 @router.get("/rating-honours/candidates", response_model=Page[CandidateRead])

@@ -142,6 +142,7 @@ class HonourRead(BaseModel):
     selected: bool
     selected_at: datetime | None
     reason: str | None
+    version: int = Field(description="选定、撤销时作 If-Match 的版本号（ETag）")
 
 
 class CandidateRead(BaseModel):

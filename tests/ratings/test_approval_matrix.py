@@ -22,7 +22,7 @@ from app.members.models import Member
 from app.pledges.models import PledgeStatus
 from app.ratings import approval, honours
 from app.ratings.compute import compute_results
-from app.ratings.models import PeriodStatus, RatingBranchStatus, RatingPeriod, RatingResult, SubjectKind
+from app.ratings.models import Honour, PeriodStatus, RatingBranchStatus, RatingPeriod, RatingResult, SubjectKind
 from tests.factories import World
 from tests.matrix import Case, check, params
 from tests.pledges.factories import create_pledge
@@ -99,6 +99,11 @@ def _honour(w: World) -> int:
     assert w.db is not None
     pledge = create_pledge(w.db, unit=w.group, member_id=w.member.member_id, status=PledgeStatus.closed)
     return pk(honours.nominate(w.db, actor=SYSTEM, pledge_id=pk(pledge)))
+
+
+def _honour_version(w: World) -> dict[str, str]:
+    """A fresh nomination's version (nothing decided on it yet: the same for every one)."""
+    return {"If-Match": f'"{honours.honour_version(Honour())}"'}
 
 
 def _kept_pledge(w: World) -> dict[str, int]:
@@ -241,6 +246,7 @@ CASES = [
         name="POST /rating-honours/{id}/select",
         allowed=["committee_admin"],
         denied_403=NOT_ADMINS,
+        headers_factory=_honour_version,
         body_factory=lambda w: {"reason": "群众公认"},
     ),
     Case(
@@ -249,6 +255,7 @@ CASES = [
         name="POST /rating-honours/{id}/unselect",
         allowed=["committee_admin"],
         denied_403=NOT_ADMINS,
+        headers_factory=_honour_version,
         body_factory=lambda w: {"reason": "重复"},
     ),
     Case(

@@ -54,13 +54,15 @@ def test_nominate_and_select(client: TestClient, db: Session, world: World) -> N
     r = client.post(API, json={"pledge_id": pk(collective)}, headers=h)
     assert r.json()["kind"] == "org_pledge"
 
-    # the committee selects with a reason; a secretary may not
+    # the committee selects with a reason, on the version it saw; a secretary may not
     url = f"{API}/{honour['id']}/select"
-    assert client.post(url, json={"reason": "好"}, headers=h).status_code == 403
-    assert client.post(url, json={"reason": ""}, headers=world.committee_admin.headers).status_code == 422
-    r = client.post(url, json={"reason": "带动全组换路灯"}, headers=world.committee_admin.headers)
+    seen = _if_match(honour["version"])
+    assert client.post(url, json={"reason": "好"}, headers={**h, **seen}).status_code == 403
+    assert client.post(url, json={"reason": ""}, headers={**world.committee_admin.headers, **seen}).status_code == 422
+    r = client.post(url, json={"reason": "带动全组换路灯"}, headers={**world.committee_admin.headers, **seen})
     assert r.status_code == 200, r.text
     assert (r.json()["selected"], r.json()["reason"]) == (True, "带动全组换路灯")
+    assert r.headers["ETag"] == f'"{r.json()["version"]}"' != seen["If-Match"]
     listed = client.get(API, params={"selected": True}, headers=h).json()
     assert [i["id"] for i in listed["items"]] == [honour["id"]]
     assert client.get(API, headers=world.outsider.headers).json()["total"] == 0  # not their branch's
@@ -73,15 +75,61 @@ def test_at_most_ten_of_a_kind(client: TestClient, db: Session, world: World) ->
         pledge = create_pledge(db, unit=world.branch, member_id=pk(m), status=PledgeStatus.closed)
         ids.append(pk(honours.nominate(db, actor=SYSTEM, pledge_id=pk(pledge))))
     for honour_id in ids[:10]:
-        honours.select_honour(db, actor=SYSTEM, honour_id=honour_id, reason="优秀")
-    r = client.post(f"{API}/{ids[10]}/select", json={"reason": "也很好"}, headers=world.committee_admin.headers)
+        honour = honours.get_honour(db, actor=SYSTEM, honour_id=honour_id)
+        honours.select_honour(
+            db, actor=SYSTEM, honour_id=honour_id, reason="优秀", expected_version=honours.honour_version(honour)
+        )
+    last = _version(client, world, ids[10])
+    r = client.post(f"{API}/{ids[10]}/select", json={"reason": "也很好"}, headers=last)
     assert r.status_code == 409
     assert r.json()["code"] == "honour_full"
     # taking one back makes room
-    r = client.post(f"{API}/{ids[0]}/unselect", json={"reason": "重复"}, headers=world.committee_admin.headers)
+    first = _version(client, world, ids[0])
+    r = client.post(f"{API}/{ids[0]}/unselect", json={"reason": "重复"}, headers=first)
     assert r.json()["selected"] is False
-    r = client.post(f"{API}/{ids[10]}/select", json={"reason": "也很好"}, headers=world.committee_admin.headers)
+    r = client.post(f"{API}/{ids[10]}/select", json={"reason": "也很好"}, headers=last)
     assert r.status_code == 200
+
+
+def _if_match(version: int) -> dict[str, str]:
+    return {"If-Match": f'"{version}"'}
+
+
+def _version(client: TestClient, world: World, honour_id: int) -> dict[str, str]:
+    """The committee's headers with the honour's version as the list shows it."""
+    listed = client.get(API, params={"size": 100}, headers=world.committee_admin.headers).json()["items"]
+    (version,) = [h["version"] for h in listed if h["id"] == honour_id]
+    return {**world.committee_admin.headers, **_if_match(version)}
+
+
+def test_selecting_needs_the_version_seen(client: TestClient, db: Session, world: World) -> None:
+    """Like every state change of ratings: 428 without If-Match, 412 when another committee member
+    decided since (the answer names the current version), the decision on the current one goes."""
+    pledge = create_pledge(db, unit=world.group, member_id=world.member.member_id, status=PledgeStatus.closed)
+    honour_id = pk(honours.nominate(db, actor=SYSTEM, pledge_id=pk(pledge), reason="好"))
+    url = f"{API}/{honour_id}/select"
+    admin = world.committee_admin.headers
+    r = client.post(url, json={"reason": "优秀"}, headers=admin)
+    assert r.status_code == 428
+    assert r.headers["content-type"].startswith("application/problem+json")
+    seen = _version(client, world, honour_id)
+    # another committee member selects and takes it back in the meantime
+    r = client.post(url, json={"reason": "优秀"}, headers=seen)
+    assert r.status_code == 200
+    again = {**admin, "If-Match": r.headers["ETag"]}
+    r = client.post(f"{API}/{honour_id}/unselect", json={"reason": "再议"}, headers=again)
+    assert r.status_code == 200
+    assert r.json()["selected"] is False
+    now = r.headers["ETag"]
+    r = client.post(url, json={"reason": "优秀"}, headers=seen)  # decided on what is no longer there
+    assert r.status_code == 412
+    assert f'"{r.json()["current_version"]}"' == now
+    r = client.post(f"{API}/{honour_id}/unselect", json={"reason": "再议"}, headers=again)
+    assert r.status_code == 412
+    assert client.post(url, json={"reason": "优秀"}, headers={**admin, "If-Match": '"x1"'}).status_code == 412
+    r = client.post(url, json={"reason": "优秀"}, headers=_version(client, world, honour_id))
+    assert r.status_code == 200
+    assert r.json()["selected"] is True
 
 
 def test_candidates(client: TestClient, db: Session, world: World) -> None:
