@@ -186,6 +186,35 @@ class PledgeNote(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class FlagStatus(StrEnum):
+    open = "open"
+    answered = "answered"
+
+
+FLAG_STATUS_LABELS = {FlagStatus.open: "待答复", FlagStatus.answered: "已答复"}
+
+
+class PledgeFlag(SQLModel, table=True):
+    """A supervisor's flag (提请书记关注): a reason the branch's secretary must answer; answering closes
+    it. On the pledge's timeline for the branch and the supervision, never on boards."""
+
+    __tablename__ = "pledge_flag"
+    __table_args__ = (Index("ix_pledge_flag_branch_id_status", "branch_id", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    pledge_id: int = Field(foreign_key="pledge.id", index=True)
+    branch_id: int = Field(foreign_key="org_unit.id")  # the pledge's branch: whose secretary answers
+    reason: str = Field(max_length=500)
+    status: FlagStatus = Field(default=FlagStatus.open, sa_type=String(10))
+    raised_by_account_id: int | None = Field(default=None, foreign_key="account.id", index=True)
+    raised_by_name: str = Field(default="", max_length=40)
+    raised_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    answer: str = Field(default="", max_length=500)
+    answered_by_account_id: int | None = Field(default=None, foreign_key="account.id")
+    answered_by_name: str = Field(default="", max_length=40)
+    answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
 class PledgeRevision(SQLModel, table=True):
     """A proposed change to a published pledge; the board keeps the approved text until it is approved.
 

@@ -20,7 +20,7 @@ from app.core.permissions import Actor, Permission, require
 from app.core.time import today_local
 from app.members import service as members_service
 from app.org import service as org_service
-from app.pledges import access, states
+from app.pledges import access, flags, states
 from app.pledges.access import Located
 from app.pledges.models import (
     Pledge,
@@ -198,12 +198,13 @@ def history(session: Session, pledge_id: int, *, notes: bool) -> History:
     return h
 
 
-_KIND_ORDER = {"event": 0, "progress": 1, "note": 2}
+_KIND_ORDER = {"event": 0, "progress": 1, "note": 2, "flag": 3, "flag_answer": 4}
 
 
 def timeline(session: Session, *, actor: Actor, located: Located, params: PageParams) -> Page[TimelineEntry]:
     """The whole history of a pledge as the branch sees it: events, progress and supervision notes,
-    newest first. Four queries, whatever the length of the history."""
+    newest first; for the supervision and the branch, supervisors' flags and their answers too. Four
+    queries (five with flags), whatever the length of the history."""
     h = history(session, pk(located.pledge), notes=True)
     entries: list[TimelineEntry] = []
     for e in h.events:
@@ -245,5 +246,29 @@ def timeline(session: Session, *, actor: Actor, located: Located, params: PagePa
                 text=n.text,
             )
         )
+    for f in flags.flags_on(session, actor=actor, located=located):
+        entries.append(
+            TimelineEntry(
+                kind="flag",
+                id=pk(f),
+                at=f.raised_at,
+                label="提请书记关注",
+                actor_name=f.raised_by_name,
+                text=f.reason,
+                data={"flag_id": pk(f), "status": f.status},
+            )
+        )
+        if f.answered_at is not None:
+            entries.append(
+                TimelineEntry(
+                    kind="flag_answer",
+                    id=pk(f),
+                    at=f.answered_at,
+                    label="书记答复",
+                    actor_name=f.answered_by_name,
+                    text=f.answer,
+                    data={"flag_id": pk(f)},
+                )
+            )
     entries.sort(key=lambda x: (x.at, _KIND_ORDER[x.kind], x.id), reverse=True)
     return page_of(entries, params)

@@ -22,7 +22,7 @@ from app.core.idempotency import Idempotency, IdempotencyDep
 from app.core.middleware import body_limit
 from app.core.pagination import Page, PageDep
 from app.org.dependencies import VisibleUnit
-from app.pledges import access, closing, drafting, lifecycle, progress, queries, reads, vocabulary
+from app.pledges import access, closing, drafting, lifecycle, progress, queries, reads, router_flags, vocabulary
 from app.pledges.access import Located
 from app.pledges.dependencies import IfMatchDep, PledgeActorDep, VisiblePledge, WritablePledge
 from app.pledges.models import PledgeCategory, PledgeStatus
@@ -333,3 +333,6 @@ def read_media(session: SessionDep, actor: PledgeActorDep, key: str) -> Response
     except FileNotFoundError:
         raise NotFound("未找到该图片", code="media_not_found") from None
     return StreamingResponse(handle, media_type=media_type, headers=headers)
+
+
+router.include_router(router_flags.router)

@@ -18,6 +18,7 @@ from app.core.validation import ShortText
 from app.pledges.models import (
     CATEGORY_LABELS,
     OUTCOME_LABELS,
+    FlagStatus,
     OwnerKind,
     PledgeCategory,
     PledgeOutcome,
@@ -290,7 +291,7 @@ class PledgeRead(BaseModel):
 class TimelineEntry(BaseModel):
     """One entry of a pledge's full history (staff): an event, a progress report or a supervision note."""
 
-    kind: Literal["event", "progress", "note"]
+    kind: Literal["event", "progress", "note", "flag", "flag_answer"]
     id: int
     at: datetime
     action: str | None = None
@@ -428,3 +429,36 @@ register_labels(
     },
     values={**CATEGORY_LABELS, **OUTCOME_LABELS, **STATUS_LABELS},
 )
+
+
+# ---------------------------------------------------------------- supervisors' flags
+
+
+class FlagCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=500, description="提请书记关注的原因")
+
+
+class FlagAnswer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    answer: str = Field(min_length=1, max_length=500, description="书记的答复；答复后提请即办结")
+
+
+class FlagRead(BaseModel):
+    """A supervisor's flag (提请书记关注) with the pledge it is on; never public."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    pledge_id: int
+    branch_id: int
+    reason: str
+    status: FlagStatus
+    status_label: str = ""
+    raised_by_name: str
+    raised_at: datetime
+    answer: str
+    answered_by_name: str
+    answered_at: datetime | None
+    pledge_title: str = ""
+    pledge_status: PledgeStatus | None = None
+    member_name: str | None = None
