@@ -9,7 +9,6 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
-from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
@@ -21,6 +20,9 @@ from app.boards.public_routes import public_router as boards_public_router
 from app.core import db, idempotency
 from app.core.config import PROJECT_ROOT, settings
 from app.core.errors import install_error_handlers, problem
+from app.core.http import CompressionMiddleware
+from app.core.http_bench import BenchCeilingMiddleware
+from app.core.http_static import PrecompressedStaticFiles
 from app.core.hygiene import InputHygieneMiddleware
 from app.core.logging import configure_logging
 from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
@@ -37,10 +39,11 @@ class SchemaNotReady(RuntimeError):
     pass
 
 
-class SpaStaticFiles(StaticFiles):
+class SpaStaticFiles(PrecompressedStaticFiles):
     """The built PWA; an unknown page path that asks for HTML gets index.html (the app routes it).
 
     Never for /api/, /b/ or /s/ (the API and the public boards answer their own 404s), nor for files.
+    Files compressed at build time are sent as stored (`.br`/`.gz` beside them, core.http_static).
     """
 
     async def get_response(self, path: str, scope: Scope) -> Response:
@@ -115,13 +118,20 @@ def create_app(*, check_schema_on_start: bool = True) -> FastAPI:
     app.add_middleware(InputHygieneMiddleware)
     # inside the request context (a 413 gets the headers and the access-log line), outside everything else
     app.add_middleware(BodyLimitMiddleware, default=settings.max_body_bytes)
+    # brotli/gzip for text answers not already encoded (app/core/http.py); inside the request context,
+    # whose headers and access-log line then describe the answer as sent
+    app.add_middleware(CompressionMiddleware)
     app.add_middleware(RequestContextMiddleware)
-    app.include_router(api_router)
-    app.include_router(boards_public_router)  # the public boards at /b/{token} and /s/{token}, outside /api/v1
+    if settings.bench_ceiling_file is not None:  # bench/board.py's in-memory ceiling, never in production
+        app.add_middleware(BenchCeilingMiddleware, file=settings.bench_ceiling_file)
 
+    # Routes are matched in order, one after another (FastAPI does not skip an included router by its
+    # prefix): the probes and the villagers' pages come first so they never wait on the API's ~200
+    # patterns; their paths share nothing with /api/v1, so the order changes no answer.
     @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    async def healthz() -> Response:
+        """Liveness: the process answers (no database, no thread)."""
+        return Response(b'{"status":"ok"}', media_type="application/json")
 
     @app.get("/readyz", include_in_schema=False)
     def readyz() -> JSONResponse:
@@ -136,6 +146,9 @@ def create_app(*, check_schema_on_start: bool = True) -> FastAPI:
         if not state.at_head:
             return problem(503, "schema_outdated", "数据库结构不是最新，请运行 liangnuo migrate")
         return JSONResponse({"status": "ready", "schema": state.current})
+
+    app.include_router(boards_public_router)  # the public boards at /b/{token} and /s/{token}, outside /api/v1
+    app.include_router(api_router)
 
     if (FRONTEND_DIST / "index.html").exists():
         app.mount("/", SpaStaticFiles(directory=FRONTEND_DIST, html=True), name="frontend")

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.background import BackgroundTask
 
@@ -20,8 +21,10 @@ from app.boards.dependencies import ResolvedBoard, ResolvedStarBoard, resolved_b
 from app.boards.models import BoardKind
 from app.boards.pages import big_text, board_not_found, error_page, message, public_headers
 from app.boards.render import Rendered, if_none_match
+from app.core import db
 from app.core.db import SessionDep
 from app.core.errors import register_html_errors
+from app.core.http import accepted
 from app.core.middleware import body_limit
 from app.core.storage import content_type_of, get_storage, is_key
 from app.evaluations import dependencies as guard
@@ -35,14 +38,15 @@ FormText = Annotated[str, Form()]
 
 
 def cached_response(request: Request, page: Rendered) -> Response:
-    """A shared page: ETag (If-None-Match → 304), a minute in caches, gzip when asked."""
+    """A shared page: ETag (If-None-Match → 304), a minute in caches, brotli or gzip when accepted —
+    the bytes stored with the page (core's CompressionMiddleware passes an encoded answer through)."""
     headers = public_headers(ETag=page.etag, **{"Cache-Control": "public, max-age=60", "Vary": "Accept-Encoding"})
     if if_none_match(request.headers.get("if-none-match"), page.etag):
         return Response(status_code=304, headers=headers)
-    if "gzip" in request.headers.get("accept-encoding", ""):
-        headers["Content-Encoding"] = "gzip"
-        return Response(page.gzipped, media_type="text/html; charset=utf-8", headers=headers)
-    return Response(page.body, media_type="text/html; charset=utf-8", headers=headers)
+    encoding = accepted(request.scope)
+    if encoding is not None:
+        headers["Content-Encoding"] = encoding
+    return Response(page.encoded(encoding), media_type="text/html; charset=utf-8", headers=headers)
 
 
 def qr_response(data: str | bytes, media_type: str) -> Response:
@@ -65,11 +69,23 @@ def counted(response: Response, board: service.Resolved) -> Response:
     return response
 
 
+def _board_page(token: str, big: bool, encoding: str | None) -> tuple[Rendered, service.Resolved]:
+    """The board and its page in one trip to the thread pool with a session of its own: one indexed
+    query (the token with both versions) when the page is cached."""
+    with db.new_session(read_only=True) as session:
+        board = resolved_board(session, token)
+        page = public.board_page(session, board, board.token, big=big)
+        page.encoded(encoding)  # compressed here once, not on the event loop
+        return page, board
+
+
 @public_router.get("/b/{token}")
-def board_page(request: Request, session: SessionDep, board: ResolvedBoard) -> Response:
-    return counted(
-        cached_response(request, public.board_page(session, board, board.token, big=big_text(request))), board
-    )
+async def board_page(request: Request, token: str) -> Response:
+    # async, with the work in one thread-pool call: a sync route with sync dependencies would hop to
+    # the pool four times (the session's start and end, the board, the route), each costing more
+    # than the cached page itself
+    page, board = await run_in_threadpool(_board_page, token, big_text(request), accepted(request.scope))
+    return counted(cached_response(request, page), board)
 
 
 @public_router.get("/b/{token}/qr.svg")
@@ -105,9 +121,16 @@ def pledge_image(session: SessionDep, board: ResolvedBoard, pledge_id: int, key:
     return _image(key, shown=shown)
 
 
+def _pledge_page(token: str, pledge_id: int, big: bool) -> tuple[Rendered | None, service.Resolved]:
+    with db.new_session(read_only=True) as session:
+        board = resolved_board(session, token)
+        return public.pledge_page(session, board, pledge_id, big=big), board
+
+
 @public_router.get("/b/{token}/p/{pledge_id:int}")
-def pledge_page(request: Request, session: SessionDep, board: ResolvedBoard, pledge_id: int) -> Response:
-    page = public.pledge_page(session, board, pledge_id, big=big_text(request))
+async def pledge_page(request: Request, token: str, pledge_id: int) -> Response:
+    """Cached like the board (one thread-pool call); the device's form token is put in here."""
+    page, board = await run_in_threadpool(_pledge_page, token, pledge_id, big_text(request))
     if page is None:
         raise forms.pledge_not_found(board.token)
     device = guard.device_of(request)
@@ -186,9 +209,19 @@ def nothing_here(request: Request, rest: str) -> HTMLResponse:
 # ---------------------------------------------------------------- star boards (创星榜)
 
 
+def _star_page(token: str, big: bool, encoding: str | None) -> tuple[Rendered, service.Resolved]:
+    with db.new_session(read_only=True) as session:
+        board = resolved_star_board(session, token)
+        page = stars.star_page(session, board, big=big)
+        page.encoded(encoding)  # compressed here once, not on the event loop
+        return page, board
+
+
 @public_router.get("/s/{token}")
-def star_board_page(request: Request, session: SessionDep, board: ResolvedStarBoard) -> Response:
-    return counted(cached_response(request, stars.star_page(session, board, big=big_text(request))), board)
+async def star_board_page(request: Request, token: str) -> Response:
+    """As the board: one thread-pool call, one query when the page is cached."""
+    page, board = await run_in_threadpool(_star_page, token, big_text(request), accepted(request.scope))
+    return counted(cached_response(request, page), board)
 
 
 @public_router.get("/s/{token}/qr.svg")

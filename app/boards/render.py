@@ -8,7 +8,6 @@ SHA-256 in the Content-Security-Policy, so no other inline style or any script c
 from __future__ import annotations
 
 import base64
-import gzip
 import hashlib
 import threading
 from collections import OrderedDict
@@ -22,6 +21,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from app.core.http import compress
 from app.core.time import CHINA_TZ, as_utc, local_display
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -72,8 +72,9 @@ def render(template: str, **context: Any) -> str:
 
 @dataclass(frozen=True)
 class Rendered:
-    """A rendered page, with a strong ETag over the content and its gzipped form (made on first use:
-    pledge pages get their form token put in per request and are never sent gzipped as they are)."""
+    """A rendered page, with a strong ETag over the content and its brotli and gzip forms (each made
+    on first use, then sent as stored: pledge pages get their form token put in per request and are
+    compressed per request by core's CompressionMiddleware instead)."""
 
     body: bytes
     etag: str
@@ -87,7 +88,17 @@ class Rendered:
 
     @cached_property
     def gzipped(self) -> bytes:
-        return gzip.compress(self.body, 9, mtime=0)
+        return compress(self.body, "gzip")
+
+    @cached_property
+    def brotli(self) -> bytes:
+        return compress(self.body, "br")
+
+    def encoded(self, encoding: str | None) -> bytes:
+        """The body as stored for an encoding chosen by `core.http.negotiate` (made once, then kept)."""
+        if encoding == "br":
+            return self.brotli
+        return self.gzipped if encoding == "gzip" else self.body
 
 
 class PageCache:

@@ -58,6 +58,10 @@ class Settings(BaseSettings):
         default=1024 * 1024, ge=1024, description="请求体大小上限（字节）；照片上传的接口另有各自的上限"
     )
     scheduler_enabled: bool = Field(default=True, description="服务内每日生成到期提醒")
+    bench_ceiling_file: Path | None = Field(
+        default=None,
+        description="bench/board.py only: serve this file at /_bench/ceiling, before any middleware",
+    )
 
     @field_validator("trusted_proxies", "cors_origins", mode="before")
     @classmethod
