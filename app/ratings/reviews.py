@@ -130,13 +130,17 @@ def sheet(
             )
         ).all()
     }
-    given = session.execute(
-        select(func.count()).where(
-            col(PeerReview.period_id) == period.id,
-            col(PeerReview.reviewer_member_id) == member.id,
-            col(PeerReview.reviewee_member_id).in_([m.id for m in everyone]),
-        )
-    ).scalar_one()
+    # over the whole sheet, not this page: the progress (已评 12 / 15) and which peers are done
+    reviewed = sorted(
+        int(i)
+        for i in session.execute(
+            select(col(PeerReview.reviewee_member_id)).where(
+                col(PeerReview.period_id) == period.id,
+                col(PeerReview.reviewer_member_id) == member.id,
+                col(PeerReview.reviewee_member_id).in_([m.id for m in everyone]),
+            )
+        ).scalars()
+    )
     stars = rules.peer_scale == PeerScale.stars
 
     def value(member_id: int) -> int | None:
@@ -151,8 +155,9 @@ def sheet(
         branch_id=branch.id or 0,
         scale="stars" if stars else "points",
         open=period.status in states.REVIEWING,
-        given=int(given),
+        given=len(reviewed),
         expected=len(everyone),
+        reviewed=reviewed,
         my_statement=own.text if own else None,
         peers=[
             PeerToReview(

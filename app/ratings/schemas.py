@@ -157,8 +157,9 @@ class ReviewSheet(BaseModel):
     branch_id: int
     scale: Literal["stars", "points"]
     open: bool = Field(description="是否还能评分（互评阶段）")
-    given: int
-    expected: int
+    given: int = Field(description="我已评的人数（全部页）")
+    expected: int = Field(description="应评的人数（全部页）")
+    reviewed: list[int] = Field(description="我已评过的党员编号（全部页，不只本页）")
     my_statement: str | None
     peers: list[PeerToReview] = Field(description="本页的同支部党员（默认每页 100 人）")
     total: int

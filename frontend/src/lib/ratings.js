@@ -13,7 +13,7 @@ export const paths = {
   action: (id, action) => `/rating-periods/${id}/${action}`,
   policy: (unitId) => `/rating-policies/${unitId}`,
   selfStatement: (id) => `/rating-periods/${id}/self-statement`,
-  peers: (id) => `/rating-periods/${id}/peer-reviews/mine`,
+  peers: (id, page) => `/rating-periods/${id}/peer-reviews/mine${qs({ page: page > 1 ? page : undefined })}`,
   review: (id, memberId) => `/rating-periods/${id}/peer-reviews/${memberId}`,
   progress: (id, branchId) => `/rating-periods/${id}/peer-reviews/progress${qs({ branch_id: branchId, size: 100 })}`,
   flags: (id, branchId) => `/rating-periods/${id}/peer-flags${qs({ branch_id: branchId, size: 100 })}`,
@@ -114,6 +114,18 @@ export function pendingReviews(items, periodId) {
     if (i.kind === 'peer_review' && i.meta?.periodId === periodId) out[i.meta.revieweeId] = i
   }
   return out
+}
+
+/**
+ * How many peers of the whole sheet (every page) I have reviewed: the server's list of those done,
+ * with what waits in the outbox and what was sent from this phone since (`saved`: member → value).
+ */
+export function reviewedCount(sheet, pending = {}, saved = {}) {
+  const done = new Set(sheet?.reviewed || [])
+  for (const p of sheet?.peers || []) if (p.value != null) done.add(p.member_id)
+  for (const id of Object.keys(pending)) done.add(Number(id))
+  for (const [id, v] of Object.entries(saved)) if (v != null) done.add(Number(id))
+  return Math.max(done.size, sheet?.given ?? 0)
 }
 
 export function reviewOp(periodId, peer, value, stars = true) {
