@@ -47,15 +47,20 @@ lint: venv
 typecheck: venv
 	$(VENV)/bin/mypy app
 
+# Each run is spread over $(TEST_WORKERS) processes (pytest-xdist, whole files to a worker so a module's
+# fixtures are built once); every worker migrates a database of its own (tests/conftest.py).
+TEST_WORKERS ?= 2
+PYTEST := $(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile --durations=12
+
 test-sqlite: venv
-	env -u TEST_DATABASE_URL $(PY) -m pytest -q -p no:cacheprovider
+	env -u TEST_DATABASE_URL $(PYTEST)
 
 # Without CI an unreachable server only skips this run (with a warning); with CI=true the suite's
 # conftest fails it, so CI can never pass without PostgreSQL.
 test-postgres: venv
 	@if [ "$$CI" != "true" ] && ! $(PY) -c 'import sys, psycopg; psycopg.connect(sys.argv[1].replace("postgresql+psycopg://", "postgresql://"), connect_timeout=3).close()' '$(TEST_DATABASE_URL)' 2>/dev/null; then \
 	  echo "!! PostgreSQL at TEST_DATABASE_URL is not reachable: PostgreSQL run SKIPPED (with CI=true this fails)"; \
-	else TEST_DATABASE_URL='$(TEST_DATABASE_URL)' $(PY) -m pytest -q -p no:cacheprovider; fi
+	else TEST_DATABASE_URL='$(TEST_DATABASE_URL)' $(PYTEST); fi
 
 test: venv system-deps frontend frontend-test lint typecheck ## lint, types, the PWA's lint and unit tests, then the whole suite on SQLite and on PostgreSQL
 	@echo "== tests on SQLite =="

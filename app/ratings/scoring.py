@@ -39,10 +39,22 @@ def r2(value: float) -> float:
     return math.floor(value * 100 + 0.5 + _NUDGE) / 100
 
 
+# compute formats ~15 numbers per member, and a county's 50,000 members share a few thousand of them
+# (scores have one decimal): each figure is spelled once and remembered (bounded)
+_SPELLED: dict[float, str] = {}
+_SPELLED_MAX = 65_536
+
+
 def fmt(value: float) -> str:
     """82.0 → "82", 82.5 → "82.5" (a person's number)."""
-    text = "%.1f" % value  # noqa: UP031 (the fastest spelling; compute formats ~15 numbers per member)
-    return text[:-2] if text.endswith(".0") else text
+    text = _SPELLED.get(value)
+    if text is None:
+        text = "%.1f" % value  # noqa: UP031 (the fastest spelling)
+        if text.endswith(".0"):
+            text = text[:-2]
+        if len(_SPELLED) < _SPELLED_MAX:
+            _SPELLED[value] = text
+    return text
 
 
 @dataclass(slots=True)
