@@ -3,6 +3,8 @@ import vue from '@vitejs/plugin-vue'
 import Components from 'unplugin-vue-components/vite'
 import { VantResolver } from '@vant/auto-import-resolver'
 import { VitePWA } from 'vite-plugin-pwa'
+import { compression, defineAlgorithm } from 'vite-plugin-compression2'
+import { constants as zlib } from 'node:zlib'
 
 // Vant inlines its icon font as a base64 data: URL (with a CDN fallback). The app's CSP allows
 // fonts from 'self' only, and the inlined font would weigh ~30 KB gzipped on the first screen:
@@ -61,6 +63,18 @@ export default defineConfig({
         navigateFallbackDenylist: [/^\/api\//, /^\/b\//, /^\/healthz/, /^\/readyz/, /^\/media\//, /^\/uploads\//],
         cleanupOutdatedCaches: true,
       },
+    }),
+    // every text file also as .br and .gz beside it, made once here at the strongest settings; the
+    // server sends the stored bytes to a client that accepts them (app/core/http_static.py). Last, so
+    // the service worker and the web manifest written by VitePWA are compressed too.
+    compression({
+      include: /\.(html|js|mjs|css|svg|json|webmanifest|txt|xml|ico)$/,
+      threshold: 1024,
+      algorithms: [
+        defineAlgorithm('brotliCompress', { params: { [zlib.BROTLI_PARAM_QUALITY]: 11 } }),
+        defineAlgorithm('gzip', { level: 9 }),
+      ],
+      logLevel: 'silent',
     }),
   ],
   build: {
