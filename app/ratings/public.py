@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any, Literal
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, exists, func, select
 from sqlmodel import Session, col
 
 from app.core.privacy import mask_personal
@@ -26,6 +26,7 @@ from app.ratings.models import (
     STAR_LABELS,
     Honour,
     PeriodKind,
+    RatingBranchStatus,
     RatingPeriod,
     RatingResult,
     SubjectKind,
@@ -132,22 +133,55 @@ def _scope(session: Session, unit: OrgUnit) -> tuple[list[int], int | None]:
     return [int(i) for i in ids], None
 
 
-def _latest_period(session: Session, branch_ids: list[int], group_id: int | None) -> RatingPeriod | None:
-    """The period whose published results this board shows: the latest one (a year before a quarter
-    ending the same day) with a published level in the board's branches."""
+def _shown_period(
+    session: Session, branch_ids: list[int], group_id: int | None
+) -> tuple[RatingPeriod | None, RatingPeriod | None]:
+    """The period whose published results this board shows, and a newer one still being published.
+
+    A board shows one period, so its counts (五星级党员 63 名) and its names speak of the same
+    quarter: the latest period (a year before a quarter ending the same day) with published levels in
+    the board's branches that is published in all of them. While a newer period is published branch
+    by branch, the board keeps the whole one (the newer is returned beside it, to be announced); with
+    no whole one yet (the very first period), the partly published one is shown (and announced)."""
     if not branch_ids:
-        return None
-    r, p = RatingResult, RatingPeriod
+        return None, None
+    r, p, s = RatingResult, RatingPeriod, RatingBranchStatus
     where: list[Any] = [col(r.branch_id).in_(branch_ids), col(r.published_at).is_not(None), col(r.stars).is_not(None)]
     if group_id is not None:
         where.append(col(r.unit_id) == group_id)
+    partly = (
+        exists()
+        .where(col(s.period_id) == col(p.id), col(s.branch_id).in_(branch_ids), col(s.published_at).is_(None))
+        .label("partly")
+    )
     stmt = (
-        select(p)
+        select(p, partly)
         .where(col(p.id).in_(select(col(r.period_id)).where(*where)))
         .order_by(col(p.ends_on).desc(), case((col(p.kind) == PeriodKind.year, 0), else_=1), col(p.id).desc())
-        .limit(1)
     )
-    return session.execute(stmt).scalars().first()
+    rows = session.execute(stmt).all()
+    if not rows:
+        return None, None
+    whole = next((period for period, part in rows if not part), None)
+    if whole is None:
+        return rows[0][0], rows[0][0]
+    newest, newest_partly = rows[0]
+    return whole, (newest if newest_partly else None)
+
+
+def _publishing_note(session: Session, period: RatingPeriod, shown: RatingPeriod, branch_ids: list[int]) -> str | None:
+    """“2026年第四季度星级正在陆续公布（已公布 3 / 37 个党支部）……” for a period published branch by
+    branch (None before any branch of the board is published)."""
+    s = RatingBranchStatus
+    total, done = session.execute(
+        select(func.count(), func.count(col(s.published_at))).where(
+            col(s.period_id) == period.id, col(s.branch_id).in_(branch_ids)
+        )
+    ).one()
+    if not done:
+        return None
+    then = "其余党支部公布后在此补全" if period.id == shown.id else f"全部公布后本榜换为{period.title}结果"
+    return f"{period.title}星级正在陆续公布（已公布 {done} / {total} 个党支部），{then}。"
 
 
 def _previous_period_ids(session: Session, period: RatingPeriod) -> list[int]:
@@ -189,7 +223,7 @@ def star_board(session: Session, unit: OrgUnit) -> StarBoardPublic:
     """The 创星榜 of a unit: counts per level in the seeds' words, branches and members by level (with
     ↑ 晋星 / ↓ against the previous period), the year's 十佳 and the period it shows."""
     branch_ids, group_id = _scope(session, unit)
-    period = _latest_period(session, branch_ids, group_id)
+    period, newer = _shown_period(session, branch_ids, group_id)
     empty = StarBoardPublic(
         unit_id=unit.id or 0,
         unit_name=unit.name,
@@ -236,6 +270,7 @@ def star_board(session: Session, unit: OrgUnit) -> StarBoardPublic:
             [(x, named[x.subject_id], units.get(x.unit_id)) for x in members if x.subject_id in named], previous
         ),
         honours=_honours(session, unit, period.year),
+        publishing=_publishing_note(session, newer, period, branch_ids) if newer is not None else None,
     )
 
 

@@ -278,6 +278,9 @@ class StarBoardPublic(BaseModel):
     branches: list[LevelGroupPublic]
     members: list[LevelGroupPublic]
     honours: list[HonourPublic]
+    publishing: str | None = Field(
+        default=None, description="新一期正在分支部陆续公布时的说明（本榜仍显示上一期完整结果）"
+    )
 
 
 # the Chinese names of fields and choices in validation messages (core.errors), for ratings' paths
