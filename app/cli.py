@@ -252,11 +252,12 @@ def digest() -> None:
 def verify(
     unit: Annotated[int | None, typer.Option("--unit", help="只校验该组织（含下级）的承诺记录")] = None,
 ) -> None:
-    """重新计算每条承诺记录链和每日记录校验码，报告第一处被改动的记录。"""
+    """重新计算每条承诺记录链、每日记录校验码和测评记录链（周期事件、星级审定），报告第一处被改动的记录。"""
     from app.core.db import new_session
     from app.core.errors import AppError
     from app.org import service as org_service
     from app.pledges import verification
+    from app.ratings import verification as rating_verification
 
     with new_session() as session:
         try:
@@ -274,13 +275,17 @@ def verify(
                     bar.update(task, completed=done, total=total)
 
             report = verification.verify(session, unit=scope, progress=advance)
-    if report.broken is not None:
-        console.print(f"[bold red]校验未通过[/]：{escape(report.broken.message)}")
+            # the rating chains (periods' events, results' decisions) once the pledges' hold
+            ratings = rating_verification.verify(session, unit=scope) if report.broken is None else None
+    broken = report.broken.message if report.broken is not None else ratings.broken if ratings else None
+    rated = f"{ratings.periods} 个测评周期和 {ratings.results} 个星级结果的 {ratings.events} 条记录" if ratings else ""
+    if broken is not None:
+        console.print(f"[bold red]校验未通过[/]：{escape(broken)}")
         console.print(f"已校验 {report.pledges} 项承诺、{report.events} 条记录、{report.digests} 个记录校验码。")
         raise typer.Exit(1)
     console.print(
         f"[green]校验通过[/]：{report.pledges} 项承诺的 {report.events} 条记录、"
-        f"{report.digests} 个记录校验码均未被改动。"
+        f"{report.digests} 个记录校验码、{rated}均未被改动。"
     )
 
 

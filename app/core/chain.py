@@ -9,16 +9,26 @@ rows hashed under it always verify.
 
 A daily digest per branch is `SHA-256(prev_digest ‖ canonical(summary))` where the summary holds the
 Merkle root (RFC 6962 shape: leaves prefixed 0x00, inner nodes 0x01) over the heads of the branch's
-chains. Pure functions: no database here.
+chains.
+
+The one chain implementation of every lifecycle (pledges, rating periods, rating decisions): the pure
+functions above all, and for a table of chained rows (a key column naming the chain, `seq`, `hash`)
+`link_rows` (fill seq and hash of new rows after their chains' heads), `first_break` (where a chain
+stops holding), and the two statements every such table needs: `heads` (one query) and `append` (the
+heads, then one multi-row INSERT, in the caller's transaction). Each domain says only which fields of
+its rows are hashed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from datetime import date, datetime
 from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
 
 from app.core.time import as_utc
 
@@ -87,4 +97,69 @@ def short(code: str) -> str:
     return " ".join(code[i : i + 4] for i in range(0, 16, 4))
 
 
-__all__ = ["GENESIS", "VERSION", "canonical", "digest", "leaf", "link", "merkle_root", "short"]
+# ---------------------------------------------------------------- tables of chained rows
+
+Fields = Callable[[Any], Mapping[str, Any]]  # a row (dict or object) -> what of it is hashed
+
+
+def link_rows(
+    rows: Sequence[MutableMapping[str, Any]], key: str, heads: dict[Any, tuple[int, str]], fields: Fields
+) -> None:
+    """Fill `seq` and `hash` of new rows, in order, each after its chain's head (`heads`: chain key ->
+    (seq, hash), updated as rows are linked, so several rows of one chain chain onto each other)."""
+    for row in rows:
+        seq, prev = heads.get(row[key], (0, GENESIS))
+        row["seq"] = seq + 1
+        row["hash"] = link(prev, fields(row))
+        heads[row[key]] = (row["seq"], row["hash"])
+
+
+def first_break(events: Sequence[Any], fields: Fields) -> tuple[int, str] | None:
+    """Where one chain's rows (in id order, with `seq` and `hash`) stop holding: (index, "seq") when a
+    row is out of place (deleted, inserted, reordered), (index, "hash") when its content or a previous
+    row changed; None when every link holds."""
+    prev = GENESIS
+    for index, e in enumerate(events):
+        if e.seq != index + 1:
+            return index, "seq"
+        if link(prev, fields(e)) != e.hash:
+            return index, "hash"
+        prev = e.hash
+    return None
+
+
+def heads(session: Session, model: Any, key: str, ids: Iterable[Any]) -> dict[Any, tuple[int, str]]:
+    """Each chain's head (seq, hash) in `model`'s table, one query; chains without rows are absent."""
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    k, id_, seq, hash_ = (getattr(model, name) for name in (key, "id", "seq", "hash"))
+    last = select(func.max(id_)).where(k.in_(wanted)).group_by(k).scalar_subquery()
+    rows = session.execute(select(k, seq, hash_).where(id_.in_(last))).all()
+    return {c: (int(s), str(h)) for c, s, h in rows}
+
+
+def append(session: Session, model: Any, key: str, rows: Sequence[MutableMapping[str, Any]], fields: Fields) -> None:
+    """Write new rows of a chained table: their chains' heads in one query, each row's seq and hash,
+    one multi-row INSERT (in the caller's transaction; the chain's parent row locked by the caller,
+    and (key, seq) unique, so a chain cannot fork)."""
+    if not rows:
+        return
+    link_rows(rows, key, heads(session, model, key, (r[key] for r in rows)), fields)
+    session.execute(insert(model), list(rows))
+
+
+__all__ = [
+    "GENESIS",
+    "VERSION",
+    "append",
+    "canonical",
+    "digest",
+    "first_break",
+    "heads",
+    "leaf",
+    "link",
+    "link_rows",
+    "merkle_root",
+    "short",
+]

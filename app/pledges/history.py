@@ -58,39 +58,21 @@ def event_hash(prev_hash: str, event: Any) -> str:
 
 def heads(session: Session, pledge_ids: Iterable[int]) -> dict[int, tuple[int, str]]:
     """Each pledge's chain head (seq, hash), one query; pledges without events are absent."""
-    ids = set(pledge_ids)
-    if not ids:
-        return {}
-    last = (
-        select(func.max(col(PledgeEvent.id)))
-        .where(col(PledgeEvent.pledge_id).in_(ids))
-        .group_by(col(PledgeEvent.pledge_id))
-        .scalar_subquery()
-    )
-    rows = session.execute(
-        select(col(PledgeEvent.pledge_id), col(PledgeEvent.seq), col(PledgeEvent.hash)).where(
-            col(PledgeEvent.id).in_(last)
-        )
-    ).all()
-    return {int(pid): (int(seq), str(h)) for pid, seq, h in rows}
+    return chain.heads(session, PledgeEvent, "pledge_id", pledge_ids)
 
 
 def link_rows(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Fill `seq` and `hash` of new event rows (in order; several may belong to one pledge)."""
-    head = heads(session, [r["pledge_id"] for r in rows])
-    for row in rows:
-        seq, prev = head.get(row["pledge_id"], (0, chain.GENESIS))
-        row["seq"] = seq + 1
-        row["hash"] = event_hash(prev, row)
-        head[row["pledge_id"]] = (row["seq"], row["hash"])
+    chain.link_rows(rows, "pledge_id", heads(session, [r["pledge_id"] for r in rows]), _fields)
+
+
+def _fields(row: Any) -> dict[str, Any]:
+    return event_fields(row if isinstance(row, Mapping) else _as_dict(row))
 
 
 def append(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Write new pledge_event rows, chained: one head query, one multi-row INSERT."""
-    if not rows:
-        return
-    link_rows(session, rows)
-    session.execute(insert(PledgeEvent), list(rows))
+    chain.append(session, PledgeEvent, "pledge_id", rows, _fields)
 
 
 # ---------------------------------------------------------------- daily digests

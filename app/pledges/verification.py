@@ -81,15 +81,19 @@ def _event_name(e: Any) -> str:
     return f"第 {e.seq} 条记录（事件 #{e.id}，{e.action}，{e.at:%Y-%m-%d %H:%M}）"
 
 
+def _fields(e: Any) -> dict[str, Any]:
+    return history.event_fields({name: getattr(e, name) for name in history.HASHED})
+
+
 def _check_chain(pledge: Pledge, events: list[Any]) -> str | None:
     """None when the chain is whole, else what is wrong (Chinese), the event named."""
-    prev = chain.GENESIS
-    for position, e in enumerate(events, start=1):
-        if e.seq != position:
-            return f"{_event_name(e)}位置不符：应为第 {position} 条（有记录被删除、插入或调换了顺序）"
-        if history.event_hash(prev, e) != e.hash:
-            return f"{_event_name(e)}内容与哈希不符（记录被改动，或前一条记录被改动、删除）"
-        prev = e.hash
+    found = chain.first_break(events, _fields)
+    if found is not None:
+        index, kind = found
+        e = events[index]
+        if kind == "seq":
+            return f"{_event_name(e)}位置不符：应为第 {index + 1} 条（有记录被删除、插入或调换了顺序）"
+        return f"{_event_name(e)}内容与哈希不符（记录被改动，或前一条记录被改动、删除）"
     if not events:
         return "没有任何记录（记录被删除）"
     if events[-1].to_status != pledge.status:
@@ -99,11 +103,9 @@ def _check_chain(pledge: Pledge, events: list[Any]) -> str | None:
 
 
 def _broken_event_id(events: list[Any]) -> int | None:
-    prev = chain.GENESIS
-    for position, e in enumerate(events, start=1):
-        if e.seq != position or history.event_hash(prev, e) != e.hash:
-            return e.id
-        prev = e.hash
+    found = chain.first_break(events, _fields)
+    if found is not None:
+        return int(events[found[0]].id)
     return events[-1].id if events else None
 
 

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import func, insert, literal, select, update
-from sqlalchemy.engine import CursorResult
+from sqlalchemy import func, select, update
 from sqlmodel import Session, col
 
 from app.core.errors import Conflict, NotFound, PreconditionFailed, PreconditionRequired, Unprocessable
@@ -25,14 +24,13 @@ from app.core.time import utcnow
 from app.org import service as org_service
 from app.org.models import OrgUnit
 from app.ratings import compute as compute_mod
-from app.ratings import periods, scope, states
+from app.ratings import history, periods, scope, states
 from app.ratings.models import (
     STAR_LABELS,
     DecisionKind,
     PeriodKind,
     PeriodStatus,
     RatingBranchStatus,
-    RatingDecision,
     RatingPeriod,
     RatingResult,
     SubjectKind,
@@ -41,7 +39,6 @@ from app.ratings.states import Action, Who
 
 # the period states in which a branch's levels may be approved or changed
 APPROVABLE = frozenset({PeriodStatus.assessing, PeriodStatus.computed})
-DECISION = RatingDecision.metadata.tables["rating_decision"]
 
 
 @dataclass(frozen=True)
@@ -129,23 +126,31 @@ def _member_results(period: RatingPeriod, branch_id: int) -> list[Any]:
 
 
 def _record_approvals(session: Session, actor: Actor, where: Sequence[Any], now: Any) -> int:
-    """Approve the undecided results matching `where`: one INSERT … SELECT of the decisions, one
-    UPDATE of the results (their decided level = the proposed one)."""
+    """Approve the undecided results matching `where`: their decisions chained in one INSERT
+    (app.ratings.history: one read of the results, one of their chains' heads), one UPDATE of the
+    results (their decided level = the proposed one)."""
     account_id, name = _by(session, actor)
     undecided = [*where, col(RatingResult.decided_at).is_(None)]
-    source = select(
-        col(RatingResult.id),
-        literal(DecisionKind.approve.value),
-        col(RatingResult.stars),
-        col(RatingResult.proposed_stars),
-        literal(account_id),
-        literal(name),
-        literal(now, type_=DECISION.c.at.type),
-    ).where(*undecided)
-    inserted = session.execute(
-        insert(DECISION).from_select(
-            ["result_id", "kind", "from_stars", "stars", "by_account_id", "by_name", "at"], source
-        )
+    found = session.execute(
+        select(col(RatingResult.id), col(RatingResult.stars), col(RatingResult.proposed_stars))
+        .where(*undecided)
+        .order_by(col(RatingResult.id))
+    ).all()
+    history.append_decisions(
+        session,
+        [
+            {
+                "result_id": result_id,
+                "kind": DecisionKind.approve.value,
+                "from_stars": stars,
+                "stars": proposed,
+                "reason": None,
+                "by_account_id": account_id,
+                "by_name": name,
+                "at": now,
+            }
+            for result_id, stars, proposed in found
+        ],
     )
     session.execute(
         update(RatingResult)
@@ -153,7 +158,7 @@ def _record_approvals(session: Session, actor: Actor, where: Sequence[Any], now:
         .values(stars=col(RatingResult.proposed_stars), decided_at=now, version=col(RatingResult.version) + 1)
         .execution_options(synchronize_session=False)
     )
-    return max(int(cast(CursorResult[Any], inserted).rowcount or 0), 0)
+    return len(found)
 
 
 def approve_members(
@@ -283,18 +288,17 @@ def _decide(
 ) -> None:
     account_id, name = _by(session, actor)
     now = utcnow()
-    session.add(
-        RatingDecision(
-            result_id=result.id or 0,
-            kind=kind,
-            from_stars=result.stars if result.stars is not None else result.proposed_stars,
-            stars=stars,
-            reason=reason,
-            by_account_id=account_id,
-            by_name=name,
-            at=now,
-        )
-    )
+    decision = {
+        "result_id": result.id or 0,
+        "kind": DecisionKind(kind).value,
+        "from_stars": result.stars if result.stars is not None else result.proposed_stars,
+        "stars": stars,
+        "reason": reason,
+        "by_account_id": account_id,
+        "by_name": name,
+        "at": now,
+    }
+    history.append_decisions(session, [decision])  # chained after the result's last decision
     result.stars = stars
     result.decided_at = result.decided_at or now
     if kind == DecisionKind.correct:

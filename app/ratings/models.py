@@ -128,9 +128,11 @@ class RatingPeriod(SQLModel, table=True):
 
 
 class RatingPeriodEvent(SQLModel, table=True):
-    """One accepted action on a period: who, what, from which status to which, why, when."""
+    """One accepted action on a period: who, what, from which status to which, why, when. `seq` and
+    `hash` link it into the period's hash chain (app.ratings.history, docs/history.md)."""
 
     __tablename__ = "rating_period_event"
+    __table_args__ = (UniqueConstraint("period_id", "seq", name="uq_rating_period_event_period_id_seq"),)
 
     id: int | None = Field(default=None, primary_key=True)
     period_id: int = Field(foreign_key="rating_period.id", index=True)
@@ -142,6 +144,8 @@ class RatingPeriodEvent(SQLModel, table=True):
     reason: str | None = Field(default=None, max_length=500)
     data: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    seq: int = Field(default=0)
+    hash: str = Field(default="", max_length=64)
 
 
 class RatingBranchStatus(SQLModel, table=True):
@@ -309,10 +313,14 @@ class RatingResult(SQLModel, table=True):
 
 
 class RatingDecision(SQLModel, table=True):
-    """Every decision about a result's level, kept: approve, change (with reason), correct."""
+    """Every decision about a result's level, kept: approve, change (with reason), correct. `seq` and
+    `hash` link it into the result's hash chain (app.ratings.history, docs/history.md)."""
 
     __tablename__ = "rating_decision"
-    __table_args__ = (CheckConstraint("stars >= 1 AND stars <= 5", name="stars_range"),)
+    __table_args__ = (
+        CheckConstraint("stars >= 1 AND stars <= 5", name="stars_range"),
+        UniqueConstraint("result_id", "seq", name="uq_rating_decision_result_id_seq"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     result_id: int = Field(foreign_key="rating_result.id", index=True)
@@ -323,6 +331,8 @@ class RatingDecision(SQLModel, table=True):
     by_account_id: int | None = Field(default=None, foreign_key="account.id")  # None for SYSTEM
     by_name: str = Field(default="", max_length=40)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    seq: int = Field(default=0)
+    hash: str = Field(default="", max_length=64)
 
 
 class Honour(SQLModel, table=True):

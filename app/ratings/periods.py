@@ -25,7 +25,7 @@ from app.core.permissions import scope as scope_paths
 from app.core.time import utcnow
 from app.org import service as org_service
 from app.org.models import OrgUnit, UnitKind
-from app.ratings import assessments, policy, reviews, scope, states
+from app.ratings import assessments, history, policy, reviews, scope, states
 from app.ratings.models import (
     PeriodKind,
     PeriodStatus,
@@ -86,20 +86,21 @@ def _event(
     reason: str | None = None,
     data: dict[str, Any] | None = None,
     at: datetime | None = None,
-) -> RatingPeriodEvent:
-    event = RatingPeriodEvent(
-        period_id=period.id or 0,
-        action=action,
-        from_status=from_status,
-        to_status=period.status,
-        actor_account_id=None if actor.system else actor.account_id,
-        actor_name=actor_name(session, actor)[:40],
-        reason=reason,
-        data=data,
-        at=at or utcnow(),
-    )
-    session.add(event)
-    return event
+) -> None:
+    """One event outside the lifecycle (create, edit), chained after the period's head."""
+    session.flush()  # the period's id, and its earlier events before the chain's head is read
+    row = {
+        "period_id": period.id or 0,
+        "action": action,
+        "from_status": from_status,
+        "to_status": str(period.status),
+        "actor_account_id": None if actor.system else actor.account_id,
+        "actor_name": actor_name(session, actor)[:40],
+        "reason": reason,
+        "data": data,
+        "at": at or utcnow(),
+    }
+    history.append_period_events(session, [row])
 
 
 # ---------------------------------------------------------------- reading
@@ -381,24 +382,27 @@ def _enter_step(session: Session, step: lifecycle.Step[Located, PeriodStatus, Ac
 
 
 def _write_events(session: Session, steps: Sequence[lifecycle.Step[Located, PeriodStatus, Action]]) -> None:
+    """The steps' events, chained per period (app.ratings.history): one head query, one INSERT."""
     names: dict[int, str] = {}
+    rows = []
     for step in steps:
         key = step.actor.account_id
         if key not in names:
             names[key] = actor_name(session, step.actor)[:40]
-        session.add(
-            RatingPeriodEvent(
-                period_id=step.subject.period.id or 0,
-                action=step.row.action.value,
-                from_status=step.row.source.value,
-                to_status=step.row.target.value,
-                actor_account_id=None if step.actor.system else step.actor.account_id,
-                actor_name=names[key],
-                reason=step.reason,
-                data=step.data,
-                at=step.at,
-            )
+        rows.append(
+            {
+                "period_id": step.subject.period.id or 0,
+                "action": step.row.action.value,
+                "from_status": step.row.source.value,
+                "to_status": step.row.target.value,
+                "actor_account_id": None if step.actor.system else step.actor.account_id,
+                "actor_name": names[key],
+                "reason": step.reason,
+                "data": step.data,
+                "at": step.at,
+            }
         )
+    history.append_period_events(session, rows)
 
 
 PERIODS: lifecycle.Lifecycle[Located, PeriodStatus, Action] = lifecycle.Lifecycle(
