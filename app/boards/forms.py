@@ -60,9 +60,15 @@ def thanks_redirect(request: Request, token: str, *, back: str) -> RedirectRespo
     return RedirectResponse(f"/b/{token}/thanks?back={back}{suffix}", status_code=303, headers=public_headers())
 
 
-def _check(request: Request, token: str, device: guard.Device, form: Feedback, form_name: str) -> Response | None:
-    """None when the submission may be stored; a bot gets the thank-you redirect (nothing stored);
-    too many submissions or an expired page raise their Chinese page."""
+TOO_FAST = "提交得太快了，没有保存。请确认上面的选择，再点一次提交。"
+
+
+def _check(
+    request: Request, token: str, device: guard.Device, form: Feedback, form_name: str
+) -> Response | guard.FormCheck | None:
+    """None when the submission may be stored; a bot (the honeypot) gets the thank-you redirect
+    (nothing stored); `FormCheck.too_fast` when it came back sooner than a person fills it in (the
+    form is shown again, honestly); too many submissions or an expired page raise their Chinese page."""
     wait = guard.throttled(form.kind, device, guard.address_digest(request))
     if wait is not None:
         lines = [f"请 {max(1, wait // 60)} 分钟后再试。", "每台手机每个季度对每项承诺评价一次即可。"]
@@ -79,8 +85,10 @@ def _check(request: Request, token: str, device: guard.Device, form: Feedback, f
     if check == guard.FormCheck.invalid:
         lines = ["请返回公示牌，重新打开这一页后再提交。"]
         raise PageError(403, "页面已过期", lines, code="form_expired", link=f"/b/{token}", link_text="返回公示牌")
-    if form.honeypot or check == guard.FormCheck.too_fast:
-        return thanks_redirect(request, token, back="")
+    if form.honeypot:
+        return thanks_redirect(request, token, back=f"p{form.pledge_id}" if form.pledge_id is not None else "")
+    if check == guard.FormCheck.too_fast:
+        return check
     return None
 
 
@@ -104,7 +112,9 @@ def take(request: Request, session: Session, resolved: service.Resolved, form: F
         raise pledge_not_found(token)
     device = guard.device_of(request)
     stop = _check(request, token, device, form, form.form_name(resolved))
-    if stop is not None:
+    if stop == guard.FormCheck.too_fast:
+        return form_response(request, _form_again(request, session, resolved, form, TOO_FAST), device, 422)
+    if isinstance(stop, Response):
         return stop
     try:
         public.submit_feedback(

@@ -104,8 +104,9 @@ def test_honeypot_and_minimum_fill_time_store_nothing(
     bot = _rate(client, base, pid, **{guard.HONEYPOT_FIELD: "http://spam.example"})
     assert bot.status_code == 303  # told "thank you" like anyone
     monkeypatch.setattr(guard, "MIN_FILL_SECONDS", 3)
-    hasty = _rate(client, base, pid)  # sent back at once
-    assert hasty.status_code == 303
+    hasty = _rate(client, base, pid)  # sent back at once: not stored, and told so (tests/evaluations/test_quick_tap.py)
+    assert hasty.status_code == 422
+    assert "提交得太快了" in hasty.text
     assert _ratings(db, pid) == []
 
 
