@@ -1,6 +1,8 @@
 """export.xlsx of a period's results (台账): one row per member with the breakdown, then a sheet of
-the branches. openpyxl in write-only mode, rows read from one joined SELECT in batches, the file
-spooled (in memory up to a few MB, then on disk) and streamed out in chunks.
+the branches, then the 记录校验码 (docs/history.md): the head of the period's chain of events and each
+branch's latest daily digest, so a printed or archived export witnesses the records it came from.
+openpyxl in write-only mode, rows read from one joined SELECT in batches, the file spooled (in
+memory up to a few MB, then on disk) and streamed out in chunks.
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ from openpyxl import Workbook
 from sqlalchemy import and_, func, select
 from sqlmodel import Session, col
 
+from app.core import chain
 from app.core.permissions import Actor, Permission
 from app.core.time import local_display
 from app.members.models import Member
 from app.org import service as org_service
-from app.org.models import OrgUnit
-from app.ratings.models import STAR_LABELS, RatingDecision, RatingPeriod, RatingResult, SubjectKind
+from app.org.models import OrgUnit, UnitKind
+from app.pledges.models import HistoryDigest
+from app.ratings.models import STAR_LABELS, RatingDecision, RatingPeriod, RatingPeriodEvent, RatingResult, SubjectKind
 
 # after each sheet's own parts: the assessment's weight and the level, as decided and published
 _LEVEL_COLUMNS = ["考评权重(%)", "总分", "建议星级", "审定星级", "调整/更正原因", "发布时间", "说明"]
@@ -121,6 +125,40 @@ def _sheet(wb: Workbook, session: Session, paths: list[str], period: RatingPerio
         )
 
 
+DIGEST_SHEET = "记录校验码"
+DIGEST_HEADER = ["党支部", "记录校验码", "日期", "完整校验码"]
+
+
+def _digest_sheet(wb: Workbook, session: Session, paths: list[str], period: RatingPeriod) -> None:
+    """The witnesses: the period's chain head (its last event's place and hash), then every branch in
+    scope with its latest daily digest (two queries)."""
+    sheet = wb.create_sheet(DIGEST_SHEET)
+    sheet.append([f"{period.title}星级评定结果的记录校验码（可与公示牌上的小字及 liangnuo verify 的结果核对）"])
+    seq, head = chain.heads(session, RatingPeriodEvent, "period_id", [period.id]).get(period.id, (0, chain.GENESIS))
+    sheet.append(["测评周期记录", f"第 {seq} 条记录 {chain.short(head)}", "", head])
+    sheet.append(DIGEST_HEADER)
+    latest = (
+        select(col(HistoryDigest.branch_id).label("branch_id"), func.max(col(HistoryDigest.day)).label("day"))
+        .group_by(col(HistoryDigest.branch_id))
+        .subquery()
+    )
+    rows = session.execute(
+        select(col(OrgUnit.name), col(HistoryDigest.digest), col(HistoryDigest.day))
+        .select_from(OrgUnit)
+        .outerjoin(latest, latest.c.branch_id == col(OrgUnit.id))
+        .outerjoin(
+            HistoryDigest, and_(col(HistoryDigest.branch_id) == col(OrgUnit.id), col(HistoryDigest.day) == latest.c.day)
+        )
+        .where(col(OrgUnit.id).in_(org_service.subtree_ids(paths, kind=UnitKind.branch)))
+        .order_by(col(OrgUnit.path))
+    )
+    for name, digest, day in rows:
+        if digest is None:
+            sheet.append([name, "尚未生成", "", ""])
+        else:
+            sheet.append([name, chain.short(digest), day.isoformat(), digest])
+
+
 def build(session: Session, *, actor: Actor, period: RatingPeriod) -> IO[bytes]:
     """The workbook, written to a spooled temporary file positioned at its start. The scope is
     checked before the workbook exists (403 with no half-written sheet left behind)."""
@@ -128,6 +166,7 @@ def build(session: Session, *, actor: Actor, period: RatingPeriod) -> IO[bytes]:
     wb = Workbook(write_only=True)
     _sheet(wb, session, paths, period, SubjectKind.member)
     _sheet(wb, session, paths, period, SubjectKind.branch)
+    _digest_sheet(wb, session, paths, period)
     out: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 (streamed, then closed)
     wb.save(out)
     out.seek(0)

@@ -10,7 +10,9 @@ from openpyxl import load_workbook
 from sqlmodel import Session
 
 from app.core.db import pk
+from app.core.permissions import SYSTEM
 from app.members.models import Member
+from app.pledges import history
 from app.ratings.compute import compute_results
 from app.ratings.export import MEMBER_HEADER
 from tests.factories import World
@@ -31,7 +33,7 @@ def test_export_rows(client: TestClient, db: Session, world: World) -> None:
     assert r.headers["content-type"].startswith("application/vnd.openxmlformats-officedocument.spreadsheetml")
     assert "attachment" in r.headers["content-disposition"]
     wb = load_workbook(io.BytesIO(r.content), read_only=True)
-    assert wb.sheetnames == ["党员星级", "党支部星级"]
+    assert wb.sheetnames == ["党员星级", "党支部星级", "记录校验码"]
     rows = list(wb["党员星级"].iter_rows(values_only=True))
     assert rows[0][0] == "2026年第三季度星级评定结果（党员）"
     assert list(rows[1]) == MEMBER_HEADER
@@ -46,6 +48,20 @@ def test_export_rows(client: TestClient, db: Session, world: World) -> None:
     assert row_a[11:13] == ("四星", None)
     branches = list(wb["党支部星级"].iter_rows(values_only=True))[2:]
     assert {r[0] for r in branches} == {"大洼社区党支部", "花车村党支部", "机关党支部"}
+
+    # the witnesses: the period's chain head, each branch's latest daily digest (docs/history.md)
+    digests = list(wb["记录校验码"].iter_rows(values_only=True))
+    assert digests[1][0] == "测评周期记录"
+    assert {(r[0], r[1]) for r in digests[3:]} == {
+        (n, "尚未生成") for n in ("大洼社区党支部", "花车村党支部", "机关党支部")
+    }
+    history.write_digests(db, actor=SYSTEM)
+    again = load_workbook(io.BytesIO(client.get(url, headers=world.committee_admin.headers).content), read_only=True)
+    lines = {r[0]: r for r in list(again["记录校验码"].iter_rows(values_only=True))[3:]}
+    latest = history.latest_digest(db, pk(world.branch))
+    assert latest is not None
+    assert history.digest_of(latest) == f"记录校验码 {lines[world.branch.name][1]}，{lines[world.branch.name][2]}"
+    assert lines[world.branch.name][3] == latest.digest
 
     mine = load_workbook(io.BytesIO(client.get(url, headers=world.secretary.headers).content), read_only=True)
     names = [r[1] for r in list(mine["党员星级"].iter_rows(values_only=True))[2:]]
