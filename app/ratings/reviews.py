@@ -39,7 +39,15 @@ from app.ratings.models import (
     SelfStatement,
 )
 from app.ratings.rules import TOP_SCORE, PolicyRules
-from app.ratings.schemas import FlagRead, PeerToReview, ReviewerProgress, ReviewSaved, ReviewSheet, StatementRead
+from app.ratings.schemas import (
+    FlagRead,
+    PeerToReview,
+    ProgressPage,
+    ReviewerProgress,
+    ReviewSaved,
+    ReviewSheet,
+    StatementRead,
+)
 
 UNIFORM_MIN_REVIEWS = 3  # giving two peers the same score says little
 
@@ -246,7 +254,7 @@ def given_counts(session: Session, period_id: int, branch_id: int) -> dict[int, 
 
 def progress(
     session: Session, *, actor: Actor, period: RatingPeriod, branch: OrgUnit, params: PageParams
-) -> Page[ReviewerProgress]:
+) -> ProgressPage:
     """Who has reviewed how many of their peers, and who wrote a self statement: the secretary's view."""
     require(actor, Permission.rating_manage, branch)
     members = scope.active_members(session, branch.id or 0)
@@ -270,7 +278,14 @@ def progress(
         )
         for m in members
     ]
-    return page_of(items, params)
+    items.sort(key=lambda p: p.done)  # who still has reviews to give first: that is what is left to chase
+    page = page_of(items, params)
+    return ProgressPage(
+        **page.model_dump(exclude={"items"}),
+        items=page.items,
+        finished=sum(1 for p in items if p.done),
+        statements=len(wrote & {m.id for m in members}),
+    )
 
 
 # ---------------------------------------------------------------- 人情分 flags

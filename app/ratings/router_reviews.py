@@ -20,8 +20,8 @@ from app.ratings.dependencies import QueryBranch, SheetPageDep, VisiblePeriod, W
 from app.ratings.schemas import (
     FlagDiscard,
     FlagRead,
+    ProgressPage,
     ReviewBatch,
-    ReviewerProgress,
     ReviewSaved,
     ReviewSheet,
     ReviewWrite,
@@ -81,10 +81,10 @@ def review_peers(
     return idem.respond(session, saved)
 
 
-@router.get("/rating-periods/{period_id}/peer-reviews/progress", response_model=Page[ReviewerProgress])
+@router.get("/rating-periods/{period_id}/peer-reviews/progress", response_model=ProgressPage)
 def review_progress(
     session: SessionDep, actor: ActorDep, located: VisiblePeriod, branch: QueryBranch, paging: PageDep
-) -> Page[ReviewerProgress]:
+) -> ProgressPage:
     """本支部谁已评完、谁还没有评（只有人数，看不到谁给谁打了多少分）。"""
     return reviews.progress(session, actor=actor, period=located[0], branch=branch, params=paging)
 

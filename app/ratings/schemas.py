@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.errors import register_labels
+from app.core.pagination import Page
 from app.core.validation import Id
 from app.ratings.models import FlagKind, PeerCombine, PeerScale, PeriodKind, PeriodStatus, SubjectKind, YearCombine
 from app.ratings.rules import PolicyRules
@@ -182,6 +183,13 @@ class ReviewerProgress(BaseModel):
     expected: int
     done: bool
     statement_written: bool
+
+
+class ProgressPage(Page[ReviewerProgress]):
+    """A page of the branch's reviewers, those not done first, with the counts over all pages."""
+
+    finished: int = Field(description="已评完的人数（全部页）")
+    statements: int = Field(description="已写自评的人数（全部页）")
 
 
 class FlagRead(BaseModel):

@@ -52,3 +52,36 @@ def test_every_peer_is_reached_page_by_page(
     assert client.get(url, params={"page": 3}, headers=h).json()["peers"] == []
     small = client.get(url, params={"size": 50, "page": 3}, headers=h).json()
     assert (small["pages"], len(small["peers"]), small["given"]) == (3, expected - 100, 5)
+
+
+def test_the_secretarys_progress_counts_over_all_pages(client: TestClient, world: World, db: Session) -> None:
+    period = open_period(db, world)
+    for i in range(110):
+        create_member(db, branch=world.branch, group=world.group, name=f"党员{i:03d}")
+    db.flush()
+    h = world.member.headers
+    sheet = client.get(f"{API}/rating-periods/{period.id}/peer-reviews/mine", headers=h).json()
+    everyone = [p["member_id"] for p in sheet["peers"]]
+    for page in range(2, sheet["pages"] + 1):
+        more = client.get(f"{API}/rating-periods/{period.id}/peer-reviews/mine", params={"page": page}, headers=h)
+        everyone += [p["member_id"] for p in more.json()["peers"]]
+    r = client.post(
+        f"{API}/rating-periods/{period.id}/peer-reviews",
+        json={"reviews": [{"member_id": m, "value": 4} for m in everyone]},
+        headers={**h, "Idempotency-Key": "all-of-them"},
+    )
+    assert r.status_code == 200, r.text
+    r = client.put(f"{API}/rating-periods/{period.id}/self-statement", json={"text": "带头清扫"}, headers=h)
+    assert r.status_code == 200, r.text
+    url = f"{API}/rating-periods/{period.id}/peer-reviews/progress"
+    pages = [
+        client.get(url, params={"branch_id": world.branch.id, "size": 100, "page": n}, headers=world.secretary.headers)
+        for n in (1, 2)
+    ]
+    first, second = (p.json() for p in pages)
+    assert (first["total"], first["pages"], first["finished"], first["statements"]) == (len(everyone) + 1, 2, 1, 1)
+    assert (second["finished"], second["statements"]) == (1, 1)
+    # those still reviewing first: the one who is done comes last, on the last page
+    done = [p["member_id"] for p in first["items"] + second["items"] if p["done"]]
+    assert done == [world.member.member_id]
+    assert second["items"][-1]["member_id"] == world.member.member_id

@@ -15,7 +15,8 @@ export const paths = {
   selfStatement: (id) => `/rating-periods/${id}/self-statement`,
   peers: (id, page) => `/rating-periods/${id}/peer-reviews/mine${qs({ page: page > 1 ? page : undefined })}`,
   review: (id, memberId) => `/rating-periods/${id}/peer-reviews/${memberId}`,
-  progress: (id, branchId) => `/rating-periods/${id}/peer-reviews/progress${qs({ branch_id: branchId, size: 100 })}`,
+  progress: (id, branchId, page) =>
+    `/rating-periods/${id}/peer-reviews/progress${qs({ branch_id: branchId, size: 100, page: page > 1 ? page : undefined })}`,
   flags: (id, branchId) => `/rating-periods/${id}/peer-flags${qs({ branch_id: branchId, size: 100 })}`,
   discardFlag: (id, flagId) => `/rating-periods/${id}/peer-flags/${flagId}/discard`,
   assessments: (id, q) => `/rating-periods/${id}/assessments${qs({ size: 100, ...q })}`,
