@@ -19,6 +19,7 @@ const routes = [
   { path: '/members/:id(\\d+)', component: () => import('./views/MemberEdit.vue'), meta: { title: '党员信息', secretary: true } },
   { path: '/boards', component: () => import('./views/Boards.vue'), meta: { title: '公示牌与二维码', secretary: true } },
   { path: '/moderation', component: () => import('./views/Moderation.vue'), meta: { title: '群众意见审核', secretary: true } },
+  { path: '/flags', component: () => import('./views/Flags.vue'), meta: { title: '监督提请' } },
   { path: '/org', component: () => import('./views/OrgTree.vue'), meta: { title: '组织架构' } },
   { path: '/notifications', component: () => import('./views/Notifications.vue'), meta: { tab: 'notifications', title: '消息' } },
   { path: '/outbox', component: () => import('./views/Outbox.vue'), meta: { title: '待发送' } },

@@ -13,7 +13,8 @@ export const QUEUED = '已保存在手机上，联网后自动发送'
  *
  * With several ops they are queued in order and the first one is waited for; an op with
  * `ref: true` refers to the first (its path holds "{ref}": submit a draft created just now).
- * `sent` is the success message, or a function of the outcome that returns it.
+ * `sent` is the success message, or a function of the outcome that returns it; `queued: ''` says
+ * nothing when it is still waiting (the caller decides). `id` is the outbox item's (to discard it).
  */
 export async function sendNow(ops, { wait = 15000, sent, queued = QUEUED, toastFailure = false } = {}) {
   const [first, ...rest] = Array.isArray(ops) ? ops : [ops]
@@ -27,7 +28,7 @@ export async function sendNow(ops, { wait = 15000, sent, queued = QUEUED, toastF
     const message = typeof sent === 'function' ? sent(outcome) : sent
     if (message) showSuccessToast(message)
   } else {
-    showToast({ message: queued, duration: 3000 })
+    if (queued) showToast({ message: queued, duration: 3000 })
   }
-  return outcome
+  return { ...outcome, id: item.id }
 }
