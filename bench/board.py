@@ -147,7 +147,7 @@ def main() -> None:
     console = Console()
 
     env = prepare_environment()
-    ceiling_file = Path(env["LIANGNUO_VAR_DIR"]) / "ceiling.html.gz"
+    ceiling_file = Path(env["LIANGNUO_VAR_DIR"]) / "ceiling.html"
     sys.path.insert(0, str(ROOT))
     from tests.live import live_server
 
@@ -169,6 +169,7 @@ def main() -> None:
         html = httpx.get(f"{base}/b/{token}", timeout=30).text
         pledge_ids = re.findall(rf"/b/{re.escape(token)}/p/(\d+)", html)
         ceiling_file.write_bytes(body)
+        ceiling_file.with_name("ceiling.html.encoding").write_text(headers.get("content-encoding", ""))
         etag = headers["etag"]
         console.print(
             f"board /b/… of {members} members, {len(set(pledge_ids))} pledges: {len(html.encode()):,} bytes, "
@@ -194,7 +195,7 @@ def main() -> None:
     ceiling = (results[0].rps + results[-1].rps) / 2
     table = Table(
         title=f"{load.__name__.removeprefix('run_')}, {connections} connections, {duration:g} s each "
-        f"(ceiling = mean of first and last: {ceiling:,.0f} req/s)"
+        f"(ceiling = mean of first and last: {ceiling:,.0f} req/s), Accept-Encoding: {GZIP['Accept-Encoding']}"
     )
     for col in ("request", "req/s", "p50 ms", "p99 ms", "of ceiling", "errors"):
         table.add_column(col, justify="left" if col == "request" else "right")

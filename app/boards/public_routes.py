@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from anyio import CapacityLimiter, to_thread
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.background import BackgroundTask
 
@@ -62,6 +62,12 @@ def _image(key: str, *, shown: bool) -> Response:
     return FileResponse(path, media_type=content_type_of(key), headers=headers)
 
 
+# The public pages' work in the thread pool, a few at a time: more threads than the connection pool
+# holds would open and close a database connection per request, and a single process gains nothing
+# from more threads fighting over the GIL.
+PAGE_THREADS = CapacityLimiter(8)
+
+
 def counted(response: Response, board: service.Resolved) -> Response:
     if service.view_counter.record(board.board_id):
         # after the response is sent, in a transaction of its own (see ViewCounter)
@@ -84,7 +90,9 @@ async def board_page(request: Request, token: str) -> Response:
     # async, with the work in one thread-pool call: a sync route with sync dependencies would hop to
     # the pool four times (the session's start and end, the board, the route), each costing more
     # than the cached page itself
-    page, board = await run_in_threadpool(_board_page, token, big_text(request), accepted(request.scope))
+    page, board = await to_thread.run_sync(
+        _board_page, token, big_text(request), accepted(request.scope), limiter=PAGE_THREADS
+    )
     return counted(cached_response(request, page), board)
 
 
@@ -130,7 +138,7 @@ def _pledge_page(token: str, pledge_id: int, big: bool) -> tuple[Rendered | None
 @public_router.get("/b/{token}/p/{pledge_id:int}")
 async def pledge_page(request: Request, token: str, pledge_id: int) -> Response:
     """Cached like the board (one thread-pool call); the device's form token is put in here."""
-    page, board = await run_in_threadpool(_pledge_page, token, pledge_id, big_text(request))
+    page, board = await to_thread.run_sync(_pledge_page, token, pledge_id, big_text(request), limiter=PAGE_THREADS)
     if page is None:
         raise forms.pledge_not_found(board.token)
     device = guard.device_of(request)
@@ -220,7 +228,9 @@ def _star_page(token: str, big: bool, encoding: str | None) -> tuple[Rendered, s
 @public_router.get("/s/{token}")
 async def star_board_page(request: Request, token: str) -> Response:
     """As the board: one thread-pool call, one query when the page is cached."""
-    page, board = await run_in_threadpool(_star_page, token, big_text(request), accepted(request.scope))
+    page, board = await to_thread.run_sync(
+        _star_page, token, big_text(request), accepted(request.scope), limiter=PAGE_THREADS
+    )
     return counted(cached_response(request, page), board)
 
 

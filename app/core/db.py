@@ -77,7 +77,9 @@ def make_engine(url: str, *, foreign_keys: bool = True, pool: Any = None) -> Eng
             from pathlib import Path
 
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        kwargs: dict[str, Any] = {"poolclass": pool} if pool else {}
+        # the pool as large as PostgreSQL's: with the default 5 (+10 overflow) connections, a busy
+        # server opened and closed a connection (and ran its PRAGMAs) for most requests
+        kwargs: dict[str, Any] = {"poolclass": pool} if pool else {"pool_size": 10, "max_overflow": 10}
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10}, **kwargs)
         _configure_sqlite(engine, foreign_keys=foreign_keys)
         return engine

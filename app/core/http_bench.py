@@ -5,7 +5,8 @@ never in production routing. It is dispatched before the app's own middleware, s
 uvicorn and a bare FastAPI route cost — the ceiling the real routes are compared with in one run.
 
 The file is read on the first request (the benchmark writes it after the server started, from the
-board's own answer); a name ending in `.gz` or `.br` is answered with that Content-Encoding.
+board's own answer, as sent); the Content-Encoding it was sent with is read from `<file>.encoding`
+beside it, when there is one.
 """
 
 from __future__ import annotations
@@ -21,15 +22,16 @@ CEILING_PATH = "/_bench/ceiling"
 
 def ceiling_app(file: Path) -> FastAPI:
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-    cached: dict[str, bytes] = {}
-    encoding = {".gz": "gzip", ".br": "br"}.get(file.suffix)
-    headers = {"Content-Encoding": encoding, "Vary": "Accept-Encoding"} if encoding else {}
+    stored: list[tuple[bytes, dict[str, str]]] = []
 
     @app.get(CEILING_PATH)
     async def ceiling() -> Response:
-        body = cached.get("body")
-        if body is None:
-            body = cached["body"] = file.read_bytes()
+        if not stored:
+            sidecar = file.with_name(file.name + ".encoding")
+            encoding = sidecar.read_text().strip() if sidecar.exists() else ""
+            headers = {"Content-Encoding": encoding, "Vary": "Accept-Encoding"} if encoding else {}
+            stored.append((file.read_bytes(), headers))
+        body, headers = stored[0]
         return Response(body, media_type="text/html; charset=utf-8", headers=headers)
 
     return app

@@ -255,8 +255,9 @@ def test_the_ceiling_route_exists_only_under_its_setting(
     assert settings.bench_ceiling_file is None
     with TestClient(create_app(check_schema_on_start=False)) as c:
         assert c.get("/_bench/ceiling").status_code == 404
-    stored = tmp_path / "ceiling.html.gz"
+    stored = tmp_path / "ceiling.html"
     stored.write_bytes(gzip.compress(b"<p>board</p>" * 500))
+    (tmp_path / "ceiling.html.encoding").write_text("gzip")
     monkeypatch.setattr(settings, "bench_ceiling_file", stored)
     app: FastAPI = create_app(check_schema_on_start=False)
     with TestClient(app) as c:
