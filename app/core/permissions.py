@@ -62,6 +62,7 @@ class Permission(StrEnum):
     pledge_review = "pledge.review"  # approve, return, publish, close, cancel, reopen
     pledge_note = "pledge.note"  # supervision notes
     pledge_private = "pledge.private"  # see a pairing's helped household
+    group_status = "group.status"  # who in a group has pledged this year and reported this month
     board_manage = "board.manage"
     evaluation_moderate = "evaluation.moderate"
     rating_manage = "rating.manage"  # a branch's ratings: assess members, flags, approve levels
@@ -73,7 +74,7 @@ _READ = {Permission.unit_read, Permission.member_read, Permission.pledge_read}
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.member: frozenset(_READ | {Permission.pledge_own, Permission.rating_review}),
     Role.group_leader: frozenset(
-        _READ | {Permission.pledge_own, Permission.pledge_collective, Permission.rating_review}
+        _READ | {Permission.pledge_own, Permission.pledge_collective, Permission.rating_review, Permission.group_status}
     ),
     Role.supervisor: frozenset(_READ | {Permission.pledge_note, Permission.grant_read}),
     Role.secretary: frozenset(
@@ -87,6 +88,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.pledge_collective,
             Permission.pledge_review,
             Permission.pledge_private,
+            Permission.group_status,
             Permission.board_manage,
             Permission.evaluation_moderate,
             Permission.rating_manage,

@@ -22,7 +22,18 @@ from app.core.idempotency import Idempotency, IdempotencyDep
 from app.core.middleware import body_limit
 from app.core.pagination import Page, PageDep
 from app.org.dependencies import VisibleUnit
-from app.pledges import access, closing, drafting, lifecycle, progress, queries, reads, router_flags, vocabulary
+from app.pledges import (
+    access,
+    closing,
+    drafting,
+    lifecycle,
+    progress,
+    queries,
+    reads,
+    router_flags,
+    router_group,
+    vocabulary,
+)
 from app.pledges.access import Located
 from app.pledges.dependencies import IfMatchDep, PledgeActorDep, VisiblePledge, WritablePledge
 from app.pledges.models import PledgeCategory, PledgeStatus
@@ -336,3 +347,4 @@ def read_media(session: SessionDep, actor: PledgeActorDep, key: str) -> Response
 
 
 router.include_router(router_flags.router)
+router.include_router(router_group.router)
