@@ -227,6 +227,7 @@ def poster(
 def remind() -> None:
     """生成到期提醒：7 天内到期和已逾期的承诺，提醒承诺人和监督小组（可反复运行，不会重复提醒）。"""
     from app.pledges import jobs
+    from app.ratings import history as _rating_chains  # noqa: F401  (the digests cover the rating chains)
 
     result = jobs.run_daily()
     console.print(
@@ -241,6 +242,7 @@ def digest() -> None:
     from app.core.db import new_session
     from app.core.permissions import SYSTEM
     from app.pledges import history
+    from app.ratings import history as _rating_chains  # noqa: F401  (the digests cover the rating chains)
 
     with new_session() as session:
         written = history.write_digests(session, actor=SYSTEM)

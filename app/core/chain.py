@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, MutableMapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -149,9 +150,39 @@ def append(session: Session, model: Any, key: str, rows: Sequence[MutableMapping
     session.execute(insert(model), list(rows))
 
 
+# ---------------------------------------------------------------- chains the daily digests cover
+
+
+@dataclass(frozen=True)
+class Source:
+    """Chains of a domain above the pledges that the daily digests cover too (docs/history.md): the
+    domain registers it (`register`), so the digest writer, below it, never imports it.
+
+    - `upto(session)`: the largest row id of its chained table now (what a digest fixes);
+    - `units(session)`: the units whose digest holds such chains beyond the branches (a committee's
+      rating periods);
+    - `heads(session, unit_ids, upto)`: unit id -> [(chain id, seq, hash)] of each chain's last row
+      with id <= upto, in chain id order; one query."""
+
+    name: str  # the leaves' label: "period:3", "result:55"
+    upto: Callable[[Any], int]  # each takes the session first
+    units: Callable[[Any], Iterable[int]]
+    heads: Callable[[Any, Collection[int], int], dict[int, list[tuple[int, int, str]]]]
+
+
+SOURCES: dict[str, Source] = {}
+
+
+def register(source: Source) -> None:
+    """Let the daily digests cover a domain's chains (called once, when the domain's module loads)."""
+    SOURCES[source.name] = source
+
+
 __all__ = [
     "GENESIS",
+    "SOURCES",
     "VERSION",
+    "Source",
     "append",
     "canonical",
     "digest",
@@ -161,5 +192,6 @@ __all__ = [
     "link",
     "link_rows",
     "merkle_root",
+    "register",
     "short",
 ]

@@ -110,10 +110,43 @@ def branch_heads(session: Session, branch_ids: Iterable[int], upto_event_id: int
     return out
 
 
-def summary(branch_id: int, day: date, upto_event_id: int, chain_heads: Sequence[ChainHead]) -> dict[str, Any]:
-    """What a digest hashes (canonical form version 1)."""
+def other_heads(session: Session, unit_ids: Iterable[int], upto: Mapping[str, int]) -> dict[int, list[ChainHead]]:
+    """The heads of the other chains a digest covers (app.core.chain.SOURCES, e.g. rating periods and
+    results), as of each one's upto id, per unit: sources in name order, chains in id order."""
+    ids = set(unit_ids)
+    out: dict[int, list[ChainHead]] = {u: [] for u in ids}
+    for name in sorted(upto):
+        source = chain.SOURCES.get(name)
+        if source is None:
+            raise RuntimeError(f"the chains {name!r} are not registered (import the domain that writes them)")
+        for unit_id, found in source.heads(session, ids, upto[name]).items():
+            out[unit_id].extend(ChainHead(f"{name}:{cid}", seq, h) for cid, seq, h in found)
+    return out
+
+
+def digest_heads(
+    session: Session, unit_ids: Iterable[int], upto_event_id: int, upto: Mapping[str, int] | None
+) -> dict[int, list[ChainHead]]:
+    """Every chain head a digest covers per unit: the pledges' (as of upto_event_id), then the other
+    chains' (as of `upto`; none when it is None, as on digests made before them)."""
+    ids = set(unit_ids)
+    out = branch_heads(session, ids, upto_event_id)
+    if upto:
+        for unit_id, found in other_heads(session, ids, upto).items():
+            out[unit_id].extend(found)
+    return out
+
+
+def summary(
+    branch_id: int,
+    day: date,
+    upto_event_id: int,
+    chain_heads: Sequence[ChainHead],
+    upto: Mapping[str, int] | None = None,
+) -> dict[str, Any]:
+    """What a digest hashes (canonical form version 1); `upto` only on digests that cover other chains."""
     root = chain.merkle_root([chain.leaf(h.chain, h.seq, h.hash) for h in chain_heads])
-    return {
+    out: dict[str, Any] = {
         "kind": "digest",
         "branch_id": branch_id,
         "day": day,
@@ -121,6 +154,9 @@ def summary(branch_id: int, day: date, upto_event_id: int, chain_heads: Sequence
         "upto_event_id": upto_event_id,
         "root": root,
     }
+    if upto is not None:
+        out["upto"] = dict(upto)
+    return out
 
 
 def latest_digest(session: Session, branch_id: int) -> HistoryDigest | None:
@@ -139,10 +175,13 @@ def write_digests(session: Session, *, actor: Actor = SYSTEM, day: date | None =
         raise ValueError("digests are written by the system")
     day = day or today_local()
     upto = int(session.execute(select(func.coalesce(func.max(col(PledgeEvent.id)), 0))).scalar_one())
+    others = {name: source.upto(session) for name, source in sorted(chain.SOURCES.items())} or None
     branch_rows = session.execute(select(col(OrgUnit.id)).where(col(OrgUnit.kind) == UnitKind.branch)).scalars()
-    branches = [int(b) for b in branch_rows]
+    units = {int(b) for b in branch_rows}
+    for source in chain.SOURCES.values():  # a committee's digest holds its rating periods' chains
+        units.update(int(u) for u in source.units(session))
     done = set(session.execute(select(col(HistoryDigest.branch_id)).where(col(HistoryDigest.day) == day)).scalars())
-    todo = [b for b in branches if b not in done]
+    todo = sorted(u for u in units if u not in done)
     if not todo:
         return 0
     previous: dict[int, str] = {}
@@ -150,10 +189,10 @@ def write_digests(session: Session, *, actor: Actor = SYSTEM, day: date | None =
         select(HistoryDigest).where(col(HistoryDigest.branch_id).in_(todo)).order_by(col(HistoryDigest.day))
     ).scalars():
         previous[d.branch_id] = d.digest
-    all_heads = branch_heads(session, todo, upto)
+    all_heads = digest_heads(session, todo, upto, others)
     rows = []
     for branch_id in todo:
-        s = summary(branch_id, day, upto, all_heads[branch_id])
+        s = summary(branch_id, day, upto, all_heads[branch_id], others)
         prev = previous.get(branch_id, chain.GENESIS)
         rows.append(
             {
@@ -161,6 +200,7 @@ def write_digests(session: Session, *, actor: Actor = SYSTEM, day: date | None =
                 "day": day,
                 "chains": s["chains"],
                 "upto_event_id": upto,
+                "upto": others,
                 "root": s["root"],
                 "prev_digest": prev,
                 "digest": chain.digest(prev, s),
@@ -215,6 +255,7 @@ __all__ = [
     "ChainHead",
     "append",
     "branch_heads",
+    "digest_heads",
     "digest_line",
     "digest_of",
     "event_fields",
@@ -223,6 +264,7 @@ __all__ = [
     "heads",
     "latest_digest",
     "link_rows",
+    "other_heads",
     "summary",
     "write_digests",
 ]

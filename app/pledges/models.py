@@ -132,6 +132,9 @@ class HistoryDigest(SQLModel, table=True):
     day: date
     chains: int = Field(default=0)  # how many chains the root covers
     upto_event_id: int = Field(default=0)  # the heads are each chain's last event with id <= this
+    # the same for the other chains it covers (app.core.chain.SOURCES: {"period": id, "result": id});
+    # None on digests made before the rating chains (migration 0009): their root covers pledges only
+    upto: dict[str, int] | None = Field(default=None, sa_type=JSON)
     root: str = Field(max_length=64)
     prev_digest: str = Field(max_length=64)
     digest: str = Field(max_length=64)

@@ -151,8 +151,10 @@ def verify(
         report.broken = Break(f"承诺 #{pid}「{pledge.title}」没有任何记录（记录被删除）", pid, None, pledge.branch_id)
         return report
     branches = {p.branch_id for p in pledges.values()}
-    if unit is None:
-        branches |= set(session.execute(select(col(HistoryDigest.branch_id)).distinct()).scalars())
+    digested = select(col(HistoryDigest.branch_id)).distinct()
+    if unit is not None:  # the digests of every unit in scope (a committee's holds its rating periods)
+        digested = digested.where(col(HistoryDigest.branch_id).in_(scope))
+    branches |= set(session.execute(digested).scalars())
     report.broken = _check_digests(session, report, branches)
     return report
 
@@ -172,16 +174,17 @@ def _check_digests(session: Session, report: Report, branch_ids: set[int]) -> Br
         where = f"支部 #{d.branch_id} {d.day.isoformat()} 的记录校验码"
         if d.prev_digest != expected_prev:
             return Break(f"{where}与前一天的校验码接不上（校验码被删除或改动）", branch_id=d.branch_id)
-        s = {**history.summary(d.branch_id, d.day, d.upto_event_id, []), "chains": d.chains, "root": d.root}
+        s = {**history.summary(d.branch_id, d.day, d.upto_event_id, [], d.upto), "chains": d.chains, "root": d.root}
         if chain.digest(d.prev_digest, s) != d.digest:
             return Break(f"{where}与其内容不符（校验码被改动）", branch_id=d.branch_id)
         prev[d.branch_id] = d.digest
         latest[d.branch_id] = d
     for branch_id, d in sorted(latest.items()):
-        heads = history.branch_heads(session, [branch_id], d.upto_event_id)[branch_id]
-        if history.summary(branch_id, d.day, d.upto_event_id, heads)["root"] != d.root:
+        heads = history.digest_heads(session, [branch_id], d.upto_event_id, d.upto)[branch_id]
+        if history.summary(branch_id, d.day, d.upto_event_id, heads, d.upto)["root"] != d.root:
+            records = "承诺和测评记录" if d.upto else "承诺记录"
             return Break(
-                f"支部 #{branch_id} 的承诺记录与 {d.day.isoformat()} 的记录校验码 {chain.short(d.digest)} 不符"
+                f"支部 #{branch_id} 的{records}与 {d.day.isoformat()} 的记录校验码 {chain.short(d.digest)} 不符"
                 f"（当日之前的记录被改动、删除或截断；当日校验码覆盖 {d.chains} 条链，现有 {len(heads)} 条）",
                 branch_id=branch_id,
             )

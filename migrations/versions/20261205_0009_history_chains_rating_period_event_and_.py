@@ -4,7 +4,9 @@ Every rating period's events form a hash chain per period and every result's dec
 result (docs/history.md), like the pledges' events (0008): each row gets its place in its chain
 (`seq`) and its hash. The rows written before this migration are hashed here, in order (by period or
 result, then id), in batches, so every chain starts at its first row. The hashing is app.core.chain's
-canonical form version 1 (which never changes) over the fields app.ratings.history names.
+canonical form version 1 (which never changes) over the fields app.ratings.history names. The daily
+digests cover these chains from now on: `history_digest.upto` keeps the last period event and
+decision ids a digest fixed (None on the digests made before: their roots cover pledges only).
 
 (Numbered 0009, applied after 0011: 0010 and 0011 landed first; the chain of revisions is linear.)
 
@@ -30,6 +32,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("history_digest", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("upto", sa.JSON(), nullable=True))
     for table in ("rating_decision", "rating_period_event"):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.add_column(sa.Column("seq", sa.Integer(), server_default="0", nullable=False))
@@ -122,3 +126,5 @@ def downgrade() -> None:
         batch_op.drop_constraint("uq_rating_decision_result_id_seq", type_="unique")
         batch_op.drop_column("hash")
         batch_op.drop_column("seq")
+    with op.batch_alter_table("history_digest", schema=None) as batch_op:
+        batch_op.drop_column("upto")

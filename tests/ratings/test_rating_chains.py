@@ -320,3 +320,60 @@ def test_the_backfill_gives_the_services_hashes(tmp_path: Path) -> None:
             pg = os.environ["TEST_DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")
             with psycopg.connect(pg, autocommit=True) as conn:
                 conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def test_the_digests_cover_the_rating_chains(
+    decided: tuple[RatingPeriod, RatingResult], world: World, db: Session
+) -> None:
+    """A period's chain is in its unit's (the committee's) digest, a result's in its branch's; a chain
+    rewritten with fresh hashes verifies link by link, but no longer matches the digest."""
+    from app.pledges import history as pledge_history
+    from app.pledges import verification as pledge_verification
+
+    _period, target = decided
+    assert pledge_history.write_digests(db, actor=SYSTEM) >= 4  # three branches and the town
+    town = pledge_history.latest_digest(db, pk(world.town))
+    branch = pledge_history.latest_digest(db, target.branch_id)
+    assert town is not None
+    assert branch is not None
+    assert town.chains == 1  # the period
+    assert set(town.upto or {}) == {"period", "result"}
+    assert branch.chains >= 2  # its members' and its own result
+    assert pledge_verification.verify(db).ok
+    # whoever runs the database rewrites a decision's reason and recomputes the chain after it
+    decisions = _decisions(db, pk(target))
+    db.execute(text("UPDATE rating_decision SET reason = '改写' WHERE id = :id"), {"id": decisions[0].id})
+    prev = chain.GENESIS
+    for d in _decisions(db, pk(target)):
+        new = chain.link(prev, history.decision_fields(d))
+        db.execute(text("UPDATE rating_decision SET hash = :h WHERE id = :id"), {"h": new, "id": d.id})
+        prev = new
+    assert _verify(db).ok  # every link holds …
+    db.expire_all()
+    broken = pledge_verification.verify(db).broken  # … but the branch's digest witnessed the old head
+    assert broken is not None
+    assert broken.branch_id == target.branch_id
+    assert "承诺和测评记录" in broken.message
+    assert chain.short(branch.digest) in broken.message
+
+
+def test_a_rewritten_period_chain_is_found_by_the_committees_digest(
+    decided: tuple[RatingPeriod, RatingResult], world: World, db: Session
+) -> None:
+    from app.pledges import history as pledge_history
+    from app.pledges import verification as pledge_verification
+
+    period, _ = decided
+    pledge_history.write_digests(db, actor=SYSTEM)
+    events = _events(db, pk(period))
+    db.execute(text("UPDATE rating_period_event SET actor_name = '李四' WHERE id = :id"), {"id": events[0].id})
+    prev = chain.GENESIS
+    for e in _events(db, pk(period)):
+        new = chain.link(prev, history.period_fields(e))
+        db.execute(text("UPDATE rating_period_event SET hash = :h WHERE id = :id"), {"h": new, "id": e.id})
+        prev = new
+    assert _verify(db).ok
+    db.expire_all()
+    broken = pledge_verification.verify(db).broken
+    assert broken is not None
+    assert broken.branch_id == world.town.id
