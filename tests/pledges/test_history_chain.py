@@ -274,6 +274,12 @@ def test_the_demo_town_verifies_clean(db: Session) -> None:
     assert report.ok, report.broken
     assert report.pledges > 1000
     assert report.events > report.pledges
+    from app.ratings import verification as rating_verification
+
+    ratings = rating_verification.verify(db)  # the demo's rating periods and decisions, chained too
+    assert ratings.ok, ratings.broken
+    assert ratings.periods >= 1
+    assert ratings.results > 100
 
 
 def test_the_verify_command_reports_in_chinese(published: Pledge, world: World, db: Session) -> None:
