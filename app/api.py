@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from app.auth.router import router as auth_router
 from app.boards.router import router as boards_router
+from app.boards.router_mine import router as boards_mine_router
 from app.evaluations.router import router as evaluations_router
 from app.members.router import router as members_router
 from app.notifications.router import router as notifications_router
@@ -20,3 +21,4 @@ api_router.include_router(pledges_router)
 api_router.include_router(evaluations_router)
 api_router.include_router(ratings_router)
 api_router.include_router(boards_router)
+api_router.include_router(boards_mine_router)
