@@ -91,6 +91,8 @@ class Corpus:
             self.bad.append((method, url[:120], r.status_code, kind))
 
 
+# thousands of requests per persona over every route: its own time bound, above the suite's 300 s
+@pytest.mark.timeout(900)
 @pytest.mark.parametrize("persona", ["anonymous", "committee_admin"])
 def test_bad_input_corpus(client: TestClient, app_instance, world: World, persona: str) -> None:  # type: ignore[no-untyped-def]
     headers = dict(getattr(world, persona).headers)
