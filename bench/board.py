@@ -5,15 +5,17 @@ town (a fresh SQLite file, or a PostgreSQL schema of its own with BENCH_DATABASE
 pledge board nearest to --members members, and measures in ONE run, each for --duration seconds at
 --connections connections:
 
-- the ceiling: a trivial async FastAPI route answering the same (gzipped) board bytes from memory,
-  dispatched before the app's middleware (`LIANGNUO_BENCH_CEILING_FILE`, app/core/http_bench.py);
-  measured first and last, the mean is the reference;
-- the board warm, the same with If-None-Match (304), a pledge page, the star board, /healthz.
+- the ceiling: a trivial async FastAPI route answering the same (compressed) board bytes from
+  memory, dispatched before the app's middleware (`LIANGNUO_BENCH_CEILING_FILE`,
+  app/core/http_bench.py);
+- the board warm, the same with If-None-Match (304), a pledge page, the star board, /healthz —
+  each right after a ceiling run of its own, over --rounds rounds; the table shows medians and the
+  median ratio (the machine's load drifts; a ratio to the ceiling measured beside it does not).
 
 Load comes from wrk when it is installed (`apt-get install -y wrk`), else from a bounded Python
 async client (httpx), which saturates sooner: compare ratios from the same client only.
 
-    .venv/bin/python bench/board.py                    # 5 s per scenario, 64 connections
+    .venv/bin/python bench/board.py                    # 3 rounds, 3 s per run, 64 connections
     .venv/bin/python bench/board.py --duration 3 --connections 32
 """
 
@@ -23,6 +25,7 @@ import argparse
 import asyncio
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -136,13 +139,15 @@ def raw_get(base: str, path: str) -> tuple[int, dict[str, str], bytes]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--duration", type=float, default=5.0, help="seconds per scenario (1–30)")
+    parser.add_argument("--duration", type=float, default=3.0, help="seconds per run (1–30)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds over all scenarios (1–10)")
     parser.add_argument("--connections", type=int, default=64, help="concurrent connections (1–256)")
     parser.add_argument("--members", type=int, default=40, help="pick the board nearest this many members")
     parser.add_argument("--python-client", action="store_true", help="use the Python client even when wrk exists")
     args = parser.parse_args()
     duration = min(max(args.duration, 1.0), 30.0)
     connections = min(max(args.connections, 1), 256)
+    rounds = min(max(args.rounds, 1), 10)
     load = run_wrk if shutil.which("wrk") and not args.python_client else run_python
     console = Console()
 
@@ -176,7 +181,6 @@ def main() -> None:
             f"{len(body):,} on the wire ({headers.get('content-encoding', 'identity')}), first request {cold_ms:.0f} ms"
         )
         scenarios: list[tuple[str, str, dict[str, str]]] = [
-            ("ceiling (in-memory route)", "/_bench/ceiling", GZIP),
             ("board warm", f"/b/{token}", GZIP),
             ("board 304 (If-None-Match)", f"/b/{token}", GZIP | {"If-None-Match": etag}),
         ]
@@ -184,24 +188,38 @@ def main() -> None:
             scenarios.append(("pledge page", f"/b/{token}/p/{pledge_ids[0]}", GZIP))
         if star:
             scenarios.append(("star board", f"/s/{star}", GZIP))
-        scenarios += [("/healthz", "/healthz", GZIP), ("ceiling again", "/_bench/ceiling", GZIP)]
+        scenarios.append(("/healthz", "/healthz", GZIP))
+        ceiling_url = f"{base}/_bench/ceiling"
         for _name, path, hdrs in scenarios:  # warm every cache once
             httpx.get(f"{base}{path}", headers=hdrs, timeout=30)
-        results = []
-        for name, path, hdrs in scenarios:
-            results.append(load(name, f"{base}{path}", hdrs, duration, connections))
-            console.print(f"[dim]{name}: {results[-1].rps:,.0f} req/s[/]")
+        # Each scenario right after a ceiling run of its own, round after round: the machine's load
+        # drifts (others share it), a ratio to the ceiling measured next to it does not drift with it.
+        runs: dict[str, list[tuple[Result, Result]]] = {name: [] for name, _, _ in scenarios}
+        for round_no in range(rounds):
+            for name, path, hdrs in scenarios:
+                ceiling = load("ceiling", ceiling_url, GZIP, duration, connections)
+                result = load(name, f"{base}{path}", hdrs, duration, connections)
+                runs[name].append((ceiling, result))
+                console.print(
+                    f"[dim]round {round_no + 1}: {name} {result.rps:,.0f} req/s, "
+                    f"ceiling {ceiling.rps:,.0f} req/s ({result.rps / ceiling.rps:.0%})[/]"
+                )
 
-    ceiling = (results[0].rps + results[-1].rps) / 2
     table = Table(
-        title=f"{load.__name__.removeprefix('run_')}, {connections} connections, {duration:g} s each "
-        f"(ceiling = mean of first and last: {ceiling:,.0f} req/s), Accept-Encoding: {GZIP['Accept-Encoding']}"
+        title=f"{load.__name__.removeprefix('run_')}, {connections} connections, {duration:g} s per run, "
+        f"{rounds} round(s), Accept-Encoding: {GZIP['Accept-Encoding']}; medians over the rounds"
     )
-    for col in ("request", "req/s", "p50 ms", "p99 ms", "of ceiling", "errors"):
-        table.add_column(col, justify="left" if col == "request" else "right")
-    for r in results:
+    for column in ("request", "req/s", "p50 ms", "p99 ms", "ceiling req/s", "of ceiling", "errors"):
+        table.add_column(column, justify="left" if column == "request" else "right")
+    for name, pairs in runs.items():
         table.add_row(
-            r.name, f"{r.rps:,.0f}", f"{r.p50_ms:.1f}", f"{r.p99_ms:.1f}", f"{r.rps / ceiling:.0%}", str(r.errors)
+            name,
+            f"{statistics.median(r.rps for _, r in pairs):,.0f}",
+            f"{statistics.median(r.p50_ms for _, r in pairs):.1f}",
+            f"{statistics.median(r.p99_ms for _, r in pairs):.1f}",
+            f"{statistics.median(c.rps for c, _ in pairs):,.0f}",
+            f"{statistics.median(r.rps / c.rps for c, r in pairs):.0%}",
+            str(sum(r.errors + c.errors for c, r in pairs)),
         )
     console.print(table)
 

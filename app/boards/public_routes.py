@@ -9,11 +9,16 @@ a person can read, including for "not found", "moved" (410) and "too many" — e
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from functools import partial
 from typing import Annotated
 
 from anyio import CapacityLimiter, to_thread
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, Session
 from starlette.background import BackgroundTask
 
 from app.boards import forms, public, qr, service, stars, verify
@@ -22,6 +27,7 @@ from app.boards.models import BoardKind
 from app.boards.pages import big_text, board_not_found, error_page, message, public_headers
 from app.boards.render import Rendered, if_none_match
 from app.core import db
+from app.core.config import settings
 from app.core.db import SessionDep
 from app.core.errors import register_html_errors
 from app.core.http import accepted
@@ -68,6 +74,74 @@ def _image(key: str, *, shown: bool) -> Response:
 PAGE_THREADS = CapacityLimiter(8)
 
 
+class PageMemo:
+    """The public pages this process answered in the last `settings.public_recheck_seconds`, by
+    (kind, token, …): a repeat within that time is answered on the event loop — no thread, no query.
+
+    Any write in this process (a flush, a bulk statement, a commit that wrote) forgets them all at
+    once, so a change made here shows on the next request; a change made by another process (another
+    worker, the CLI) shows within `public_recheck_seconds` (0: every request asks the database). A
+    page read while a write was under way is not kept (the generation moved on meanwhile)."""
+
+    def __init__(self) -> None:
+        self._items: dict[tuple[object, ...], tuple[float, Rendered | None, service.Resolved]] = {}
+        self.generation = 0
+
+    def get(self, key: tuple[object, ...]) -> tuple[Rendered | None, service.Resolved] | None:
+        item = self._items.get(key)
+        if item is None or time.monotonic() - item[0] > settings.public_recheck_seconds:
+            return None
+        return item[1], item[2]
+
+    def put(self, key: tuple[object, ...], generation: int, page: Rendered | None, board: service.Resolved) -> None:
+        if generation != self.generation or settings.public_recheck_seconds <= 0:
+            return
+        if len(self._items) >= 4096:
+            self._items.clear()
+        self._items[key] = (time.monotonic(), page, board)
+
+    def forget(self) -> None:
+        self.generation += 1
+        self._items.clear()
+
+
+page_memo = PageMemo()
+_STALE = "liangnuo.public_pages_stale"
+
+
+@event.listens_for(Session, "after_flush")
+def _flushed(session: Session, _context: object) -> None:
+    session.info[_STALE] = True
+    page_memo.forget()
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _executed(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_STALE] = True
+        page_memo.forget()
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(session: Session) -> None:
+    # forgotten again once the write is visible: a page read between the flush and the commit saw
+    # the old state
+    if session.info.pop(_STALE, False):
+        page_memo.forget()
+
+
+async def _memoized(
+    key: tuple[object, ...], work: Callable[[], tuple[Rendered | None, service.Resolved]]
+) -> tuple[Rendered | None, service.Resolved]:
+    found = page_memo.get(key)
+    if found is not None:
+        return found
+    generation = page_memo.generation
+    page, board = await to_thread.run_sync(work, limiter=PAGE_THREADS)
+    page_memo.put(key, generation, page, board)
+    return page, board
+
+
 def counted(response: Response, board: service.Resolved) -> Response:
     if service.view_counter.record(board.board_id):
         # after the response is sent, in a transaction of its own (see ViewCounter)
@@ -87,12 +161,12 @@ def _board_page(token: str, big: bool, encoding: str | None) -> tuple[Rendered, 
 
 @public_router.get("/b/{token}")
 async def board_page(request: Request, token: str) -> Response:
-    # async, with the work in one thread-pool call: a sync route with sync dependencies would hop to
-    # the pool four times (the session's start and end, the board, the route), each costing more
-    # than the cached page itself
-    page, board = await to_thread.run_sync(
-        _board_page, token, big_text(request), accepted(request.scope), limiter=PAGE_THREADS
-    )
+    # async, with the work in one thread-pool call (none for a repeat, see PageMemo): a sync route
+    # with sync dependencies would hop to the pool four times (the session's start and end, the
+    # board, the route), each costing more than the cached page itself
+    big, encoding = big_text(request), accepted(request.scope)
+    page, board = await _memoized(("b", token, big, encoding), partial(_board_page, token, big, encoding))
+    assert page is not None
     return counted(cached_response(request, page), board)
 
 
@@ -137,8 +211,9 @@ def _pledge_page(token: str, pledge_id: int, big: bool) -> tuple[Rendered | None
 
 @public_router.get("/b/{token}/p/{pledge_id:int}")
 async def pledge_page(request: Request, token: str, pledge_id: int) -> Response:
-    """Cached like the board (one thread-pool call); the device's form token is put in here."""
-    page, board = await to_thread.run_sync(_pledge_page, token, pledge_id, big_text(request), limiter=PAGE_THREADS)
+    """Cached like the board (see board_page); the device's form token is put in here."""
+    big = big_text(request)
+    page, board = await _memoized(("p", token, pledge_id, big), partial(_pledge_page, token, pledge_id, big))
     if page is None:
         raise forms.pledge_not_found(board.token)
     device = guard.device_of(request)
@@ -227,10 +302,10 @@ def _star_page(token: str, big: bool, encoding: str | None) -> tuple[Rendered, s
 
 @public_router.get("/s/{token}")
 async def star_board_page(request: Request, token: str) -> Response:
-    """As the board: one thread-pool call, one query when the page is cached."""
-    page, board = await to_thread.run_sync(
-        _star_page, token, big_text(request), accepted(request.scope), limiter=PAGE_THREADS
-    )
+    """As the board: one thread-pool call and one query when the page is cached, none for a repeat."""
+    big, encoding = big_text(request), accepted(request.scope)
+    page, board = await _memoized(("s", token, big, encoding), partial(_star_page, token, big, encoding))
+    assert page is not None
     return counted(cached_response(request, page), board)
 
 

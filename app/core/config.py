@@ -58,6 +58,11 @@ class Settings(BaseSettings):
         default=1024 * 1024, ge=1024, description="请求体大小上限（字节）；照片上传的接口另有各自的上限"
     )
     scheduler_enabled: bool = Field(default=True, description="服务内每日生成到期提醒")
+    public_recheck_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        description="公示牌页面在本进程内复用的秒数（他进程的修改最多晚这么久可见）；0 为每次查库",
+    )
     bench_ceiling_file: Path | None = Field(
         default=None,
         description="bench/board.py only: serve this file at /_bench/ceiling, before any middleware",

@@ -18,10 +18,11 @@ from PIL import Image
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from app.boards import public, service
+from app.boards import public, public_routes, service
 from app.boards.models import Board
 from app.boards.schemas import BoardCreate
 from app.core import db as core_db
+from app.core.config import settings
 from app.core.permissions import Actor
 from app.core.ratelimit import limiter
 from app.core.schema import upgrade
@@ -43,6 +44,10 @@ def _fresh_process_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     service.view_counter.reset()
     # the minimum fill time is tested on its own (it would slow every form test by seconds)
     monkeypatch.setattr(guard, "MIN_FILL_SECONDS", 0)
+    # the in-process memo of public pages is tested on its own (test_delivery.py); here every request
+    # goes to the database, whose query counts and versions these tests are about
+    monkeypatch.setattr(settings, "public_recheck_seconds", 0.0)
+    public_routes.page_memo.forget()
     yield
     public.clear_caches()
     limiter.reset()
