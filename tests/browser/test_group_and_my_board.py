@@ -184,7 +184,8 @@ def test_member_sees_their_board_their_public_card_and_uploads_a_photo(
     src = page.locator(".preview img.photo").get_attribute("src") or ""
     assert re.search(r"/b/[^/]+/img/[0-9a-f]{64}\.jpg$", src), src
     assert api.get("/my-boards")["has_photo"] is True
-    page.wait_for_timeout(400)
+    page.locator(".preview").scroll_into_view_if_needed()
+    page.wait_for_timeout(2500)  # the toast gone
     page.screenshot(path=str(shots / "member-my-board-with-photo.png"))
     # the board villagers see has the same photo
     with urllib.request.urlopen(server.base_url + src, timeout=10) as r:  # noqa: S310
