@@ -273,9 +273,17 @@ def test_a_quarter_from_open_to_published_through_the_pwa(
         level = f"{STARS_WORD[changed_to]}级党员"
         star_boards = Api(server, "committee_admin").get("/boards?kind=stars")["items"]
         assert star_boards, "the demo town has a star board"
+        # the town's board keeps its last whole period while the new one is published branch by branch,
+        # and says how far publishing has got; the branch's own star board turns at once
         committee_page.goto(star_boards[0]["public_url"])
+        committee_page.locator(".note").filter(has_text="正在陆续公布").filter(has_text="已公布 1 /").wait_for()
+        shot(committee_page, screenshots, "star-board-town-publishing")
+        status, branch_board, _ = secretary_api.call("POST", "/boards", {"kind": "stars", "unit_id": branch_id})
+        assert status == 201, branch_board
+        committee_page.goto(branch_board["public_url"])
         group = committee_page.locator("section, div").filter(has_text=level).filter(has_text=me["name"])
         group.first.wait_for()
+        assert committee_page.locator(".note").filter(has_text="正在陆续公布").count() == 0
         shot(committee_page, screenshots, "star-board")
 
         boards = secretary_api.get(f"/boards?unit_id={me['group_id']}&kind=pledges")["items"]
