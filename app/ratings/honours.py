@@ -123,6 +123,9 @@ def select_honour(
     if expected_version != current:
         raise PreconditionFailed(extra={"current_version": current})
     if selected and honour.selected_at is None:
+        # two committee members selecting two different pledges at once take turns on the committee's
+        # row, so the second counts the first's choice and the ten are never eleven
+        session.execute(select(col(OrgUnit.id)).where(col(OrgUnit.id) == honour.unit_id).with_for_update())
         chosen = session.execute(
             select(func.count()).where(
                 col(Honour.unit_id) == honour.unit_id,

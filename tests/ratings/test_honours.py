@@ -3,15 +3,22 @@ of each kind with a reason; 评先选优 candidates are members with ≥ 3 stars
 
 from __future__ import annotations
 
-from fastapi.testclient import TestClient
-from sqlmodel import Session
+import threading
 
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlmodel import Session, col
+
+from app.core import db as core_db
 from app.core.db import pk
+from app.core.errors import Conflict
 from app.core.permissions import SYSTEM
 from app.members.models import Member
 from app.pledges.models import PledgeOutcome, PledgeStatus
 from app.ratings import honours
-from app.ratings.models import PeriodStatus
+from app.ratings.models import Honour, PeriodStatus
+from tests.boards.conftest import Committed
+from tests.boards.conftest import committed as committed
 from tests.factories import World, create_member
 from tests.pledges.factories import create_pledge
 from tests.ratings.results_factories import add_result, make_period
@@ -149,3 +156,46 @@ def test_candidates(client: TestClient, db: Session, world: World) -> None:
     items = got.json()["items"]
     assert [(i["name"], i["stars"], i["promoted"]) for i in items] == [("党员甲", 4, False), ("组长", 2, True)]
     assert items[0]["period_title"] == "2026年第三季度"
+
+
+def test_two_committee_members_selecting_the_tenth_at_once_keep_ten(committed: Committed) -> None:
+    """Nine chosen; two different nominations selected at the same moment, each in its own committed
+    transaction (two threads): one is chosen, the other answered 已选满, never eleven. Counting without
+    a lock let both through on PostgreSQL."""
+    world = committed.world
+    with committed.session() as session:
+        ids = []
+        for i in range(11):
+            m = create_member(session, branch=world.branch, name=f"并发党员{i}")
+            pledge = create_pledge(session, unit=world.branch, member_id=pk(m), status=PledgeStatus.closed)
+            ids.append(pk(honours.nominate(session, actor=SYSTEM, pledge_id=pk(pledge))))
+        for honour_id in ids[:9]:
+            honour = honours.get_honour(session, actor=SYSTEM, honour_id=honour_id)
+            version = honours.honour_version(honour)
+            honours.select_honour(session, actor=SYSTEM, honour_id=honour_id, reason="优秀", expected_version=version)
+        versions = {i: honours.honour_version(honours.get_honour(session, actor=SYSTEM, honour_id=i)) for i in ids[9:]}
+        session.commit()
+    outcomes: list[str] = []
+    start = threading.Barrier(2)
+
+    def choose(honour_id: int) -> None:
+        try:
+            with core_db.new_session() as session:
+                start.wait(10)
+                honours.select_honour(
+                    session, actor=SYSTEM, honour_id=honour_id, reason="同时选定", expected_version=versions[honour_id]
+                )
+                session.commit()
+            outcomes.append("chosen")
+        except Conflict as exc:
+            outcomes.append(exc.code)
+
+    threads = [threading.Thread(target=choose, args=(i,)) for i in ids[9:]]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(outcomes) == ["chosen", "honour_full"]
+    with committed.session() as session:
+        chosen = session.execute(select(func.count()).where(col(Honour.selected_at).is_not(None))).scalar_one()
+    assert chosen == 10
