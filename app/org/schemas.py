@@ -48,6 +48,10 @@ class OrgUnitRead(BaseModel):
 
 class OrgTreeNode(OrgUnitRead):
     children: list[OrgTreeNode] = Field(default_factory=list)
+    # what the caller may do here (org.editing): create, rename, move, archive
+    allowed_actions: list[str] = Field(default_factory=list)
+    child_kinds: list[UnitKind] = Field(default_factory=list, description="可在其下新建的组织类型")
+    parent_kinds: list[UnitKind] = Field(default_factory=list, description="可移到其下的上级组织类型")
 
 
 class GrantCreate(BaseModel):

@@ -30,6 +30,7 @@ from app.core.permissions import (
 )
 from app.core.time import utcnow
 from app.core.validation import MAX_ID
+from app.org import editing
 from app.org.models import ALLOWED_PARENTS, UNIT_KIND_LABELS, OrgUnit, RoleGrant, UnitKind
 from app.org.schemas import GrantRead, OrgTreeNode, OrgUnitRead
 
@@ -131,7 +132,8 @@ def branch_of(session: Session, unit: OrgUnit) -> OrgUnit | None:
 def tree(
     session: Session, actor: Actor, *, root_id: int | None = None, include_archived: bool = False
 ) -> list[OrgTreeNode]:
-    """The units the actor can see, nested; the top nodes are the actor's grant roots."""
+    """The units the actor can see, nested; the top nodes are the actor's grant roots; each node says
+    what the actor may do to it (org.editing)."""
     roots = scope_for(session, actor, Permission.unit_read, root_id, empty_ok=True)
     stmt = (
         select(OrgUnit)
@@ -148,6 +150,7 @@ def tree(
         nodes[unit.id] = node
         parent = nodes.get(unit.parent_id) if unit.parent_id is not None else None
         (parent.children if parent else top).append(node)
+    editing.annotate(actor, nodes.values())
     return top
 
 

@@ -69,6 +69,31 @@ def test_tree_from_a_root(client: TestClient, world: World) -> None:
     assert hidden.status_code == 404
 
 
+def _nodes(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [n for node in nodes for n in (node, *_nodes(node["children"]))]
+
+
+def test_each_unit_says_what_the_caller_may_do_to_it(client: TestClient, world: World) -> None:
+    """The org editor shows only what the server allows (org.editing): what is offered succeeds, what
+    is not is refused by the same rules."""
+    h = world.committee_admin.headers
+    by_name = {n["name"]: n for n in _nodes(client.get(UNITS, headers=h).json())}
+    town, branch, group = by_name["测试镇党委"], by_name["大洼社区党支部"], by_name["司山党小组"]
+    assert (town["allowed_actions"], town["parent_kinds"]) == (["create", "rename"], [])
+    assert town["child_kinds"] == ["branch", "general_branch", "committee"]
+    assert branch["allowed_actions"] == ["create", "rename", "move"]  # its group first, then archive
+    assert (branch["child_kinds"], branch["parent_kinds"]) == (["group"], ["committee", "general_branch"])
+    assert (group["allowed_actions"], group["child_kinds"], group["parent_kinds"]) == (["rename", "archive"], [], [])
+    assert by_name["机关党支部"]["allowed_actions"] == ["create", "rename", "move", "archive"]
+
+    refused = client.post(f"{UNITS}/{branch['id']}/archive", headers=h)
+    assert (refused.status_code, refused.json()["code"]) == (409, "unit_has_children")
+    assert client.post(f"{UNITS}/{by_name['机关党支部']['id']}/archive", headers=h).status_code == 200
+    for persona in ("secretary", "group_leader", "member", "supervisor", "outsider"):
+        for node in _nodes(client.get(UNITS, headers=getattr(world, persona).headers).json()):
+            assert (node["allowed_actions"], node["child_kinds"], node["parent_kinds"]) == ([], [], []), persona
+
+
 def test_tree_follows_sort_order(client: TestClient, world: World, db: Session) -> None:
     for name, order in (("丙组", 3), ("甲组", 1), ("乙组", 2)):
         unit = create_unit(db, kind=UnitKind.group, name=name, parent=world.other_branch)
