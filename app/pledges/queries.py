@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, func, not_, or_, select
+from sqlalchemy import ColumnElement, case, func, not_, or_, select
 from sqlalchemy.sql import Select
 from sqlmodel import Session, col
 
@@ -75,11 +75,19 @@ def _pledges_stmt(
     return stmt
 
 
-def list_pledges(session: Session, *, actor: Actor, params: PageParams, **filters: Any) -> Page[PledgeRead]:
-    """Pledges the actor may see, newest change first, filtered (see _pledges_stmt); four queries."""
-    stmt = _pledges_stmt(session, actor=actor, **filters).order_by(
-        col(Pledge.status_changed_at).desc(), col(Pledge.id).desc()
-    )
+PledgeOrder = Literal["recent", "overdue"]
+
+
+def list_pledges(
+    session: Session, *, actor: Actor, params: PageParams, order: PledgeOrder = "recent", **filters: Any
+) -> Page[PledgeRead]:
+    """Pledges the actor may see, filtered (see _pledges_stmt), newest change first; `order="overdue"`
+    puts the overdue ones first, the longest overdue at the top (a supervisor's list). Four queries."""
+    stmt = _pledges_stmt(session, actor=actor, **filters)
+    if order == "overdue":
+        late = OVERDUE.sql(today_local())
+        stmt = stmt.order_by(case((late, 0), else_=1), case((late, col(Pledge.due_date)), else_=None))
+    stmt = stmt.order_by(col(Pledge.status_changed_at).desc(), col(Pledge.id).desc())
     return paginate(session, stmt, params, lambda rows: reads_for(session, actor, rows))
 
 

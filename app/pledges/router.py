@@ -106,12 +106,16 @@ def list_pledges(
     overdue: Annotated[bool | None, Query(description="true 只看逾期未销诺的；false 排除它们")] = None,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     q: Annotated[str | None, Query(max_length=40, description="按标题或内容搜索")] = None,
+    order: Annotated[
+        queries.PledgeOrder, Query(description="recent 最近变动的在前；overdue 逾期的在前（逾期最久的最先）")
+    ] = "recent",
 ) -> Page[PledgeRead]:
-    """承诺列表（分页，最近变动的在前）。"""
+    """承诺列表（分页，最近变动的在前，或逾期的在前）。"""
     return queries.list_pledges(
         session,
         actor=actor,
         params=paging,
+        order=order,
         mine=mine,
         unit_id=unit_id,
         member_id=member_id,

@@ -52,6 +52,26 @@ def test_a_pledge_due_today_is_not_overdue_anywhere(client: TestClient, world: W
     assert service.send_reminders(db, actor=SYSTEM, today=today + timedelta(days=1)).overdue == 2
 
 
+def test_the_supervisors_list_puts_the_overdue_first(client: TestClient, world: World) -> None:
+    """?order=overdue: the overdue pledges on top, the longest overdue first, then the rest newest
+    change first; the due-today boundary as everywhere."""
+    today = today_local()
+    recent = member_pledge(world, status=PledgeStatus.published, title="刚公示")
+    due_today = member_pledge(world, status=PledgeStatus.published, due_date=today, title="今天到期")
+    week = member_pledge(world, status=PledgeStatus.published, due_date=today - timedelta(days=7), title="逾期一周")
+    day = member_pledge(world, status=PledgeStatus.published, due_date=today - timedelta(days=1), title="逾期一天")
+    mine = {p.id for p in (recent, due_today, week, day)}
+    for persona in (world.supervisor, world.secretary):
+        page = ok(client.get(f"{API}/pledges?order=overdue&size=100", headers=persona.headers))
+        ids = [i["id"] for i in page["items"] if i["id"] in mine]
+        assert ids[:2] == [week.id, day.id], page
+        assert [i["overdue"] for i in page["items"]] == sorted((i["overdue"] for i in page["items"]), reverse=True)
+    plain = ok(client.get(f"{API}/pledges?size=100", headers=world.supervisor.headers))
+    assert next(i["id"] for i in plain["items"] if i["id"] in mine) == day.id  # newest change first
+    r = client.get(f"{API}/pledges?order=due", headers=world.supervisor.headers)
+    assert r.status_code == 422
+
+
 @pytest.mark.parametrize("status", list(PledgeStatus))
 def test_python_and_sql_agree_on_overdue_and_public(world: World, db: Session, status: PledgeStatus) -> None:
     today = today_local()
