@@ -1,10 +1,10 @@
 """The pledge hash chains and the branches' daily digests: writing them (docs/history.md).
 
+- `PLEDGE`: the kind of chain (app.core.chain.Spec): a lifecycle's event rows, one chain per pledge.
 - `append(session, rows)`: the one way pledge_event rows are written — each row's `seq` and `hash`
   computed in Python, chained per pledge after its current head (all heads read in one query for the
   batch), then one multi-row INSERT. The pledge rows are locked by the caller (FOR UPDATE), and
   (pledge_id, seq) is unique, so a chain cannot fork.
-- `event_fields(row)`: what of a row is hashed (canonical form version 1 of app.core.chain).
 - `write_digests(session, actor=SYSTEM)`: today's digest for every branch (the daily job and
   `liangnuo digest`): a Merkle root over the heads of the branch's chains, linked to its previous digest.
 - `latest_digest(session, branch_id)`: what boards print in small print.
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 from sqlmodel import Session, col
 
 from app.core import chain
@@ -27,33 +27,7 @@ from app.core.time import today_local
 from app.org.models import OrgUnit, UnitKind
 from app.pledges.models import HistoryDigest, Pledge, PledgeEvent
 
-HASHED = (
-    "pledge_id",
-    "seq",
-    "action",
-    "from_status",
-    "to_status",
-    "actor_account_id",
-    "actor_name",
-    "reason",
-    "data",
-    "at",
-)
-
-
-def event_fields(row: Mapping[str, Any]) -> dict[str, Any]:
-    """The hashed fields of a pledge_event row (a dict of columns, or a PledgeEvent's attributes)."""
-    return {"chain": "pledge", **{name: row.get(name) for name in HASHED}}
-
-
-def _as_dict(event: Any) -> dict[str, Any]:
-    return {name: getattr(event, name) for name in HASHED}
-
-
-def event_hash(prev_hash: str, event: Any) -> str:
-    """The hash of an event after `prev_hash`: a row's dict, a PledgeEvent, or a result row."""
-    row = event if isinstance(event, Mapping) else _as_dict(event)
-    return chain.link(prev_hash, event_fields(row))
+PLEDGE = chain.Spec.lifecycle("pledge", "pledge_id")
 
 
 def heads(session: Session, pledge_ids: Iterable[int]) -> dict[int, tuple[int, str]]:
@@ -63,16 +37,12 @@ def heads(session: Session, pledge_ids: Iterable[int]) -> dict[int, tuple[int, s
 
 def link_rows(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Fill `seq` and `hash` of new event rows (in order; several may belong to one pledge)."""
-    chain.link_rows(rows, "pledge_id", heads(session, [r["pledge_id"] for r in rows]), _fields)
-
-
-def _fields(row: Any) -> dict[str, Any]:
-    return event_fields(row if isinstance(row, Mapping) else _as_dict(row))
+    chain.link_rows(rows, PLEDGE, heads(session, [r["pledge_id"] for r in rows]))
 
 
 def append(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Write new pledge_event rows, chained: one head query, one multi-row INSERT."""
-    chain.append(session, PledgeEvent, "pledge_id", rows, _fields)
+    chain.append(session, PledgeEvent, PLEDGE, rows)
 
 
 # ---------------------------------------------------------------- daily digests
@@ -89,25 +59,10 @@ def branch_heads(session: Session, branch_ids: Iterable[int], upto_event_id: int
     """The heads of every branch's pledge chains as of `upto_event_id` (each chain's last event with
     id <= it), ordered by pledge id; one query."""
     ids = set(branch_ids)
-    out: dict[int, list[ChainHead]] = {b: [] for b in ids}
-    if not ids:
-        return out
-    last = (
-        select(func.max(col(PledgeEvent.id)))
-        .join(Pledge, col(Pledge.id) == col(PledgeEvent.pledge_id))
-        .where(col(Pledge.branch_id).in_(ids), col(PledgeEvent.id) <= upto_event_id)
-        .group_by(col(PledgeEvent.pledge_id))
-        .scalar_subquery()
+    found = chain.unit_heads(
+        session, ids, upto_event_id, model=PledgeEvent, key="pledge_id", parent=Pledge, unit_column="branch_id"
     )
-    rows = session.execute(
-        select(col(Pledge.branch_id), col(PledgeEvent.pledge_id), col(PledgeEvent.seq), col(PledgeEvent.hash))
-        .join(Pledge, col(Pledge.id) == col(PledgeEvent.pledge_id))
-        .where(col(PledgeEvent.id).in_(last))
-        .order_by(col(PledgeEvent.pledge_id))
-    ).all()
-    for branch_id, pledge_id, seq, h in rows:
-        out[int(branch_id)].append(ChainHead(f"pledge:{pledge_id}", int(seq), str(h)))
-    return out
+    return {b: [ChainHead(f"pledge:{pid}", seq, h) for pid, seq, h in found.get(b, [])] for b in ids}
 
 
 def other_heads(session: Session, unit_ids: Iterable[int], upto: Mapping[str, int]) -> dict[int, list[ChainHead]]:
@@ -174,7 +129,7 @@ def write_digests(session: Session, *, actor: Actor = SYSTEM, day: date | None =
     if not actor.system:
         raise ValueError("digests are written by the system")
     day = day or today_local()
-    upto = int(session.execute(select(func.coalesce(func.max(col(PledgeEvent.id)), 0))).scalar_one())
+    upto = chain.last_id(session, PledgeEvent)
     others = {name: source.upto(session) for name, source in sorted(chain.SOURCES.items())} or None
     branch_rows = session.execute(select(col(OrgUnit.id)).where(col(OrgUnit.kind) == UnitKind.branch)).scalars()
     units = {int(b) for b in branch_rows}
@@ -252,14 +207,13 @@ def digest_of(digest_row: HistoryDigest | None) -> str | None:
 
 
 __all__ = [
+    "PLEDGE",
     "ChainHead",
     "append",
     "branch_heads",
     "digest_heads",
     "digest_line",
     "digest_of",
-    "event_fields",
-    "event_hash",
     "forget_lines",
     "heads",
     "latest_digest",

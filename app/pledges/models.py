@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import JSON, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from app.core.chain import LifecycleEvent
 from app.core.db import UTCDateTime
 from app.core.time import utcnow
 
@@ -97,8 +98,9 @@ class Pledge(SQLModel, table=True):
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-class PledgeEvent(SQLModel, table=True):
-    """One accepted action on a pledge: who, what, from which status to which, why, when.
+class PledgeEvent(LifecycleEvent, table=True):
+    """One accepted action on a pledge: who, what, from which status to which, why, when (the columns
+    of app.core.chain.LifecycleEvent).
 
     `seq` and `hash` link it into the pledge's hash chain (app.core.chain, docs/history.md): written
     with the row by app.pledges.history.append, never changed."""
@@ -106,18 +108,8 @@ class PledgeEvent(SQLModel, table=True):
     __tablename__ = "pledge_event"
     __table_args__ = (UniqueConstraint("pledge_id", "seq", name="uq_pledge_event_pledge_id_seq"),)
 
-    id: int | None = Field(default=None, primary_key=True)
     pledge_id: int = Field(foreign_key="pledge.id", index=True)
-    action: str = Field(max_length=30)
-    from_status: str | None = Field(default=None, max_length=20)
-    to_status: str = Field(max_length=20)
     actor_account_id: int | None = Field(default=None, foreign_key="account.id")
-    actor_name: str = Field(default="", max_length=40)
-    reason: str | None = Field(default=None, max_length=500)
-    data: dict[str, Any] | None = Field(default=None, sa_type=JSON)
-    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    seq: int = Field(default=0)
-    hash: str = Field(default="", max_length=64)
 
 
 class HistoryDigest(SQLModel, table=True):

@@ -9,26 +9,25 @@ digests: each links to its predecessor and hashes its summary, and each branch's
 is recomputed from the chains' heads as of its `upto_event_id`.
 
 `chain_of(session, pledge_id)` is one pledge's chain checked link by link (the public verify page).
-Streaming: events are read in batches (yield_per), one pass, memory bounded by one pledge's chain.
+Reading and checking a chain is app.core.chain_check's, as for the rating chains: events streamed in
+batches (yield_per), one pass, memory bounded by one pledge's chain.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from app.core import chain
+from app.core import chain, chain_check
 from app.org import service as org_service
 from app.org.models import OrgUnit
 from app.pledges import history
 from app.pledges.models import HistoryDigest, Pledge, PledgeEvent
 from app.pledges.public import _PUBLIC_EVENT_ACTIONS, _PUBLIC_LABELS  # the board's rule, not restated
-
-BATCH = 2000
 
 
 @dataclass(frozen=True)
@@ -63,52 +62,6 @@ class Link:
     ok: bool
 
 
-_COLUMNS = [col(getattr(PledgeEvent, name)) for name in ("id", *history.HASHED, "hash")]
-
-
-def _events(session: Session, pledge_ids: Any) -> Iterator[Any]:
-    """The events as plain rows (attribute access like a PledgeEvent; no ORM identity to keep)."""
-    stmt = (
-        select(*_COLUMNS)
-        .where(col(PledgeEvent.pledge_id).in_(pledge_ids))
-        .order_by(col(PledgeEvent.pledge_id), col(PledgeEvent.id))
-        .execution_options(yield_per=BATCH)
-    )
-    return iter(session.execute(stmt))
-
-
-def _event_name(e: Any) -> str:
-    return f"第 {e.seq} 条记录（事件 #{e.id}，{e.action}，{e.at:%Y-%m-%d %H:%M}）"
-
-
-def _fields(e: Any) -> dict[str, Any]:
-    return history.event_fields({name: getattr(e, name) for name in history.HASHED})
-
-
-def _check_chain(pledge: Pledge, events: list[Any]) -> str | None:
-    """None when the chain is whole, else what is wrong (Chinese), the event named."""
-    found = chain.first_break(events, _fields)
-    if found is not None:
-        index, kind = found
-        e = events[index]
-        if kind == "seq":
-            return f"{_event_name(e)}位置不符：应为第 {index + 1} 条（有记录被删除、插入或调换了顺序）"
-        return f"{_event_name(e)}内容与哈希不符（记录被改动，或前一条记录被改动、删除）"
-    if not events:
-        return "没有任何记录（记录被删除）"
-    if events[-1].to_status != pledge.status:
-        last = events[-1]
-        return f"最后一条记录（事件 #{last.id}）之后的记录缺失：承诺状态为“{pledge.status}”，记录止于“{last.to_status}”"
-    return None
-
-
-def _broken_event_id(events: list[Any]) -> int | None:
-    found = chain.first_break(events, _fields)
-    if found is not None:
-        return int(events[found[0]].id)
-    return events[-1].id if events else None
-
-
 def verify(
     session: Session, *, unit: OrgUnit | None = None, progress: Callable[[int, int], None] | None = None
 ) -> Report:
@@ -121,34 +74,23 @@ def verify(
     rows = session.execute(select(Pledge).where(col(Pledge.id).in_(pledge_ids)).order_by(col(Pledge.id))).scalars()
     pledges = {int(p.id): p for p in rows if p.id is not None}
     seen: set[int] = set()
-    current: list[Any] = []
-
-    def finish(events: list[Any]) -> bool:
+    for events in chain_check.stream(session, PledgeEvent, history.PLEDGE, col(PledgeEvent.pledge_id).in_(pledge_ids)):
         pledge = pledges[events[0].pledge_id]
         seen.add(events[0].pledge_id)
         report.pledges += 1
         report.events += len(events)
-        problem = _check_chain(pledge, events)
+        problem = chain_check.lifecycle_problem(events, history.PLEDGE, pledge.status, "承诺")
         if progress:
             progress(report.pledges, total)
         if problem:
+            event_id = chain_check.broken_row_id(events, history.PLEDGE)
             report.broken = Break(
-                f"承诺 #{pledge.id}「{pledge.title}」{problem}", pledge.id, _broken_event_id(events), pledge.branch_id
+                f"承诺 #{pledge.id}「{pledge.title}」{problem}", pledge.id, event_id, pledge.branch_id
             )
-            return False
-        return True
-
-    for e in _events(session, pledge_ids):
-        if current and e.pledge_id != current[0].pledge_id:
-            if not finish(current):
-                return report
-            current = []
-        current.append(e)
-    if current and not finish(current):
-        return report
+            return report
     for pid in sorted(set(pledges) - seen):
         pledge = pledges[pid]
-        report.broken = Break(f"承诺 #{pid}「{pledge.title}」没有任何记录（记录被删除）", pid, None, pledge.branch_id)
+        report.broken = Break(f"承诺 #{pid}「{pledge.title}」{chain_check.DELETED}", pid, None, pledge.branch_id)
         return report
     branches = {p.branch_id for p in pledges.values()}
     digested = select(col(HistoryDigest.branch_id)).distinct()
@@ -200,7 +142,7 @@ def chain_of(session: Session, pledge_id: int) -> list[Link]:
     )
     out, prev, whole = [], chain.GENESIS, True
     for position, e in enumerate(events, start=1):
-        whole = whole and e.seq == position and history.event_hash(prev, e) == e.hash
+        whole = whole and e.seq == position and history.PLEDGE.hash(prev, e) == e.hash
         out.append(Link(e, prev, whole))
         prev = e.hash
     return out

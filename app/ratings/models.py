@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, Index, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from app.core.chain import Chained, LifecycleEvent
 from app.core.db import UTCDateTime
 from app.core.time import utcnow
 
@@ -127,25 +128,16 @@ class RatingPeriod(SQLModel, table=True):
     published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-class RatingPeriodEvent(SQLModel, table=True):
-    """One accepted action on a period: who, what, from which status to which, why, when. `seq` and
-    `hash` link it into the period's hash chain (app.ratings.history, docs/history.md)."""
+class RatingPeriodEvent(LifecycleEvent, table=True):
+    """One accepted action on a period: who, what, from which status to which, why, when (the columns
+    of app.core.chain.LifecycleEvent). `seq` and `hash` link it into the period's hash chain
+    (app.ratings.history, docs/history.md)."""
 
     __tablename__ = "rating_period_event"
     __table_args__ = (UniqueConstraint("period_id", "seq", name="uq_rating_period_event_period_id_seq"),)
 
-    id: int | None = Field(default=None, primary_key=True)
     period_id: int = Field(foreign_key="rating_period.id", index=True)
-    action: str = Field(max_length=30)
-    from_status: str | None = Field(default=None, max_length=20)
-    to_status: str = Field(max_length=20)
     actor_account_id: int | None = Field(default=None, foreign_key="account.id")  # None for SYSTEM
-    actor_name: str = Field(default="", max_length=40)
-    reason: str | None = Field(default=None, max_length=500)
-    data: dict[str, Any] | None = Field(default=None, sa_type=JSON)
-    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    seq: int = Field(default=0)
-    hash: str = Field(default="", max_length=64)
 
 
 class RatingBranchStatus(SQLModel, table=True):
@@ -312,7 +304,7 @@ class RatingResult(SQLModel, table=True):
     version: int = Field(default=1)
 
 
-class RatingDecision(SQLModel, table=True):
+class RatingDecision(Chained, table=True):
     """Every decision about a result's level, kept: approve, change (with reason), correct. `seq` and
     `hash` link it into the result's hash chain (app.ratings.history, docs/history.md)."""
 
@@ -322,7 +314,6 @@ class RatingDecision(SQLModel, table=True):
         UniqueConstraint("result_id", "seq", name="uq_rating_decision_result_id_seq"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
     result_id: int = Field(foreign_key="rating_result.id", index=True)
     kind: DecisionKind = Field(sa_type=String(10))
     from_stars: int | None = Field(default=None)
@@ -331,8 +322,6 @@ class RatingDecision(SQLModel, table=True):
     by_account_id: int | None = Field(default=None, foreign_key="account.id")  # None for SYSTEM
     by_name: str = Field(default="", max_length=40)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    seq: int = Field(default=0)
-    hash: str = Field(default="", max_length=64)
 
 
 class Honour(SQLModel, table=True):

@@ -7,26 +7,25 @@ the result (its period, the member or branch it rates) and the row (its place, i
 A changed row (its hash no longer matches), a deleted, inserted or moved one (seq out of place), a
 truncated chain (a period's last event does not end in the period's status; a result's last decision
 is not its level — which also finds a level, published or not, changed without a decision) are found.
-Streaming: rows read in batches (yield_per), memory bounded by one chain.
+Reading and checking a chain is app.core.chain_check's, as for the pledges' chains: rows streamed in
+batches (yield_per), memory bounded by one chain.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from app.core import chain
+from app.core import chain_check
 from app.members.models import Member
 from app.org import service as org_service
 from app.org.models import OrgUnit
 from app.ratings import history
 from app.ratings.models import RatingDecision, RatingPeriod, RatingPeriodEvent, RatingResult, SubjectKind
-
-BATCH = 2000
 
 
 @dataclass
@@ -39,43 +38,6 @@ class Report:
     @property
     def ok(self) -> bool:
         return self.broken is None
-
-
-def _grouped(rows: Iterator[Any], key: str) -> Iterator[list[Any]]:
-    """Consecutive rows with the same chain key, as lists (rows come ordered by key, then id)."""
-    current: list[Any] = []
-    for row in rows:
-        if current and getattr(row, key) != getattr(current[0], key):
-            yield current
-            current = []
-        current.append(row)
-    if current:
-        yield current
-
-
-def _stream(session: Session, model: Any, key: str, names: tuple[str, ...], where: Any) -> Iterator[list[Any]]:
-    columns = [col(getattr(model, name)) for name in ("id", *names, "hash")]
-    stmt = (
-        select(*columns)
-        .where(where)
-        .order_by(col(getattr(model, key)), col(model.id))
-        .execution_options(yield_per=BATCH)
-    )
-    return _grouped(iter(session.execute(stmt)), key)
-
-
-def _link_problem(rows: list[Any], fields: Callable[[Any], dict[str, Any]], name: Callable[[Any], str]) -> str | None:
-    found = chain.first_break(rows, fields)
-    if found is None:
-        return None
-    index, kind = found
-    if kind == "seq":
-        return f"{name(rows[index])}位置不符：应为第 {index + 1} 条（有记录被删除、插入或调换了顺序）"
-    return f"{name(rows[index])}内容与哈希不符（记录被改动，或前一条记录被改动、删除）"
-
-
-def _event_name(e: Any) -> str:
-    return f"第 {e.seq} 条记录（事件 #{e.id}，{e.action}，{e.at:%Y-%m-%d %H:%M}）"
 
 
 def _decision_name(d: Any) -> str:
@@ -97,29 +59,18 @@ def verify(
     }
     period_ids = select(col(RatingPeriod.id)).where(col(RatingPeriod.unit_id).in_(units))
     seen: set[int] = set()
-    for events in _stream(
-        session,
-        RatingPeriodEvent,
-        "period_id",
-        history.PERIOD_HASHED,
-        col(RatingPeriodEvent.period_id).in_(period_ids),
-    ):
+    where_events = col(RatingPeriodEvent.period_id).in_(period_ids)
+    for events in chain_check.stream(session, RatingPeriodEvent, history.PERIOD, where_events):
         period = periods[events[0].period_id]
         seen.add(int(events[0].period_id))
         report.periods += 1
         report.events += len(events)
-        problem = _link_problem(events, history.period_fields, _event_name)
-        if problem is None and events[-1].to_status != period.status:
-            last = events[-1]
-            problem = (
-                f"最后一条记录（事件 #{last.id}）之后的记录缺失："
-                f"周期状态为“{period.status}”，记录止于“{last.to_status}”"
-            )
+        problem = chain_check.lifecycle_problem(events, history.PERIOD, period.status, "周期")
         if problem:
             report.broken = f"测评周期 #{period.id}「{period.title}」{problem}"
             return report
     for pid in sorted(set(periods) - seen):
-        report.broken = f"测评周期 #{pid}「{periods[pid].title}」没有任何记录（记录被删除）"
+        report.broken = f"测评周期 #{pid}「{periods[pid].title}」{chain_check.DELETED}"
         return report
 
     where = col(RatingResult.branch_id).in_(units)
@@ -127,18 +78,13 @@ def verify(
     levels = {int(rid): stars for rid, stars in session.execute(select(*result_cols).where(where))}
     total = len(levels)
     decided: set[int] = set()
-    for decisions in _stream(
-        session,
-        RatingDecision,
-        "result_id",
-        history.DECISION_HASHED,
-        col(RatingDecision.result_id).in_(select(col(RatingResult.id)).where(where)),
-    ):
+    where_decisions = col(RatingDecision.result_id).in_(select(col(RatingResult.id)).where(where))
+    for decisions in chain_check.stream(session, RatingDecision, history.RESULT, where_decisions):
         rid = int(decisions[0].result_id)
         decided.add(rid)
         report.results += 1
         report.events += len(decisions)
-        problem = _link_problem(decisions, history.decision_fields, _decision_name)
+        problem = chain_check.link_problem(decisions, history.RESULT, _decision_name)
         if problem is None and decisions[-1].stars != levels.get(rid):
             last = decisions[-1]
             problem = (

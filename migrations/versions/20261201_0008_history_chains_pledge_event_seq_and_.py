@@ -3,7 +3,7 @@
 Every pledge event gets its place in its pledge's chain (`seq`) and its hash (docs/history.md); the
 events written before this migration are hashed here, in order (by pledge, then id), in batches, so
 every chain starts at the pledge's first event. The hashing is app.core.chain's canonical form
-version 1, which never changes. Daily digests per branch live in history_digest.
+version 1, which never changes, by app.core.chain_backfill (the service's own linking). Daily digests per branch live in history_digest.
 
 Revision ID: 0008
 Revises: 0007
@@ -17,8 +17,7 @@ import sqlalchemy as sa
 import sqlmodel  # noqa: F401  (autogenerate may render sqlmodel types)
 from alembic import op
 
-from app.core import chain
-from app.core.db import UTCDateTime
+from app.core import chain, chain_backfill
 
 revision: str = "0008"
 down_revision: str | None = "0007"
@@ -51,60 +50,10 @@ def upgrade() -> None:
         batch_op.create_unique_constraint("uq_pledge_event_pledge_id_seq", ["pledge_id", "seq"])
 
 
-_HASHED = (
-    "pledge_id",
-    "seq",
-    "action",
-    "from_status",
-    "to_status",
-    "actor_account_id",
-    "actor_name",
-    "reason",
-    "data",
-    "at",
-)
-_EVENT = sa.table(
-    "pledge_event",
-    sa.column("id", sa.Integer()),
-    sa.column("pledge_id", sa.Integer()),
-    sa.column("action", sa.String()),
-    sa.column("from_status", sa.String()),
-    sa.column("to_status", sa.String()),
-    sa.column("actor_account_id", sa.Integer()),
-    sa.column("actor_name", sa.String()),
-    sa.column("reason", sa.String()),
-    sa.column("data", sa.JSON()),
-    sa.column("at", UTCDateTime()),
-    sa.column("seq", sa.Integer()),
-    sa.column("hash", sa.String()),
-)
-_BATCH = 500  # pledges per batch
-
-
 def _backfill() -> None:
     """Hash the existing events, chained per pledge in id order (canonical form version 1)."""
-    bind = op.get_bind()
-    pledge_ids = [r[0] for r in bind.execute(sa.select(_EVENT.c.pledge_id).distinct().order_by(_EVENT.c.pledge_id))]
-    update = (
-        sa.update(_EVENT)
-        .where(_EVENT.c.id == sa.bindparam("event_id"))
-        .values(seq=sa.bindparam("new_seq"), hash=sa.bindparam("new_hash"))
-    )
-    for start in range(0, len(pledge_ids), _BATCH):
-        ids = pledge_ids[start : start + _BATCH]
-        rows = bind.execute(
-            sa.select(_EVENT).where(_EVENT.c.pledge_id.in_(ids)).order_by(_EVENT.c.pledge_id, _EVENT.c.id)
-        ).mappings()
-        head: dict[int, tuple[int, str]] = {}
-        params = []
-        for row in rows:
-            seq, prev = head.get(row["pledge_id"], (0, chain.GENESIS))
-            fields = {"chain": "pledge", **{name: row[name] for name in _HASHED}, "seq": seq + 1}
-            h = chain.link(prev, fields)
-            head[row["pledge_id"]] = (seq + 1, h)
-            params.append({"event_id": row["id"], "new_seq": seq + 1, "new_hash": h})
-        if params:
-            bind.execute(update, params)
+    spec = chain.Spec.lifecycle("pledge", "pledge_id")
+    chain_backfill.backfill(op.get_bind(), chain_backfill.event_table("pledge_event", "pledge_id"), spec)
 
 
 def downgrade() -> None:

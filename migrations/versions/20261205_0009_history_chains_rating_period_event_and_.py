@@ -3,10 +3,11 @@
 Every rating period's events form a hash chain per period and every result's decisions one per
 result (docs/history.md), like the pledges' events (0008): each row gets its place in its chain
 (`seq`) and its hash. The rows written before this migration are hashed here, in order (by period or
-result, then id), in batches, so every chain starts at its first row. The hashing is app.core.chain's
-canonical form version 1 (which never changes) over the fields app.ratings.history names. The daily
-digests cover these chains from now on: `history_digest.upto` keeps the last period event and
-decision ids a digest fixed (None on the digests made before: their roots cover pledges only).
+result, then id), in batches, so every chain starts at its first row, by app.core.chain_backfill
+(the service's own linking, canonical form version 1, which never changes) over the fields
+app.ratings.history names. The daily digests cover these chains from now on: `history_digest.upto`
+keeps the last period event and decision ids a digest fixed (None on the digests made before: their
+roots cover pledges only).
 
 (Numbered 0009, applied after 0011: 0010 and 0011 landed first; the chain of revisions is linear.)
 
@@ -22,7 +23,7 @@ import sqlalchemy as sa
 import sqlmodel  # noqa: F401  (autogenerate may render sqlmodel types)
 from alembic import op
 
-from app.core import chain
+from app.core import chain, chain_backfill
 from app.core.db import UTCDateTime
 
 revision: str = "0009"
@@ -38,43 +39,19 @@ def upgrade() -> None:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.add_column(sa.Column("seq", sa.Integer(), server_default="0", nullable=False))
             batch_op.add_column(sa.Column("hash", sa.String(length=64), server_default="", nullable=False))
-    _backfill(_EVENT, "period_id", "period", _PERIOD_HASHED)
-    _backfill(_DECISION, "result_id", "result", _DECISION_HASHED)
+    bind = op.get_bind()
+    events = chain_backfill.event_table("rating_period_event", "period_id")
+    chain_backfill.backfill(bind, events, chain.Spec.lifecycle("period", "period_id"))
+    chain_backfill.backfill(bind, _DECISION, chain.Spec("result", "result_id", _DECISION_HASHED))
     with op.batch_alter_table("rating_decision", schema=None) as batch_op:
         batch_op.create_unique_constraint("uq_rating_decision_result_id_seq", ["result_id", "seq"])
     with op.batch_alter_table("rating_period_event", schema=None) as batch_op:
         batch_op.create_unique_constraint("uq_rating_period_event_period_id_seq", ["period_id", "seq"])
 
 
-# the hashed fields as of this migration (app.ratings.history's PERIOD_HASHED and DECISION_HASHED)
-_PERIOD_HASHED = (
-    "period_id",
-    "seq",
-    "action",
-    "from_status",
-    "to_status",
-    "actor_account_id",
-    "actor_name",
-    "reason",
-    "data",
-    "at",
-)
+# the decisions' hashed fields as of this migration (app.ratings.history's RESULT); the period events
+# are a lifecycle's (app.core.chain.LIFECYCLE_FIELDS)
 _DECISION_HASHED = ("result_id", "seq", "kind", "from_stars", "stars", "reason", "by_account_id", "by_name", "at")
-_EVENT = sa.table(
-    "rating_period_event",
-    sa.column("id", sa.Integer()),
-    sa.column("period_id", sa.Integer()),
-    sa.column("action", sa.String()),
-    sa.column("from_status", sa.String()),
-    sa.column("to_status", sa.String()),
-    sa.column("actor_account_id", sa.Integer()),
-    sa.column("actor_name", sa.String()),
-    sa.column("reason", sa.String()),
-    sa.column("data", sa.JSON()),
-    sa.column("at", UTCDateTime()),
-    sa.column("seq", sa.Integer()),
-    sa.column("hash", sa.String()),
-)
 _DECISION = sa.table(
     "rating_decision",
     sa.column("id", sa.Integer()),
@@ -89,32 +66,6 @@ _DECISION = sa.table(
     sa.column("seq", sa.Integer()),
     sa.column("hash", sa.String()),
 )
-_BATCH = 500  # chains per batch
-
-
-def _backfill(table: sa.TableClause, key: str, name: str, hashed: tuple[str, ...]) -> None:
-    """Hash the existing rows, chained per `key` in id order (canonical form version 1)."""
-    bind = op.get_bind()
-    k = table.c[key]
-    chain_ids = [r[0] for r in bind.execute(sa.select(k).distinct().order_by(k))]
-    update = (
-        sa.update(table)
-        .where(table.c.id == sa.bindparam("row_id"))
-        .values(seq=sa.bindparam("new_seq"), hash=sa.bindparam("new_hash"))
-    )
-    for start in range(0, len(chain_ids), _BATCH):
-        ids = chain_ids[start : start + _BATCH]
-        rows = bind.execute(sa.select(table).where(k.in_(ids)).order_by(k, table.c.id)).mappings()
-        head: dict[int, tuple[int, str]] = {}
-        params = []
-        for row in rows:
-            seq, prev = head.get(row[key], (0, chain.GENESIS))
-            fields = {"chain": name, **{n: row[n] for n in hashed}, "seq": seq + 1}
-            h = chain.link(prev, fields)
-            head[row[key]] = (seq + 1, h)
-            params.append({"row_id": row["id"], "new_seq": seq + 1, "new_hash": h})
-        if params:
-            bind.execute(update, params)
 
 
 def downgrade() -> None:

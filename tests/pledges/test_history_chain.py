@@ -6,6 +6,7 @@ the demo town."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ from app.pledges.models import HistoryDigest, Pledge, PledgeEvent, PledgeStatus
 from tests.factories import World, build_world
 from tests.pledges.api import API, act, create, etag_of, ok
 from tests.pledges.factories import create_pledge, member_pledge
+from tests.scratch import PG_PLAIN, Scratch, admin, scratch_database
 
 
 def _events(db: Session, pledge_id: int) -> list[PledgeEvent]:
@@ -50,7 +52,7 @@ def test_every_event_is_chained_from_the_first(client: TestClient, world: World,
     assert [e.seq for e in events] == [1, 2, 3, 4]
     prev = chain.GENESIS
     for e in events:
-        assert e.hash == history.event_hash(prev, e)
+        assert e.hash == history.PLEDGE.hash(prev, e)
         assert len(e.hash) == 64
         prev = e.hash
     assert _verify(db).ok
@@ -171,7 +173,7 @@ def test_an_inserted_event_row_is_found(published: Pledge, db: Session) -> None:
         "data": None,
         "at": events[0].at,
     }
-    forged["hash"] = history.event_hash(events[0].hash, forged)
+    forged["hash"] = history.PLEDGE.hash(events[0].hash, forged)
     db.execute(PledgeEvent.__table__.insert(), [forged])  # type: ignore[attr-defined]
     broken = _verify(db).broken
     assert broken is not None
@@ -194,7 +196,7 @@ def test_a_rehashed_chain_is_found_by_the_digest(published: Pledge, world: World
     db.execute(text("UPDATE pledge_event SET reason = '改写' WHERE id = :id"), {"id": events[1].id})
     prev = events[0].hash
     for e in _events(db, pk(published))[1:]:
-        new = history.event_hash(prev, e)
+        new = history.PLEDGE.hash(prev, e)
         db.execute(text("UPDATE pledge_event SET hash = :h WHERE id = :id"), {"h": new, "id": e.id})
         prev = new
     broken = _verify(db).broken
@@ -240,28 +242,43 @@ def test_verify_of_one_unit(world: World, db: Session) -> None:
     assert mine.id is not None
 
 
+def _backup_and_restore(scratch: Scratch, tmp_path: Path) -> str:
+    """A backup as docs/operations.md makes it, restored: SQLite's VACUUM INTO a new file; on
+    PostgreSQL pg_dump of the schema, the schema dropped, pg_restore. Returns the restored URL."""
+    if scratch.schema is None:
+        backup = tmp_path / "restored.db"
+        engine = make_engine(scratch.url)
+        raw = engine.raw_connection()  # outside any transaction, as VACUUM needs
+        try:
+            raw.driver_connection.execute(f"VACUUM INTO '{backup}'")  # type: ignore[union-attr]
+        finally:
+            raw.close()
+            engine.dispose()
+        return f"sqlite:///{backup}"
+    dump = tmp_path / "backup.dump"
+    subprocess.run(["pg_dump", "-Fc", "-n", scratch.schema, "-f", str(dump), PG_PLAIN], check=True)
+    admin(f'DROP SCHEMA "{scratch.schema}" CASCADE')
+    subprocess.run(["pg_restore", "--no-owner", "-d", PG_PLAIN, str(dump)], check=True)
+    return scratch.url
+
+
 def test_a_restored_backup_verifies(tmp_path: Path) -> None:
-    """A SQLite backup made with VACUUM INTO (docs/operations.md) is a copy whose chains verify."""
-    url = f"sqlite:///{tmp_path / 'live.db'}"
-    upgrade(url)
-    engine = make_engine(url)
-    with Session(engine, expire_on_commit=False) as session:
-        world = build_world(session)
-        for status in (PledgeStatus.published, PledgeStatus.closed, PledgeStatus.draft):
-            member_pledge(world, status=status)
-        history.write_digests(session, actor=SYSTEM)
-        session.commit()
-    backup = tmp_path / "backup.db"
-    raw = engine.raw_connection()  # outside any transaction, as VACUUM needs
-    try:
-        raw.driver_connection.execute(f"VACUUM INTO '{backup}'")  # type: ignore[union-attr]
-    finally:
-        raw.close()
-    engine.dispose()
-    restored = make_engine(f"sqlite:///{backup}")
-    with Session(restored) as session:
-        report = verification.verify(session)
-    restored.dispose()
+    """A backup (SQLite VACUUM INTO; PostgreSQL pg_dump and pg_restore) is a copy whose chains and
+    digests verify, on the suite's kind of database."""
+    with scratch_database(tmp_path, "backup") as scratch:
+        upgrade(scratch.url)
+        engine = make_engine(scratch.url)
+        with Session(engine, expire_on_commit=False) as session:
+            world = build_world(session)
+            for status in (PledgeStatus.published, PledgeStatus.closed, PledgeStatus.draft):
+                member_pledge(world, status=status)
+            history.write_digests(session, actor=SYSTEM)
+            session.commit()
+        engine.dispose()
+        restored = make_engine(_backup_and_restore(scratch, tmp_path))
+        with Session(restored) as session:
+            report = verification.verify(session)
+        restored.dispose()
     assert report.ok, report.broken
     assert report.pledges >= 3
     assert report.digests >= 1

@@ -16,6 +16,8 @@ from app.core import chain
 from app.core.db import make_engine, pk
 from app.core.permissions import SYSTEM
 from app.core.schema import upgrade
+from app.pledges import verification as pledge_verification
+from app.pledges.models import PledgeStatus
 from app.ratings import approval, history, verification
 from app.ratings.models import (
     DecisionKind,
@@ -28,7 +30,9 @@ from app.ratings.models import (
 )
 from app.ratings.states import Action
 from tests.factories import World, build_world
+from tests.pledges.factories import member_pledge
 from tests.ratings.core_factories import move, new_period
+from tests.scratch import scratch_database
 
 
 def _events(db: Session, period_id: int) -> list[RatingPeriodEvent]:
@@ -113,10 +117,10 @@ def test_every_period_event_and_decision_is_chained(decided: tuple[RatingPeriod,
     events = _events(db, pk(period))
     assert [e.action for e in events][:3] == ["create", "open", "close_reviews"]
     assert events[-1].to_status == PeriodStatus.published
-    _assert_chained(events, history.period_fields)
+    _assert_chained(events, history.PERIOD.fields)
     decisions = _decisions(db, pk(target))
     assert [d.kind for d in decisions] == ["change", "correct"]
-    _assert_chained(decisions, history.decision_fields)
+    _assert_chained(decisions, history.RESULT.fields)
     approved = db.execute(
         select(RatingDecision).where(col(RatingDecision.kind) == "approve", col(RatingDecision.seq) == 1)
     ).scalars()
@@ -267,44 +271,33 @@ def test_the_verify_command_covers_the_ratings(decided: tuple[RatingPeriod, Rati
     assert f"星级结果 #{target.id}" in said
 
 
-def test_the_backfill_gives_the_services_hashes(tmp_path: Path) -> None:
-    """A quarter decided through the services, the columns dropped (down to 0011) and the migration
-    run again: every row gets back the very hash the service wrote, and it verifies."""
-    import os
+def test_the_backfills_give_the_services_hashes(tmp_path: Path) -> None:
+    """Pledges taken through their lifecycle and a quarter decided through the services, the chain
+    columns dropped (down to 0007, before 0008 and 0009) and both migrations run again: every pledge
+    event, period event and decision gets back the very hash the service wrote (app.core.chain_backfill
+    is the service's linking), and it all verifies."""
+    from alembic import command
 
-    url = os.environ.get("TEST_DATABASE_URL", "").strip()
-    schema = None
-    if url:
-        import secrets
+    from app.core.schema import alembic_config
 
-        import psycopg
-
-        schema = f"backfill_{secrets.token_hex(4)}"
-        with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
-            conn.execute(f'CREATE SCHEMA "{schema}"')
-        url = f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
-    else:
-        url = f"sqlite:///{tmp_path / 'backfill.db'}"
-    try:
-        upgrade(url)
-        engine = make_engine(url)
+    with scratch_database(tmp_path, "backfill") as scratch:
+        upgrade(scratch.url)
+        engine = make_engine(scratch.url)
         with Session(engine, expire_on_commit=False) as session:
-            _a_decided_quarter(build_world(session), session)
+            world = build_world(session)
+            for status in (PledgeStatus.closed, PledgeStatus.published, PledgeStatus.draft):
+                member_pledge(world, status=status)
+            _a_decided_quarter(world, session)
             session.commit()
         query = {
-            "rating_period_event": "SELECT id, seq, hash FROM rating_period_event ORDER BY id",
-            "rating_decision": "SELECT id, seq, hash FROM rating_decision ORDER BY id",
+            table: f"SELECT id, seq, hash FROM {table} ORDER BY id"  # noqa: S608 (three fixed names)
+            for table in ("pledge_event", "rating_period_event", "rating_decision")
         }
         with engine.connect() as conn:
             before = {t: conn.execute(text(q)).all() for t, q in query.items()}
-        assert len(before["rating_period_event"]) > 3
-        assert len(before["rating_decision"]) > 3
-        from alembic import command
-
-        from app.core.schema import alembic_config
-
-        config = alembic_config(url)
-        command.downgrade(config, "0011")
+        assert all(len(rows) > 3 for rows in before.values()), before
+        config = alembic_config(scratch.url)
+        command.downgrade(config, "0007")
         command.upgrade(config, "head")
         with engine.connect() as conn:
             after = {t: conn.execute(text(q)).all() for t, q in query.items()}
@@ -312,14 +305,10 @@ def test_the_backfill_gives_the_services_hashes(tmp_path: Path) -> None:
         with Session(engine) as session:
             report = verification.verify(session)
             assert report.ok, report.broken
+            pledges = pledge_verification.verify(session)
+            assert pledges.ok, pledges.broken
+            assert pledges.pledges >= 3
         engine.dispose()
-    finally:
-        if schema:
-            import psycopg
-
-            pg = os.environ["TEST_DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")
-            with psycopg.connect(pg, autocommit=True) as conn:
-                conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 def test_the_digests_cover_the_rating_chains(
@@ -345,7 +334,7 @@ def test_the_digests_cover_the_rating_chains(
     db.execute(text("UPDATE rating_decision SET reason = '改写' WHERE id = :id"), {"id": decisions[0].id})
     prev = chain.GENESIS
     for d in _decisions(db, pk(target)):
-        new = chain.link(prev, history.decision_fields(d))
+        new = chain.link(prev, history.RESULT.fields(d))
         db.execute(text("UPDATE rating_decision SET hash = :h WHERE id = :id"), {"h": new, "id": d.id})
         prev = new
     assert _verify(db).ok  # every link holds …
@@ -369,7 +358,7 @@ def test_a_rewritten_period_chain_is_found_by_the_committees_digest(
     db.execute(text("UPDATE rating_period_event SET actor_name = '李四' WHERE id = :id"), {"id": events[0].id})
     prev = chain.GENESIS
     for e in _events(db, pk(period)):
-        new = chain.link(prev, history.period_fields(e))
+        new = chain.link(prev, history.PERIOD.fields(e))
         db.execute(text("UPDATE rating_period_event SET hash = :h WHERE id = :id"), {"h": new, "id": e.id})
         prev = new
     assert _verify(db).ok
