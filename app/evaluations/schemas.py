@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.core.privacy import mask_personal
 from app.evaluations.models import RatingStatus, Satisfaction, SuggestionStatus
 
 
@@ -41,7 +42,10 @@ class SuggestionPublic(BaseModel):
 
 
 class SuggestionRead(BaseModel):
-    """A suggestion as a secretary moderating it sees it (the raw text, never the device or address)."""
+    """A suggestion as a secretary moderating it sees it, never the device or address. The secretary
+    is inside the privacy boundary: `text` and `reply` are as typed (to moderate and to edit them);
+    `public_text` and `public_reply` are what the board prints, masked here by the very function the
+    board applies when it reads them (so a row an older masking stored is shown as the board shows it)."""
 
     model_config = ConfigDict(from_attributes=True)
     id: int
@@ -49,13 +53,19 @@ class SuggestionRead(BaseModel):
     branch_id: int
     pledge_id: int | None
     text: str
-    public_text: str
+    public_text: str = Field(description="公示牌上显示的文字（已打码）")
     status: SuggestionStatus
     created_at: datetime
     moderated_at: datetime | None
     reason: str
     reply: str = ""
+    public_reply: str = Field(default="", description="公示牌上显示的答复（已打码）")
     replied_at: datetime | None = None
+
+    @field_validator("public_text", "public_reply")
+    @classmethod
+    def _as_the_board_shows_it(cls, value: str) -> str:
+        return mask_personal(value)
 
 
 class SuggestionModerate(BaseModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text as sql
 from sqlmodel import Session
 
 from app.evaluations import service as evaluations_service
@@ -76,6 +77,37 @@ def test_a_reply_shows_under_the_suggestion_on_the_board_masked(
     text = client.get(board_path(board)).text
     assert "路灯已换好，谢谢提醒" in text
     assert "路灯已于周三换好" not in text
+
+
+def test_the_public_list_gives_the_secretary_what_the_board_shows(
+    client: TestClient, db: Session, world: World, make: Maker
+) -> None:
+    """已公开 · 答复: the secretary is inside the privacy boundary and gets the raw `text` and `reply`
+    (to moderate and to edit them), but `public_text` and `public_reply` are the board's very words —
+    masked by the same function at read time, even for a row an older masking stored unmasked."""
+    board = make.board()
+    shown = _suggestion(make, "村口路灯坏了，请联系13812345678")
+    _moderate(client, world, shown.id)
+    assert _reply(client, world, shown.id, "已修好，有事打 138 1234 5678").status_code == 200
+    raw = "村口路灯坏了，请联系 tel13812345678"  # as an older masking stored it (tests/live.py plants this)
+    db.execute(sql("UPDATE suggestion SET public_text = :t WHERE id = :id"), {"t": raw, "id": shown.id})
+    db.expire_all()
+    from app.boards import public
+
+    public.clear_caches()
+    page = client.get(board_path(board)).text
+    listed = client.get(f"{API}/suggestions?status=approved", headers=world.secretary.headers).json()["items"]
+    item = {s["id"]: s for s in listed}[shown.id]
+    assert item["text"] == "村口路灯坏了，请联系13812345678"  # the raw text, inside the boundary
+    assert item["reply"] == "已修好，有事打 138 1234 5678"
+    for field in ("public_text", "public_reply"):
+        assert "1234" not in item[field], (field, item[field])
+        assert item[field] in page, (field, item[field])  # word for word what the board prints
+    moderated = client.post(
+        f"{API}/suggestions/{shown.id}/moderate", json={"approve": True}, headers=world.secretary.headers
+    ).json()
+    assert "1234" not in moderated["public_text"]
+    assert "1234" not in moderated["public_reply"]
 
 
 def test_the_member_sees_approved_suggestions_and_replies_on_their_pledge(
