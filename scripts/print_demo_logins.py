@@ -16,6 +16,7 @@ LABELS = {
     "member": "党员",
     "supervisor": "监督小组",
     "other_secretary": "另一支部书记",
+    "new_member": "首次登录党员",
 }
 
 
@@ -42,6 +43,8 @@ def main() -> None:
             f"  {pad(LABELS.get(role, role), 12)} {pad(role, 16)} {pad(e['name'], 7)}"
             f" {e['phone']} / {pad(e['password'], 16)} {e['unit']}"
         )
+    if any(e["role"] == "new_member" for e in entries):
+        print("  （首次登录党员的账号刚开通：第一次登录须先设置自己的密码，之后上面印的密码不再有效。）")
     member = next((e for e in entries if e["role"] == "member"), None)
     board, stars = _demo_boards(member["phone"] if member else None)
     if board is not None:

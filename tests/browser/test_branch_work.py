@@ -8,8 +8,12 @@ or critical violation).
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import urllib.error
+import urllib.parse
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -143,6 +147,46 @@ def test_password_reset_slip_signs_in_once_and_forces_a_change(
     third.fill("input[name=password]", password)
     third.click("button[type=submit]")
     third.get_by_text("手机号或密码不正确").wait_for()
+
+
+def test_the_demo_newcomer_is_forced_through_the_password_change(
+    server: LiveServer, new_page: Any, screenshots: Path
+) -> None:
+    """`make run`'s 首次登录党员 (new_member) has an account just opened: the printed password leads
+    to 修改密码 and nowhere else, a reload does not ask for the one-time password again, and once a
+    password of their own is set the printed one signs in no more."""
+    shots = _shots(screenshots)
+    acc = server.account("new_member")
+    page = new_page()
+    _sign_in(page, server, acc["phone"], acc["password"], landing="/password")
+    page.get_by_text("请先设置一个只有自己知道的新密码").wait_for()
+    page.goto(server.base_url + "/pledges")  # no way round it
+    page.wait_for_url(server.base_url + "/password")
+    page.reload()
+    page.get_by_role("button", name="保存新密码").wait_for()
+    assert page.locator("input[autocomplete=current-password]").count() == 0
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(shots / "newcomer-forced-password-change.png"))
+    _axe(page)
+    page.locator("input[autocomplete=new-password]").nth(0).fill("Xin-Dangyuan-2026")
+    page.locator("input[autocomplete=new-password]").nth(1).fill("Xin-Dangyuan-2026")
+    page.get_by_role("button", name="保存新密码").click()
+    page.wait_for_url(server.base_url + "/")
+    page.get_by_text(f"，{acc['name']}").wait_for()
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(shots / "newcomer-home-after-change.png"))
+
+    def token(password: str) -> int:
+        form = urllib.parse.urlencode({"username": acc["phone"], "password": password}).encode()
+        try:
+            with urllib.request.urlopen(server.base_url + "/api/v1/auth/token", data=form, timeout=10) as r:  # noqa: S310
+                assert json.loads(r.read())["must_change_password"] is False
+                return int(r.status)
+        except urllib.error.HTTPError as e:
+            return e.code
+
+    assert token(acc["password"]) == 401
+    assert token("Xin-Dangyuan-2026") == 200
 
 
 def test_a_suggestion_replied_to_shows_on_the_board(server: LiveServer, new_page: Any, screenshots: Path) -> None:

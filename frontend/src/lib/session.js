@@ -4,6 +4,15 @@ import { reactive, computed } from 'vue'
 
 const REFRESH = 'ln.refresh'
 const ME = 'ln.me'
+const PENDING = 'ln.pending' // sessionStorage: this tab only, gone when it closes
+
+function readPending() {
+  try {
+    return sessionStorage.getItem(PENDING)
+  } catch {
+    return null
+  }
+}
 
 function readJSON(key) {
   try {
@@ -18,9 +27,20 @@ export const session = reactive({
   accessToken: null,
   me: cachedMe, // { account, member, grants } from GET /auth/me
   mustChangePassword: !!cachedMe?.account?.must_change_password,
-  // the password typed at sign-in, kept in memory only while a forced change is pending
-  pendingPassword: null,
+  // the one-time password typed at sign-in, kept while a forced change is pending: in this tab's
+  // sessionStorage too, so a reload of 修改密码 does not ask for it again (it is void once changed)
+  pendingPassword: readPending(),
 })
+
+export function setPendingPassword(password) {
+  session.pendingPassword = password || null
+  try {
+    if (password) sessionStorage.setItem(PENDING, password)
+    else sessionStorage.removeItem(PENDING)
+  } catch {
+    /* private mode: memory only */
+  }
+}
 
 export function refreshToken() {
   return localStorage.getItem(REFRESH)
@@ -42,7 +62,7 @@ export function clearSession() {
   session.accessToken = null
   session.me = null
   session.mustChangePassword = false
-  session.pendingPassword = null
+  setPendingPassword(null)
   localStorage.removeItem(REFRESH)
   localStorage.removeItem(ME)
 }
