@@ -86,6 +86,7 @@ def _screens(server: LiveServer) -> dict[str, list[str]]:
             "/org",
             "/ratings",
             "/ratings/mine",
+            "/my-board",
             "/password",
         ],
         "secretary": [
@@ -97,11 +98,14 @@ def _screens(server: LiveServer) -> dict[str, list[str]]:
             "/members/new",
             "/boards",
             "/moderation",
+            "/flags",
+            "/group",
+            "/org",
             f"/pledges/{member_pledge}",
         ],
-        "supervisor": ["/", "/pledges"],
-        "group_leader": ["/"],
-        "committee_admin": ["/", "/org", "/ratings", "/review"],
+        "supervisor": ["/", "/pledges", "/flags?mine=1", "/me"],
+        "group_leader": ["/", "/group", "/my-board"],
+        "committee_admin": ["/", "/org", "/ratings", "/review", "/boards", "/members", "/pledges", "/moderation"],
     }
 
 

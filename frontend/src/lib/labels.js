@@ -11,6 +11,9 @@ export const OUTCOME = reactive({})
 export const NEEDS = reactive({ reason: [], outcome: [] })
 export const needsReason = (action) => NEEDS.reason.includes(action)
 export const needsOutcome = (action) => NEEDS.outcome.includes(action)
+// per action, the server's { reason_asked, reason_required, reason_label, destructive, confirm }:
+// the dialog asks a reason where the record keeps one and names the effect in the server's words
+export const ACTION_INFO = reactive({})
 
 // chip colours, each ≥ 4.5:1 with white text
 export const STATUS_TONE = {

@@ -3,7 +3,7 @@
 // when signed in, and kept in localStorage so a phone that starts offline shows the same words;
 // the tables in labels.js are filled from it (the app copies none of them).
 import { request } from './api'
-import { STATUS, ACTION, CATEGORY, OUTCOME, NEEDS } from './labels'
+import { STATUS, ACTION, ACTION_INFO, CATEGORY, OUTCOME, NEEDS } from './labels'
 
 const KEY = 'ln.vocabulary'
 const TABLES = [
@@ -32,6 +32,13 @@ export function applyVocabulary(v) {
   }
   NEEDS.reason = codes(v.reason_required)
   NEEDS.outcome = codes(v.outcome_required)
+  for (const k of Object.keys(ACTION_INFO)) delete ACTION_INFO[k]
+  for (const [code, x] of Object.entries(v.actions || {})) {
+    if (x && typeof x === 'object') {
+      const { reason_asked, reason_required, reason_label, destructive, confirm } = x
+      ACTION_INFO[code] = { reason_asked: !!reason_asked, reason_required: !!reason_required, reason_label: reason_label || '', destructive: !!destructive, confirm: confirm || '' }
+    }
+  }
   return true
 }
 

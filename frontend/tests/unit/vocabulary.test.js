@@ -22,6 +22,7 @@ const VOCABULARY = {
     approve: action('定诺'),
     return: action('退回', { reason_required: true }),
     close: action('销诺', { reason_required: true, outcome_required: true }),
+    withdraw: action('撤回', { who: 'owner', reason_asked: true, reason_label: '撤回原因', destructive: true, confirm: '撤回：承诺将作废，不再送审，不能恢复' }),
     note: { label: '监督意见', lifecycle: false, who: null, reason_required: false, outcome_required: false },
   },
   categories: { post_duty: '岗位承诺', public_service: '公益服务', collective: '集体承诺' },
@@ -51,6 +52,9 @@ describe('vocabulary', () => {
     expect(w.OUTCOME).toEqual({ kept: '已兑现', not_kept: '未兑现' })
     expect([w.needsReason('return'), w.needsReason('approve'), w.needsReason('cancel')]).toEqual([true, false, false])
     expect([w.needsOutcome('close'), w.needsOutcome('return')]).toEqual([true, false])
+    // what a destructive action does and the reason it asks, in the server's words
+    expect(w.ACTION_INFO.withdraw).toEqual({ reason_asked: true, reason_required: false, reason_label: '撤回原因', destructive: true, confirm: '撤回：承诺将作废，不再送审，不能恢复' })
+    expect(w.ACTION_INFO.approve.destructive).toBe(false)
 
     await srv.close()
     srv = null
