@@ -29,13 +29,18 @@ def _fail(message: str, code: int = 1) -> None:
 def serve(
     host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="端口")] = 8000,
-    workers: Annotated[int, typer.Option(help="进程数（SQLite 下请保持 1）")] = 1,
+    workers: Annotated[int, typer.Option(min=1, help="进程数（多于 1 需要 PostgreSQL，最好再加 Redis）")] = 1,
 ) -> None:
     """启动 Web 服务（数据库须已迁移到最新）。"""
     import uvicorn
 
     from app.core.server import HTTP_PROTOCOL, MAX_HEAD_BYTES
+    from app.core.shared import workers_problem
     from app.main import SchemaNotReady, check_schema
+
+    problem = workers_problem(workers)
+    if problem:
+        _fail(problem, code=2)
 
     try:
         check_schema()

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
@@ -16,6 +17,7 @@ from starlette.types import Scope
 
 from app import models  # noqa: F401  (all tables registered)
 from app.api import api_router
+from app.boards import service as boards_service
 from app.boards.public_routes import public_router as boards_public_router
 from app.core import db, idempotency
 from app.core.config import PROJECT_ROOT, settings
@@ -88,6 +90,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
     if daily is not None:
         await pledge_jobs.stop(daily)
+    # the views this worker counted since its last flush: several workers' counts add up in the
+    # database, and a restart (a new release, a worker recycled) loses none of them
+    await run_in_threadpool(boards_service.view_counter.flush)
 
 
 def create_app(*, check_schema_on_start: bool = True) -> FastAPI:

@@ -4,6 +4,7 @@ from app.auth.models import Account, LoginFailure, RefreshToken, RevokedAccessTo
 from app.boards.models import Board, BoardMember, BoardViewDay, RetiredBoardToken
 from app.core import db as _db  # noqa: F401  (naming convention before any table)
 from app.core.idempotency import IdempotencyRecord
+from app.core.ratelimit_stores import RateHit
 from app.evaluations.models import PublicRating, Suggestion
 from app.members.models import Member
 from app.notifications.models import Notification
@@ -44,6 +45,7 @@ __all__ = [
     "PledgeProgress",
     "PledgeRevision",
     "PublicRating",
+    "RateHit",
     "RatingBranchStatus",
     "RatingDecision",
     "RatingPeriod",

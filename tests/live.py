@@ -33,6 +33,7 @@ class LiveServer:
     var_dir: Path
     # (number, where, text) of the masking shapes planted in the demo town's public free text
     planted: tuple[tuple[str, str, str], ...] = ()
+    pid: int = 0  # the `liangnuo serve` process (with several workers: their supervisor)
 
     def account(self, role: str) -> dict[str, str]:
         return next(a for a in self.accounts if a["role"] == role)
@@ -174,7 +175,7 @@ def plant_masking_shapes(url: str) -> tuple[tuple[str, str, str], ...]:
 
 @contextmanager
 def live_server(
-    *, seed: bool = True, plant_shapes: bool = False, extra_env: dict[str, str] | None = None
+    *, seed: bool = True, plant_shapes: bool = False, extra_env: dict[str, str] | None = None, workers: int = 1
 ) -> Iterator[LiveServer]:
     var_dir = Path(tempfile.mkdtemp(prefix="liangnuo-live-"))
     url, schema = _database_url(var_dir)
@@ -201,8 +202,9 @@ def live_server(
         accounts = json.loads(accounts_file.read_text(encoding="utf-8"))
     planted = plant_masking_shapes(url) if seed and plant_shapes else ()
     log = open(var_dir / "server.log", "w")  # noqa: SIM115  (closed below)
+    serve_args = ["--workers", str(workers)]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port), *serve_args],
         cwd=ROOT,
         env=env,
         stdout=log,
@@ -220,7 +222,7 @@ def live_server(
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("live server did not start:\n" + (var_dir / "server.log").read_text()[-3000:])
             time.sleep(0.2)
-        yield LiveServer(base_url=base_url, accounts=accounts, env=env, var_dir=var_dir, planted=planted)
+        yield LiveServer(base_url=base_url, accounts=accounts, env=env, var_dir=var_dir, planted=planted, pid=proc.pid)
     finally:
         proc.terminate()
         try:

@@ -15,7 +15,7 @@ from sqlmodel import Session, col
 from app.auth import devices
 from app.auth.models import Account, LoginFailure, RefreshToken, RevokedAccessToken
 from app.auth.schemas import TokenPair
-from app.core import security
+from app.core import db, security
 from app.core.config import settings
 from app.core.db import pk
 from app.core.errors import AppError, Conflict, NotFound, TooManyRequests, Unauthorized, Unprocessable
@@ -122,6 +122,9 @@ def _throttle(session: Session, keys: FailureKeys) -> None:
     The phone's and the address's locks stop unknown devices only: whoever learns a secretary's number
     can trip them, and her own devices (which signed in before) pass.
     """
+    # until `_begin_check` commits this check's own failure record: concurrent attempts through any
+    # worker are counted one after another, so exactly the configured number get a password check
+    db.lock_names(session, *(f"login:{k}" for k in ([keys.device] if keys.device else [keys.phone, keys.address]) if k))
     window_start = utcnow() - timedelta(minutes=settings.login_window_minutes)
     at = col(LoginFailure.at)
     if keys.device:

@@ -27,6 +27,7 @@ from app.boards.models import BoardKind
 from app.boards.pages import big_text, board_not_found, error_page, message, public_headers
 from app.boards.render import Rendered, if_none_match
 from app.core import db
+from app.core import generation as content_generation
 from app.core.config import settings
 from app.core.db import SessionDep
 from app.core.errors import register_html_errors
@@ -75,30 +76,44 @@ PAGE_THREADS = CapacityLimiter(8)
 
 
 class PageMemo:
-    """The public pages this process answered in the last `settings.public_recheck_seconds`, by
-    (kind, token, …): a repeat within that time is answered on the event loop — no thread, no query.
+    """The public pages this process answered lately, by (kind, token, …): a repeat is answered on
+    the event loop — no thread, no query of its own — while two things hold:
 
-    Any write in this process (a flush, a bulk statement, a commit that wrote) forgets them all at
-    once, so a change made here shows on the next request; a change made by another process (another
-    worker, the CLI) shows within `public_recheck_seconds` (0: every request asks the database). A
-    page read while a write was under way is not kept (the generation moved on meanwhile)."""
+    - the content generation (core.generation) is the one read before the page was: any commit that
+      wrote, through any worker, server or the CLI, moves it (Redis or PostgreSQL: one GET or one
+      trivial query per request, on the loop), so a change shows on the next request everywhere;
+      on the single-worker SQLite default it lives in this process, and a change made by another
+      process (the CLI) shows within `public_recheck_seconds`;
+    - the page is at most `settings.public_recheck_seconds` old (0: no memo, the database every time).
+
+    Any write in this process (a flush, a bulk statement, a commit that wrote) also forgets them all
+    at once. A page read while a write was under way is not kept (the generation moved on meanwhile)."""
 
     def __init__(self) -> None:
-        self._items: dict[tuple[object, ...], tuple[float, Rendered | None, service.Resolved]] = {}
+        self._items: dict[tuple[object, ...], tuple[float, int, Rendered | None, service.Resolved]] = {}
         self.generation = 0
 
-    def get(self, key: tuple[object, ...]) -> tuple[Rendered | None, service.Resolved] | None:
+    def get(self, key: tuple[object, ...], shared: int | None) -> tuple[Rendered | None, service.Resolved] | None:
         item = self._items.get(key)
-        if item is None or time.monotonic() - item[0] > settings.public_recheck_seconds:
+        if item is None or shared is None or item[1] != shared:
             return None
-        return item[1], item[2]
+        if time.monotonic() - item[0] > settings.public_recheck_seconds:
+            return None
+        return item[2], item[3]
 
-    def put(self, key: tuple[object, ...], generation: int, page: Rendered | None, board: service.Resolved) -> None:
-        if generation != self.generation or settings.public_recheck_seconds <= 0:
+    def put(
+        self,
+        key: tuple[object, ...],
+        generation: int,
+        shared: int | None,
+        page: Rendered | None,
+        board: service.Resolved,
+    ) -> None:
+        if generation != self.generation or shared is None or settings.public_recheck_seconds <= 0:
             return
         if len(self._items) >= 4096:
             self._items.clear()
-        self._items[key] = (time.monotonic(), page, board)
+        self._items[key] = (time.monotonic(), shared, page, board)
 
     def forget(self) -> None:
         self.generation += 1
@@ -133,12 +148,13 @@ def _committed(session: Session) -> None:
 async def _memoized(
     key: tuple[object, ...], work: Callable[[], tuple[Rendered | None, service.Resolved]]
 ) -> tuple[Rendered | None, service.Resolved]:
-    found = page_memo.get(key)
+    shared = await content_generation.current() if settings.public_recheck_seconds > 0 else None
+    found = page_memo.get(key, shared)
     if found is not None:
         return found
     generation = page_memo.generation
     page, board = await to_thread.run_sync(work, limiter=PAGE_THREADS)
-    page_memo.put(key, generation, page, board)
+    page_memo.put(key, generation, shared, page, board)
     return page, board
 
 

@@ -61,7 +61,16 @@ class Settings(BaseSettings):
     public_recheck_seconds: float = Field(
         default=1.0,
         ge=0,
-        description="公示牌页面在本进程内复用的秒数（他进程的修改最多晚这么久可见）；0 为每次查库",
+        description="公示牌页面在本进程内复用的最长秒数；0 为每次查库。PostgreSQL 或 Redis 下每次请求先核对共享的"
+        "内容版本，任何进程的修改立即可见；SQLite 单进程下命令行等他进程的修改最多晚这么久可见",
+    )
+    redis_url: str = Field(
+        default="",
+        description="Redis 地址（如 redis://127.0.0.1:6379/0）；多进程、多台服务器共用限流计数和页面版本。不设："
+        "PostgreSQL 下用数据库，SQLite 下只在本进程内（只能单进程）",
+    )
+    redis_prefix: str = Field(
+        default="liangnuo", description="本服务在 Redis 里的键名前缀（几套服务共用一个 Redis 时各设一个）"
     )
     bench_ceiling_file: Path | None = Field(
         default=None,

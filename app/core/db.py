@@ -12,11 +12,12 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel
 
+from app.core import generation
 from app.core.config import settings
 from app.core.errors import AppError
 from app.core.time import as_utc
@@ -144,9 +145,27 @@ def _executed(state: Any) -> None:
 
 
 @event.listens_for(Session, "after_commit")
+def _committed(session: Session) -> None:
+    # every worker's memoised pages are stale from now on (core.generation)
+    if session.info.pop(_WROTE, None):
+        generation.bump()
+
+
 @event.listens_for(Session, "after_rollback")
-def _transaction_over(session: Session) -> None:
+def _rolled_back(session: Session) -> None:
     session.info.pop(_WROTE, None)
+
+
+def lock_names(session: Session, *names: str) -> None:
+    """Serialise the transactions that lock the same names, across every worker and server, until
+    this transaction ends — for a check-then-write that must not let two requests through at once
+    (a throttle's last place). PostgreSQL: transaction-level advisory locks, taken in sorted order so
+    two transactions never deadlock. SQLite: a writer's transaction already holds the database's one
+    write lock from its first statement (BEGIN IMMEDIATE), so nothing more is needed."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for name in sorted(set(names)):
+        session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(name, 0))))
 
 
 def insert_for(session: Session) -> Any:

@@ -1,8 +1,9 @@
-"""A small in-process sliding-window rate limiter and the client address it is keyed on.
+"""The rate limiter (a sliding window per name and key) and the client address it is keyed on.
 
-No third-party service and no Redis: the counters live in this process. Behind one uvicorn worker
-(the default, and the only sensible setting on SQLite) the limits hold exactly; with N workers each
-keeps its own counters, so a client may get up to N times the limit. A restart forgets them.
+Where the windows live follows the shared store (core.shared): Redis when settings.redis_url is set,
+PostgreSQL's `rate_hit` table on PostgreSQL, else this process (the single-worker SQLite default: a
+restart forgets them). With Redis or PostgreSQL every worker and every server counts together, so a
+limit holds exactly however many run (core.ratelimit_stores).
 
 Keys are salted hashes (`keyed_digest`), never raw addresses or device ids.
 
@@ -23,7 +24,9 @@ from functools import lru_cache
 
 from starlette.requests import Request
 
+from app.core import shared
 from app.core.config import settings
+from app.core.ratelimit_stores import DatabaseWindows, RedisWindows
 
 Clock = Callable[[], float]
 
@@ -89,7 +92,37 @@ class SlidingWindowLimiter:
                 del self._hits[k]
 
 
-limiter = SlidingWindowLimiter()
+class Limiter:
+    """The rate limiter of the configured store; `check()` counts a hit or says how long to wait."""
+
+    def __init__(self) -> None:
+        self.process = SlidingWindowLimiter()
+        self._redis = RedisWindows()
+        self._database = DatabaseWindows()
+
+    def check(self, name: str, key: str, limit: Limit) -> int | None:
+        """Count one hit of `name` for `key`: None when counted, else the seconds until one more fits
+        (and nothing counted)."""
+        kind = shared.store()
+        if kind == shared.Store.redis:
+            return self._redis.check(name, key, limit.count, limit.seconds)
+        if kind == shared.Store.database:
+            return self._database.check(name, key, limit.count, limit.seconds)
+        if self.process.hit(name, key, limit):
+            return None
+        return self.process.retry_after(name, key, limit)
+
+    def reset(self) -> None:
+        """Forget every window of the configured store (tests)."""
+        self.process.reset()
+        kind = shared.store()
+        if kind == shared.Store.redis:
+            self._redis.reset()
+        elif kind == shared.Store.database:
+            self._database.reset()
+
+
+limiter = Limiter()
 
 
 @lru_cache(maxsize=64)

@@ -141,6 +141,7 @@ def throttled(kind: str, device: Device, address: str) -> int | None:
     checks = [(f"{kind}.device", device.digest), (f"{kind}.ip", address)]
     for name, key in checks:
         for limit in LIMITS[name]:
-            if not limiter.hit(f"{name}/{limit.seconds}", key, limit):
-                return limiter.retry_after(f"{name}/{limit.seconds}", key, limit)
+            wait = limiter.check(f"{name}/{limit.seconds}", key, limit)
+            if wait is not None:
+                return wait
     return None

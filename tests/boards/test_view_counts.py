@@ -96,3 +96,15 @@ def test_concurrent_flushes_add_up(committed: Committed) -> None:
     other.record(board_id)
     assert other.flush() == 1
     assert _views(committed) == 3
+
+
+def test_a_worker_that_stops_writes_the_views_it_still_holds(committed: Committed, app_instance: FastAPI) -> None:
+    """Several workers each count in memory: what one has not written yet is written when it stops
+    (a restart, a deploy), so the counts of all of them add up (tests/test_workers.py: two real ones)."""
+    with TestClient(app_instance, base_url="http://testserver") as client:
+        for _ in range(3):
+            assert client.get(board_path(committed.board)).status_code == 200
+        assert sum(service.view_counter.pending().values()) == 3  # not due yet: nothing written
+        assert _views(committed) == 0
+    assert service.view_counter.pending() == {}
+    assert _views(committed) == 3

@@ -90,6 +90,12 @@ class InternalError(AppError):
     status, code, title = 500, "internal_error", "服务器出了点问题，请稍后再试"
 
 
+class ServiceUnavailable(AppError):
+    """A store the request needs (the shared Redis, say) did not answer; the client may retry."""
+
+    status, code, title = 503, "service_unavailable", "服务暂时繁忙，请稍后再试"
+
+
 _BY_STATUS: dict[int, type[AppError]] = {
     cls.status: cls
     for cls in (
@@ -106,6 +112,7 @@ _BY_STATUS: dict[int, type[AppError]] = {
         PreconditionRequired,
         TooManyRequests,
         InternalError,
+        ServiceUnavailable,
     )
 }
 
