@@ -61,14 +61,52 @@ async def current() -> int | None:
     if kind == shared.Store.process:
         return _local_value
     try:
-        if kind == shared.Store.redis:
-            value = await shared.async_redis_client().get(shared.key("gen"))
-            return int(value or 0)
-        return await _pg_value()
+        return await _batched(kind)
     except Exception:
         log.warning("content generation not read", exc_info=True)
         _drop_pg()  # a broken connection is opened afresh next time
         return None
+
+
+# Reads shared by the requests that wait for them. A request may share a read only if it started
+# after the request arrived (a commit whose response the client already has must be seen), so one
+# arriving while a read is under way waits for the next one, which starts when that one ends: at
+# most one read under way and one waiting, however many requests come at once.
+_running: asyncio.Task[int] | None = None
+_queued: asyncio.Task[int] | None = None
+
+
+async def _batched(kind: shared.Store) -> int:
+    global _running, _queued
+    loop = asyncio.get_running_loop()
+    if _running is not None and _running.get_loop() is not loop:  # a loop gone (tests)
+        _running = _queued = None
+    if _running is None:
+        _running = task = asyncio.create_task(_read(kind, None))
+    else:
+        if _queued is None or _queued.get_loop() is not loop:
+            _queued = asyncio.create_task(_read(kind, _running))
+        task = _queued
+    return await asyncio.shield(task)
+
+
+async def _read(kind: shared.Store, after: asyncio.Task[int] | None) -> int:
+    global _running, _queued
+    if after is not None:
+        await asyncio.wait([after])
+        _running, _queued = asyncio.current_task(), None
+    try:
+        return await _read_store(kind)
+    finally:
+        if _running is asyncio.current_task():
+            _running = None
+
+
+async def _read_store(kind: shared.Store) -> int:
+    if kind == shared.Store.redis:
+        value = await shared.async_redis_client().get(shared.key("gen"))
+        return int(value or 0)
+    return await _pg_value()
 
 
 def _pg_url() -> str:

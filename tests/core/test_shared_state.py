@@ -95,6 +95,39 @@ def test_the_generation_moves_after_a_commit_that_wrote_and_only_then(store: sha
         conn.execute(RateHit.__table__.delete().where(RateHit.bucket.startswith("test.gen:")))  # type: ignore[attr-defined]
 
 
+def test_many_requests_at_once_share_reads_but_never_one_from_before_they_came(
+    store: shared.Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A request may share a generation read only if that read began after it arrived: one arriving
+    while a read is under way waits for the next. Here every read takes 50 ms after it has seen the
+    store, and a commit lands while the first one is under way: the requests that came after the
+    commit see it, though a read from before it was still running when they came."""
+    if store == shared.Store.process:
+        pytest.skip("this process's generation is read without waiting")
+    real = generation._read_store
+
+    async def slow(kind: shared.Store) -> int:
+        value = await real(kind)
+        await asyncio.sleep(0.05)
+        return value
+
+    monkeypatch.setattr(generation, "_read_store", slow)
+
+    async def waves() -> tuple[list[int | None], list[int | None]]:
+        before = asyncio.gather(*(generation.current() for _ in range(32)))
+        await asyncio.sleep(0.02)  # the first read has seen the store and is still running
+        generation.bump()  # a commit, its response sent
+        after = await asyncio.gather(*(generation.current() for _ in range(32)))
+        return await before, after
+
+    before, after = asyncio.run(waves())
+    assert None not in before + after
+    first = before[0]  # the read under way when the commit landed; the rest of that wave queued
+    assert first is not None
+    assert min(after) == first + 1  # type: ignore[type-var]
+    assert set(before[1:]) <= {first, first + 1}  # a wave shares at most two reads
+
+
 def test_several_workers_need_a_shared_store(store: shared.Store) -> None:
     assert shared.workers_problem(1) is None
     problem = shared.workers_problem(2)
