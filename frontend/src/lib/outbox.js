@@ -241,5 +241,7 @@ export function startOutbox() {
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'visible') wakeUp()
   })
+  // signed out there is nothing to send (afterSignIn loads this account's items)
+  if (!refreshToken()) return Promise.resolve()
   return loadOutbox().then(() => flush())
 }

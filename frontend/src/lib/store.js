@@ -28,18 +28,26 @@ function memoryStore() {
 }
 
 export function openStore(name) {
-  let store
-  try {
-    if (typeof indexedDB === 'undefined') return memoryStore()
-    store = createStore(`liangnuo-${name}`, name)
-  } catch {
-    return memoryStore()
+  if (typeof indexedDB === 'undefined') return memoryStore()
+  // opened on first use, not at import: a first visit to the sign-in page opens no database and
+  // the shell's first task stays short (Lighthouse's blocking time)
+  let idb = null
+  let fallback = null
+  const memory = () => {
+    if (!idb && !fallback) {
+      try {
+        idb = createStore(`liangnuo-${name}`, name)
+      } catch {
+        fallback = memoryStore()
+      }
+    }
+    return fallback
   }
   return {
-    get: (k) => get(k, store),
-    set: (k, v) => set(k, plain(v), store),
-    del: (k) => del(k, store),
-    entries: () => entries(store),
-    delMany: (ks) => delMany(ks, store),
+    get: (k) => memory()?.get(k) ?? get(k, idb),
+    set: (k, v) => memory()?.set(k, v) ?? set(k, plain(v), idb),
+    del: (k) => memory()?.del(k) ?? del(k, idb),
+    entries: () => memory()?.entries() ?? entries(idb),
+    delMany: (ks) => memory()?.delMany(ks) ?? delMany(ks, idb),
   }
 }
