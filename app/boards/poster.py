@@ -60,13 +60,12 @@ def _part(session: Session, board: Board) -> tuple[PosterPart, Hashable]:
     )
     url = service.public_url(board)
     code = Markup(qr.svg(url, title=f"{board.title}二维码"))  # noqa: S704  (built by qr.svg, its title escaped)
-    if is_stars:
-        part = PosterPart(
-            title=board.title, url=url, qr_svg=code, stars=stars.star_board_view(session, board), note=board.note
-        )
-        return part, ("stars", *resolved.cache_key)
-    view = public.model_for(session, resolved).view
     digest = history.digest_line(session, board.unit_id)
+    if is_stars:
+        view_stars = stars.star_board_view(session, board)
+        part = PosterPart(title=board.title, url=url, qr_svg=code, stars=view_stars, note=board.note, digest=digest)
+        return part, ("stars", *resolved.cache_key, digest)
+    view = public.model_for(session, resolved).view
     return PosterPart(title=view.title, url=url, qr_svg=code, view=view, digest=digest), (*resolved.cache_key, digest)
 
 

@@ -22,6 +22,7 @@ from app.boards.models import Board, BoardKind
 from app.boards.render import PageCache, Rendered, render
 from app.org import service as org_service
 from app.org.models import OrgUnit
+from app.pledges import history
 from app.ratings import public as ratings_public
 from app.ratings.schemas import LevelPublic, StarBoardPublic
 
@@ -67,7 +68,8 @@ def resolve(session: Session, token: str) -> service.Resolved:
 
 def star_page(session: Session, resolved: service.Resolved, *, big: bool) -> Rendered:
     """The star board's page for this version, from the cache or rendered once."""
-    key = ("stars", resolved.board_id, resolved.token, resolved.version, resolved.content_version, big)
+    digest = history.digest_line(session, resolved.unit_id)  # 记录校验码 (docs/history.md)
+    key = ("stars", resolved.board_id, resolved.token, resolved.version, resolved.content_version, big, digest)
     page = star_cache.get(key)
     if page is not None:
         return page
@@ -75,7 +77,9 @@ def star_page(session: Session, resolved: service.Resolved, *, big: bool) -> Ren
     unit = org_service.get_unit(session, board.unit_id)
     base = service.public_path(resolved.token, BoardKind.stars)
     view = ratings.star_board(session, unit)
-    html = render("stars.html", s=view, b=board, base=base, big=big, title=board.title, long_list=LONG_LIST)
+    html = render(
+        "stars.html", s=view, b=board, base=base, big=big, title=board.title, long_list=LONG_LIST, digest=digest
+    )
     page = Rendered.of(html)
     star_cache.put(key, page)
     return page

@@ -172,16 +172,17 @@ LINE_SECONDS = 600.0  # a digest is made once a day: boards may print a ten-minu
 
 
 def digest_line(session: Session, unit_id: int) -> str | None:
-    """The small print for a board of this unit (a branch, or a group: its branch): the branch's
-    latest digest as `digest_of` words it. One query, then remembered for LINE_SECONDS per unit, so
-    a cached page stays free of queries; the line is part of the pages' cache keys."""
+    """The small print for a board of this unit: the latest digest of the unit itself (a branch, or a
+    committee whose digest holds its rating periods: its star board) or, for a group, of its branch,
+    as `digest_of` words it. One query, then remembered for LINE_SECONDS per unit, so a cached page
+    stays free of queries; the line is part of the pages' cache keys."""
     now = time.monotonic()
     memo = _LINES.get(unit_id)
     if memo is not None and now - memo[0] < LINE_SECONDS:
         return memo[1]
     parent = select(col(OrgUnit.parent_id)).where(col(OrgUnit.id) == unit_id).scalar_subquery()
     branch = select(col(OrgUnit.id)).where(
-        col(OrgUnit.kind) == UnitKind.branch, (col(OrgUnit.id) == unit_id) | (col(OrgUnit.id) == parent)
+        (col(OrgUnit.id) == unit_id) | ((col(OrgUnit.id) == parent) & (col(OrgUnit.kind) == UnitKind.branch))
     )
     row = session.execute(
         select(HistoryDigest)

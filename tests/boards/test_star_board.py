@@ -272,3 +272,27 @@ def test_a_cached_star_board_costs_two_queries(
     assert client.get(path).status_code == 200
     selects = [q for q in query_counter if q.lstrip().upper().startswith("SELECT")]
     assert len(selects) == 2, selects  # token + board version, then the subtree's content versions
+
+
+def test_the_record_code_in_small_print(client: TestClient, db: Session, world: World, quarter: RatingPeriod) -> None:
+    """A star board and its poster print the 记录校验码 of their unit (docs/history.md): the town
+    committee's digest holds its rating periods' chains, as a branch's holds its results' — paper
+    outside the system witnesses the published levels too."""
+    from app.core.db import pk
+    from app.core.permissions import SYSTEM
+    from app.pledges import history
+
+    publish(db, quarter, member_of(db, world.member), 5)
+    board = star_board(db, world)
+    assert "记录校验码" not in client.get(star_path(board)).text
+    history.write_digests(db, actor=SYSTEM)
+    digest = history.latest_digest(db, pk(world.town))
+    assert digest is not None
+    line = history.digest_of(digest)
+    assert line is not None
+    assert line in client.get(star_path(board)).text
+    assert line in client.get(f"/api/v1/boards/{board.id}/poster", headers=world.committee_admin.headers).text
+    branch_board = star_board(db, world, unit=world.branch)
+    branch_line = history.digest_of(history.latest_digest(db, pk(world.branch)))
+    assert branch_line is not None
+    assert branch_line in client.get(star_path(branch_board)).text
