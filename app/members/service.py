@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 from sqlmodel import Session, col
 
 from app.auth import service as auth_service
@@ -133,6 +133,25 @@ def read_for(session: Session, actor: Actor, member: Member) -> MemberRead:
     return to_read(member, show_phone=can_see_phone(actor, member, branch_path(session, member)))
 
 
+def in_subtrees_sql(session: Session, paths: Sequence[str]) -> ColumnElement[bool]:
+    """SQL: the member belongs to one of these subtrees — their branch is in it, or, for a group's
+    subtree (groups are leaves under branches), they are in that group. Each arm is a plain indexed
+    IN on one column (an OR of two sub-selects made PostgreSQL scan every member of the county)."""
+    leaves = {p: int(p.strip("/").rsplit("/", 1)[-1] or 0) for p in paths}  # "/" (everything): 0
+    groups = set(
+        session.execute(
+            select(col(OrgUnit.id)).where(col(OrgUnit.id).in_(leaves.values()), col(OrgUnit.kind) == UnitKind.group)
+        ).scalars()
+    )
+    arms: list[ColumnElement[bool]] = []
+    above = [p for p, unit_id in leaves.items() if unit_id not in groups]
+    if above:
+        arms.append(col(Member.branch_id).in_(org_service.subtree_ids(above)))
+    if groups:
+        arms.append(col(Member.group_id).in_(sorted(groups)))
+    return or_(*arms)
+
+
 def list_members(
     session: Session,
     *,
@@ -145,10 +164,7 @@ def list_members(
 ) -> Page[MemberRead]:
     """Members in the actor's scope (or in one unit's subtree), by name, one page at a time."""
     paths = org_service.scope_for(session, actor, Permission.member_read, unit_id)
-    stmt: Any = select(Member).where(
-        col(Member.branch_id).in_(org_service.subtree_ids(paths))
-        | col(Member.group_id).in_(org_service.subtree_ids(paths))
-    )
+    stmt: Any = select(Member).where(in_subtrees_sql(session, paths))
     if q:
         stmt = stmt.where(col(Member.name).contains(q.strip(), autoescape=True))
     if status is not None:

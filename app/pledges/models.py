@@ -62,6 +62,9 @@ class Pledge(SQLModel, table=True):
         Index("ix_pledge_member_id_year", "member_id", "year"),
         Index("ix_pledge_unit_id_year", "unit_id", "year"),
         Index("ix_pledge_branch_id_status", "branch_id", "status"),
+        # the lists' order (newest change first): a committee's county-wide page is read backwards off
+        # this index and stops at the page, instead of sorting every pledge
+        Index("ix_pledge_status_changed_at_id", "status_changed_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -88,7 +91,7 @@ class Pledge(SQLModel, table=True):
     revised_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # optimistic concurrency: bumped by every edit and transition; sent as the ETag
     version: int = Field(default=1)
-    created_by_account_id: int | None = Field(default=None, foreign_key="account.id")
+    created_by_account_id: int | None = Field(default=None, foreign_key="account.id", index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     status_changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

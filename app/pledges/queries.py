@@ -49,9 +49,9 @@ def _pledges_stmt(
     year: int | None = None,
     q: str | None = None,
 ) -> Select[Any]:
-    stmt: Select[Any] = select(Pledge).where(access.visibility_sql(actor))
-    if mine:
-        stmt = stmt.where(access.mine_sql(actor))
+    # one's own pledges are always visible to oneself: `mine` alone, so the planner sees two indexed
+    # equalities (member, author) rather than visibility's OR of subtrees around them
+    stmt: Select[Any] = select(Pledge).where(access.mine_sql(actor) if mine else access.visibility_sql(actor))
     if unit_id is not None:
         unit = org_service.visible_unit(session, actor, unit_id)
         require(actor, Permission.pledge_read, unit)
