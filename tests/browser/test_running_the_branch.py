@@ -189,3 +189,27 @@ def test_a_board_renamed_offline_goes_out_through_the_outbox(
             break
         page.wait_for_timeout(250)
     assert api.get(f"/boards/{board['id']}")["title"] == "离线改名后的公示牌"
+
+
+def test_the_secretary_uploads_a_members_photo_through_the_outbox(
+    server: LiveServer,
+    new_page: Any,  # noqa: F811 (the fixture imported above)
+    screenshots: Path,
+    tmp_path: Path,
+) -> None:
+    """The photo is shrunk on the phone and queued like every write; the board then has it."""
+    shots = _shots(screenshots)
+    api = Api(server, "secretary")
+    branch_id = api.get("/auth/me")["member"]["branch_id"]
+    status, member, _ = api.call("POST", "/members", {"name": "照片测", "branch_id": branch_id, "board_consent": True})
+    assert status == 201, member
+    photo = tmp_path / "big.jpg"
+    photo.write_bytes(small_jpeg("#2a6f97", (3000, 4000)))
+    page = new_page()
+    _as(page, server, "secretary")
+    page.goto(f"{server.base_url}/members/{member['id']}")
+    page.get_by_label("上传亮身份照片").set_input_files(str(photo))
+    page.get_by_text("照片已更新").wait_for()
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(shots / "secretary-member-photo.png"))
+    assert api.get(f"/members/{member['id']}")["has_photo"] is True
