@@ -1,23 +1,35 @@
-"""Deterministic synthetic rating data, written in bulk into the real (migrated) schema of the
-database named by LIANGNUO_DATABASE_URL: an org tree, members, pledges, villager ratings, and one
-quarter being assessed with its peer reviews and assessments — ready for `compute`.
+"""Deterministic synthetic data, written in bulk into the real (migrated) schema of the database
+named by LIANGNUO_DATABASE_URL: an org tree, members, pledges with their lifecycle events (hash
+chained as the service chains them) and progress reports, boards (a pledge board per group and per
+branch, a star board at the root), villager ratings, and one quarter being assessed with its peer
+reviews and assessments — ready for `compute`, `verify` and the live server.
 
     LIANGNUO_DATABASE_URL=sqlite:///var/bench.db .venv/bin/python bench/generate.py --scale town
     LIANGNUO_DATABASE_URL=postgresql+psycopg://… .venv/bin/python bench/generate.py --scale county
+    .venv/bin/python bench/generate.py --scale province-sample --db 'postgresql+psycopg://…'
 
 | scale  | committees | branches | groups | members | pledges | peer reviews | villager ratings |
 | ------ | ---------- | -------- | ------ | ------- | ------- | ------------ | ---------------- |
 | town   | 1          | 37       | 74     | 1,462   | ~5,900  | ~14,600      | ~29,000          |
 | county | 1 + 30     | 1,500    | 3,000  | 50,000  | 200,000 | 500,000      | 1,000,000        |
+| province-sample | 1 + 60 | 3,000 | 6,000 | 100,000 | 400,000 | 1,000,000    | 2,000,000        |
+
+Per pledge ~4.6 events (create, submit, approve, publish; request_close and close when closed) and
+~1.4 progress reports; boards: groups + branches + 1 (111 town, 4,501 county, 9,001 province-sample).
 
 Rows go in with COPY on PostgreSQL and executemany on SQLite (ids assigned here, sequences set
-after). The database must be empty (a fresh schema or file); the migrations are run first.
+after). The database must be empty (a fresh schema or file); the migrations are run first. The
+events, progress and boards draw from random streams of their own, so the rating data of a seed is
+the same as before they existed. `lifecycle_events()` is how bench/verify.py gives events to a
+database generated without them.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import json
+import os
 import random
 import sys
 import time
@@ -46,6 +58,9 @@ SCALES = {
     ),
     "county": Scale(
         towns=30, branches=1500, members=50_000, pledges_per_member=4, reviews_per_member=10, ratings_per_member=20
+    ),
+    "province-sample": Scale(
+        towns=60, branches=3000, members=100_000, pledges_per_member=4, reviews_per_member=10, ratings_per_member=20
     ),
 }
 YEAR, QUARTER = 2026, 3
@@ -101,6 +116,60 @@ class Writer:
 def _at(rng: random.Random, start: date, end: date) -> datetime:
     day = start + timedelta(days=rng.randint(0, (end - start).days))
     return datetime(day.year, day.month, day.day, rng.randint(0, 15), rng.randint(0, 59), tzinfo=UTC)
+
+
+def lifecycle_events(pledge_id: int, status: str, start: datetime, closed_at: datetime | None) -> list[dict[str, Any]]:
+    """The event rows (unchained: no seq, no hash) of a pledge's way from draft to `status`
+    (published or closed) through the lifecycle table, one day apart from `start`, the close at
+    `closed_at`; chain them with app.pledges.history.link_rows (or chain.link_rows on new chains)."""
+    from app.pledges.models import PledgeStatus
+    from app.pledges.states import TABLE
+
+    steps = [("create", None, PledgeStatus.draft)] + [
+        (r.action.value, r.source, r.target) for r in TABLE.path(PledgeStatus.draft, PledgeStatus(status))
+    ]
+    rows = []
+    for i, (action, source, target) in enumerate(steps):
+        closing = action == "close"
+        rows.append(
+            {
+                "pledge_id": pledge_id,
+                "action": action,
+                "from_status": source.value if source else None,
+                "to_status": target.value,
+                "actor_account_id": None,
+                "actor_name": "系统",
+                "reason": "经核实已兑现" if closing else None,
+                "data": {"outcome": "kept"} if closing else None,
+                "at": closed_at if closing and closed_at else start + timedelta(days=i),
+            }
+        )
+    return rows
+
+
+EVENT_COLUMNS = (
+    "id",
+    "pledge_id",
+    "seq",
+    "hash",
+    "action",
+    "from_status",
+    "to_status",
+    "actor_account_id",
+    "actor_name",
+    "reason",
+    "data",
+    "at",
+)
+
+
+BOARD_COLUMNS = ("id", "kind", "unit_id", "title", "note", "token", "selected_members", "version")
+BOARD_COLUMNS += ("created_at", "updated_at")
+
+
+def _token(rng: random.Random) -> str:
+    """192 bits, URL-safe, as app.boards.service.new_token makes them (but from the seed)."""
+    return base64.urlsafe_b64encode(rng.getrandbits(192).to_bytes(24, "big")).decode()
 
 
 def generate(scale_name: str, seed: int = 8) -> dict[str, int]:
@@ -181,9 +250,18 @@ def generate(scale_name: str, seed: int = 8) -> dict[str, int]:
                 pid += 1
                 pledges.append((pid, None, b, g))
 
+        # events, progress and boards from streams of their own: the rating data stays what it was
+        side = random.Random(seed * 1_000_003 + 1)
+        fates: list[tuple[int, str, datetime | None, int]] = []  # id, status, closed at, progress reports
+
         def pledge_rows() -> Iterable[tuple[Any, ...]]:
             for p, mid, b, g in pledges:
                 closed = mid is not None and rng.random() < 0.3
+                reports = side.choice((0, 1, 1, 2, 3))
+                percent = 100 if closed else min(90, 30 * reports) if reports else None
+                outcome = rng.choice(["kept", "kept", "partly_kept", "not_kept"]) if closed else None
+                closed_at = _at(rng, STARTS, ENDS) if closed else None  # drawn in the order they were
+                fates.append((p, "closed" if closed else "published", closed_at, reports))
                 yield (
                     p,
                     "member" if mid else "unit",
@@ -197,14 +275,16 @@ def generate(scale_name: str, seed: int = 8) -> dict[str, int]:
                     YEAR,
                     date(YEAR, 12, 31),
                     "closed" if closed else "published",
-                    rng.choice(["kept", "kept", "partly_kept", "not_kept"]) if closed else None,
-                    0,
+                    outcome,
+                    reports,
+                    percent,
+                    NOW - timedelta(days=10) if reports else None,
                     0,
                     3,
                     NOW,
                     NOW,
                     NOW,
-                    _at(rng, STARTS, ENDS) if closed else None,
+                    closed_at,
                 )
 
         counts["pledge"] = w.write(
@@ -224,6 +304,8 @@ def generate(scale_name: str, seed: int = 8) -> dict[str, int]:
                 "status",
                 "outcome",
                 "progress_count",
+                "percent",
+                "last_progress_at",
                 "revision_count",
                 "version",
                 "created_at",
@@ -232,6 +314,55 @@ def generate(scale_name: str, seed: int = 8) -> dict[str, int]:
                 "closed_at",
             ],
             pledge_rows(),
+        )
+
+        # each pledge's lifecycle events, chained as the service chains them (new chains: no heads)
+        from app.core import chain
+        from app.pledges import history
+
+        def event_rows() -> Iterable[tuple[Any, ...]]:
+            event_id = 0
+            for p, status, closed_at, _reports in fates:
+                start = _at(side, date(YEAR, 1, 2), date(YEAR, 3, 31))
+                rows = lifecycle_events(p, status, start, closed_at)
+                chain.link_rows(rows, history.PLEDGE, {})
+                for row in rows:
+                    event_id += 1
+                    yield (event_id, *(row[c] for c in EVENT_COLUMNS[1:]))
+
+        counts["pledge_event"] = w.write("pledge_event", EVENT_COLUMNS, event_rows())
+
+        def progress_rows() -> Iterable[tuple[Any, ...]]:
+            progress_id = 0
+            for p, _status, _closed_at, reports in fates:
+                for k in range(reports):
+                    progress_id += 1
+                    when = _at(side, STARTS, ENDS)
+                    text_ = f"第{k + 1}次践诺：走访群众，解决实际问题。"
+                    yield (progress_id, p, None, "系统", text_, min(90, 30 * (k + 1)), 0, when)
+
+        counts["pledge_progress"] = w.write(
+            "pledge_progress",
+            ["id", "pledge_id", "author_account_id", "author_name", "text", "percent", "photo_count", "created_at"],
+            progress_rows(),
+        )
+
+        # boards: a pledge board per group and per branch, the root's star board (as the demo has them)
+        names = {u[0]: u[3] for u in units}
+
+        def board_rows() -> Iterable[tuple[Any, ...]]:
+            board_id = 0
+            for b, _path in branches:
+                for unit_id in (b, *(g for g, _p in groups[b])):
+                    board_id += 1
+                    title = f"{names[unit_id]}党员公开承诺公示牌"[:60]
+                    yield (board_id, "pledges", unit_id, title, "", _token(side), False, 1, NOW, NOW)
+            yield (board_id + 1, "stars", root[0], f"{names[root[0]]}创星榜", "", _token(side), False, 1, NOW, NOW)
+
+        counts["board"] = w.write(
+            "board",
+            BOARD_COLUMNS,
+            board_rows(),
         )
 
         # villager ratings: per member on average ratings_per_member over their pledges, plus the groups'
@@ -388,7 +519,7 @@ def generate(scale_name: str, seed: int = 8) -> dict[str, int]:
             assessment_rows(),
         )
         if dialect == "postgresql":
-            for table in ("org_unit", "member", "pledge", "rating_period"):
+            for table in ("org_unit", "member", "pledge", "pledge_event", "pledge_progress", "board", "rating_period"):
                 conn.execute(
                     text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")  # noqa: S608
                 )
@@ -403,7 +534,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--scale", choices=sorted(SCALES), default="town")
     parser.add_argument("--seed", type=int, default=8)
+    parser.add_argument("--db", help="the database URL (default: LIANGNUO_DATABASE_URL)")
     args = parser.parse_args()
+    if args.db:
+        os.environ["LIANGNUO_DATABASE_URL"] = args.db  # before the app (and its engine) is imported
     started = time.perf_counter()
     counts = generate(args.scale, args.seed)
     took = time.perf_counter() - started
