@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import gzip
 import statistics
 import time
@@ -17,7 +18,8 @@ from sqlalchemy import event, select  # noqa: E402
 
 from app import demo  # noqa: E402
 from app.boards import public  # noqa: E402
-from app.boards.models import Board  # noqa: E402
+from app.boards.models import Board, BoardKind  # noqa: E402
+from app.boards.service import PUBLIC_PREFIX  # noqa: E402
 from app.core import db  # noqa: E402
 from app.core.config import settings  # noqa: E402
 from app.core.schema import upgrade  # noqa: E402
@@ -25,13 +27,19 @@ from app.main import create_app  # noqa: E402
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--boards", type=int, default=0, help="render only the first N boards (0: all)")
+    args = parser.parse_args()
     console = Console()
     upgrade(settings.sqlalchemy_url)
     started = time.perf_counter()
     with db.new_session() as session:
         demo.seed(session)
         session.commit()
-        tokens = list(session.execute(select(Board.token).where(Board.archived_at.is_(None))).scalars())  # type: ignore[union-attr]
+        found = session.execute(select(Board.kind, Board.token).where(Board.archived_at.is_(None))).all()  # type: ignore[union-attr]
+    # a pledge board answers at /b/, a star board at /s/
+    tokens = [f"{PUBLIC_PREFIX[BoardKind(kind)]}/{token}" for kind, token in found]
+    tokens = tokens[: args.boards] if args.boards > 0 else tokens
     seeded = time.perf_counter() - started
     console.print(f"demo town seeded in {seeded:.1f} s on {db.engine.dialect.name}; {len(tokens)} boards")
 
@@ -47,7 +55,7 @@ def main() -> None:
         public.clear_caches()
         statements[0] = 0
         t = time.perf_counter()
-        r = client.get(f"/b/{token}")
+        r = client.get(f"/{token}")
         cold_ms.append((time.perf_counter() - t) * 1000)
         cold_q.append(statements[0])
         assert r.status_code == 200, r.status_code
@@ -55,11 +63,11 @@ def main() -> None:
         sizes.append(len(gzip.compress(r.content)))
         statements[0] = 0
         t = time.perf_counter()
-        r2 = client.get(f"/b/{token}")
+        r2 = client.get(f"/{token}")
         warm_ms.append((time.perf_counter() - t) * 1000)
         warm_q.append(statements[0])
         t = time.perf_counter()
-        r3 = client.get(f"/b/{token}", headers={"If-None-Match": r2.headers["etag"]})
+        r3 = client.get(f"/{token}", headers={"If-None-Match": r2.headers["etag"]})
         etag_ms.append((time.perf_counter() - t) * 1000)
         assert r3.status_code == 304
     event.remove(db.engine, "before_cursor_execute", count)
