@@ -296,6 +296,34 @@ def verify(
     )
 
 
+@cli.command("render-static")
+def render_static(
+    all_: Annotated[bool, typer.Option("--all", help="全部重写（不论是否改过）")] = False,
+    out: Annotated[Path | None, typer.Option("--dir", help="静态文件目录，默认 LIANGNUO_STATIC_BOARDS_DIR")] = None,
+) -> None:
+    """把每块公示牌和创星榜写成静态文件（nginx 或 CDN 直接发送；见 docs/operations.md）。"""
+    from app.boards import static_files
+    from app.core.db import new_session
+
+    root = out or settings.static_boards_dir
+    if root is None:
+        _fail("未设置静态文件目录：请设置 LIANGNUO_STATIC_BOARDS_DIR 或用 --dir。", code=2)
+        return
+    columns = (TextColumn("写公示牌静态文件"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with new_session(read_only=True) as session, Progress(*columns, console=console) as bar:
+        task = bar.add_task("render", total=None)
+
+        def advance(done: int, total: int) -> None:
+            if done == 1 or done % 100 == 0 or done == total:
+                bar.update(task, completed=done, total=total)
+
+        done = static_files.render(session, root, force=all_, progress=advance)
+    console.print(
+        f"[green]已完成[/]：{done.boards} 块公示牌，写入 {done.written} 个页面，"
+        f"{done.gone} 个旧地址换成 410 页面，删除 {done.removed} 个目录。"
+    )
+
+
 def main() -> None:
     cli(prog_name="liangnuo")
 

@@ -18,6 +18,7 @@ from starlette.types import Scope
 from app import models  # noqa: F401  (all tables registered)
 from app.api import api_router
 from app.boards import service as boards_service
+from app.boards import static_files as static_boards
 from app.boards.public_routes import public_router as boards_public_router
 from app.core import db, idempotency
 from app.core.config import PROJECT_ROOT, settings
@@ -87,6 +88,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         check_schema()
     # daily due-date reminders (tests and extra workers may switch it off)
     daily = pledge_jobs.start() if settings.scheduler_enabled else None
+    static_boards.renderer.changed()  # a first round (boards as static files, when their directory is set)
     yield
     if daily is not None:
         await pledge_jobs.stop(daily)

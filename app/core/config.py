@@ -64,6 +64,14 @@ class Settings(BaseSettings):
         description="公示牌页面在本进程内复用的最长秒数；0 为每次查库。PostgreSQL 或 Redis 下每次请求先核对共享的"
         "内容版本，任何进程的修改立即可见；SQLite 单进程下命令行等他进程的修改最多晚这么久可见",
     )
+    static_boards_dir: Path | None = Field(
+        default=None,
+        description="公示牌静态文件目录：设置后每块公示牌和创星榜在修改后写成静态文件（index.html 及 .gz/.br），"
+        "由 nginx 或 CDN 直接发送；不设则不写",
+    )
+    static_boards_debounce_seconds: float = Field(
+        default=0.5, ge=0, description="修改后等这么久再写静态文件（同一阵修改只写一次）"
+    )
     redis_url: str = Field(
         default="",
         description="Redis 地址（如 redis://127.0.0.1:6379/0）；多进程、多台服务器共用限流计数和页面版本。不设："
