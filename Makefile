@@ -9,7 +9,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test venv frontend frontend-test migrate seed lint typecheck test-sqlite test-postgres system-deps clean
+.PHONY: bench run test venv frontend frontend-test migrate seed lint typecheck test-sqlite test-postgres system-deps clean
 
 run: venv frontend migrate ## set up everything and serve on http://127.0.0.1:8000
 	@$(PY) -m app.cli seed-demo --if-empty --accounts-json var/demo-accounts.json
@@ -67,6 +67,12 @@ test: venv system-deps frontend frontend-test lint typecheck ## lint, types, the
 	@$(MAKE) --no-print-directory test-sqlite
 	@echo "== tests on PostgreSQL ($(TEST_DATABASE_URL)) =="
 	@$(MAKE) --no-print-directory test-postgres
+
+# The benchmarks (figures, not tests) into docs/benchmarks.md: town and county take 15–30 minutes;
+# BENCH_SCALES=town for a quick run, BENCH_SCALES=town,county,province-sample for the largest.
+BENCH_SCALES ?= town,county
+bench: venv ## run the benchmarks and write docs/benchmarks.md from their output
+	BENCH_SCALES='$(BENCH_SCALES)' BENCH_PG_URL='$(TEST_DATABASE_URL)' $(PY) bench/report.py
 
 clean:
 	rm -rf $(VENV) frontend/node_modules frontend/dist .pytest_cache .mypy_cache .ruff_cache
