@@ -110,7 +110,6 @@ def write_gone(directory: Path, error: PageError) -> bool:
 def headers_conf() -> str:
     """The public pages' headers for nginx (`include` it where the static pages are served)."""
     lines = [f'add_header {name} "{value}" always;' for name, value in PUBLIC_HEADERS.items()]
-    lines += ['add_header Cache-Control "public, max-age=60" always;', 'add_header Vary "Accept-Encoding" always;']
     return "\n".join(lines) + "\n"
 
 
