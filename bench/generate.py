@@ -541,7 +541,33 @@ def main() -> None:
     started = time.perf_counter()
     counts = generate(args.scale, args.seed)
     took = time.perf_counter() - started
-    print(f"generated {args.scale} in {took:.1f} s: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+    print(
+        f"generated {args.scale} in {took:.1f} s: "
+        + ", ".join(f"{k} {v:,}" for k, v in counts.items())
+        + f"; database {database_mb():,.0f} MB"
+    )
+
+
+def database_mb() -> float:
+    """The database's size on disk with indexes: the file on SQLite, the schema's relations on
+    PostgreSQL (what a sizing estimate scales up)."""
+    from sqlalchemy import text
+
+    from app.core.db import engine
+
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            size = conn.execute(
+                text(
+                    "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
+                    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'm')"
+                )
+            ).scalar_one()
+        else:
+            pages = conn.execute(text("PRAGMA page_count")).scalar_one()
+            size = pages * conn.execute(text("PRAGMA page_size")).scalar_one()
+    return int(size) / 1024 / 1024
 
 
 if __name__ == "__main__":
