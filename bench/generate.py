@@ -190,6 +190,23 @@ def generate(scale_name: str, seed: int = 8) -> dict[str, int]:
         w = Writer(raw, dialect)
         if conn.execute(text("SELECT count(*) FROM org_unit")).scalar():
             raise SystemExit("the database is not empty: generate into a fresh file or schema")
+        # PostgreSQL checks a foreign key per row (a trigger each) after a COPY: ~900 k event rows took
+        # minutes. Bulk loads drop them and add them back at the end, as pg_restore does: each is then
+        # checked once, by one join. (SQLite's bench connections check none: they are the app's own.)
+        foreign_keys: list[tuple[str, str, str]] = []
+        if dialect == "postgresql":
+            foreign_keys = [
+                (str(t), str(n), str(d))
+                for t, n, d in conn.execute(
+                    text(
+                        "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) "
+                        "FROM pg_constraint c JOIN pg_namespace s ON s.oid = c.connamespace "
+                        "WHERE c.contype = 'f' AND s.nspname = current_schema()"
+                    )
+                )
+            ]
+            for table, name, _definition in foreign_keys:
+                conn.execute(text(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"'))
 
         # the tree: a root committee (the county, or the town), towns, branches, two groups each
         units: list[tuple[Any, ...]] = []
@@ -523,6 +540,8 @@ def generate(scale_name: str, seed: int = 8) -> dict[str, int]:
                 conn.execute(
                     text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")  # noqa: S608
                 )
+            for table, name, definition in foreign_keys:
+                conn.execute(text(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}'))
             conn.execute(text("ANALYZE"))
         else:
             conn.execute(text("ANALYZE"))
