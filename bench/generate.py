@@ -542,7 +542,10 @@ def generate(scale_name: str, seed: int = 8) -> dict[str, int]:
                 )
             for table, name, definition in foreign_keys:
                 conn.execute(text(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}'))
-            conn.execute(text("ANALYZE"))
+            # this schema's tables only: a bare ANALYZE in a transaction locks every table of the database
+            # (other schemas' too) and deadlocks with another one running beside it
+            tables = conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"))
+            conn.execute(text(f"ANALYZE {', '.join(str(t) for (t,) in tables)}"))
         else:
             conn.execute(text("ANALYZE"))
         conn.commit()
