@@ -1,5 +1,5 @@
 // The last-seen answer of every list and page, per account, for reading offline.
-import { ref, watch, isRef } from 'vue'
+import { ref, watch, isRef, computed } from 'vue'
 import { request } from './api'
 import { accountId } from './session'
 import { openStore } from './store'
@@ -21,8 +21,7 @@ export async function cachedGet(path) {
 }
 
 async function readCached(path) {
-  const hit = await store.get(key(path)).catch(() => null)
-  return hit ? hit.data : null
+  return store.get(key(path)).catch(() => null)
 }
 
 export async function clearCache() {
@@ -31,8 +30,9 @@ export async function clearCache() {
 }
 
 /**
- * useResource(() => path): { data, etag, loading, error, stale, staleAt, reload }.
- * Shows the cached copy at once when there is one, then the network answer.
+ * useResource(() => path): { data, etag, loading, error, stale, staleAt, settling, reload }.
+ * Shows the cached copy at once when there is one, then the network answer; `settling` is true while
+ * the cached copy shows and the network has not answered yet (actions wait for it).
  */
 export function useResource(pathFn, { immediate = true } = {}) {
   const data = ref(null)
@@ -51,8 +51,10 @@ export function useResource(pathFn, { immediate = true } = {}) {
     error.value = null
     if (data.value === null) {
       const early = await readCached(path)
-      if (mine === seq && early !== null && data.value === null) {
-        data.value = early
+      if (mine === seq && early && data.value === null) {
+        // the version seen goes with the copy shown: an action taken on it names that version (412 if it moved on)
+        data.value = early.data
+        etag.value = early.etag
         stale.value = true
       }
     }
@@ -71,7 +73,8 @@ export function useResource(pathFn, { immediate = true } = {}) {
     }
   }
 
+  const settling = computed(() => loading.value && stale.value)
   if (typeof pathFn === 'function') watch(pathFn, () => reload())
   if (immediate) reload()
-  return { data, etag, loading, error, stale, staleAt, reload }
+  return { data, etag, loading, error, stale, staleAt, settling, reload }
 }

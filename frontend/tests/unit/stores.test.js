@@ -121,6 +121,33 @@ describe('read cache', () => {
     expect(gone.data.value).toBeNull()
     expect(gone.error.value.network).toBe(true)
   })
+
+  it('useResource: the cached copy carries its own version, and actions wait (settling) until the network answers', async () => {
+    signIn()
+    let n = 0
+    let release = null
+    srv = await startServer(async (r) => {
+      const denied = auth(r)
+      if (denied) return denied
+      n += 1
+      if (n === 2) await new Promise((resolve) => (release = resolve))
+      return { body: { n }, headers: { etag: `"${n}"` } }
+    })
+    await freshApp()
+    const cache = await import('../../src/lib/cache.js')
+    await cache.cachedGet('/periods/1')
+    const res = cache.useResource(() => '/periods/1', { immediate: false })
+    const loading = res.reload()
+    while (!release) await new Promise((resolve) => setTimeout(resolve, 5))
+    expect(res.data.value).toEqual({ n: 1 })
+    expect(res.etag.value).toBe('"1"') // never a copy without its version: an action on it would go without If-Match
+    expect(res.settling.value).toBe(true)
+    release()
+    await loading
+    expect(res.data.value).toEqual({ n: 2 })
+    expect(res.etag.value).toBe('"2"')
+    expect(res.settling.value).toBe(false)
+  })
 })
 
 describe('drafts', () => {
