@@ -11,6 +11,7 @@ from app.notifications.router import router as notifications_router
 from app.org.router import router as org_router
 from app.pledges.router import router as pledges_router
 from app.ratings.router import router as ratings_router
+from app.reports.router import router as reports_router
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(auth_router)
@@ -22,3 +23,4 @@ api_router.include_router(evaluations_router)
 api_router.include_router(ratings_router)
 api_router.include_router(boards_router)
 api_router.include_router(boards_mine_router)
+api_router.include_router(reports_router)

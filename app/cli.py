@@ -324,6 +324,18 @@ def render_static(
     )
 
 
+def _add_reports() -> None:
+    # the reports domain's commands live in its package (app/reports/cli_*.py)
+    from app.reports.cli_data import export_app
+    from app.reports.cli_imports import app as import_app
+
+    cli.add_typer(import_app, name="import")
+    cli.add_typer(export_app, name="export")
+
+
+_add_reports()
+
+
 def main() -> None:
     cli(prog_name="liangnuo")
 
