@@ -17,12 +17,14 @@ from starlette.types import Scope
 
 from app import models  # noqa: F401  (all tables registered)
 from app.api import api_router
+from app.boards import fast as boards_fast
 from app.boards import service as boards_service
 from app.boards import static_files as static_boards
 from app.boards.public_routes import public_router as boards_public_router
 from app.core import db, idempotency
 from app.core.config import PROJECT_ROOT, settings
 from app.core.errors import install_error_handlers, problem
+from app.core.fastlane import Answer, FastLane
 from app.core.http import CompressionMiddleware
 from app.core.http_bench import BenchCeilingMiddleware
 from app.core.http_static import PrecompressedStaticFiles
@@ -71,6 +73,14 @@ def _is_app_page(path: str, scope: Scope) -> bool:
         return False
     accept = dict(scope["headers"]).get(b"accept", b"").decode("latin-1")
     return "text/html" in accept
+
+
+ALIVE = b'{"status":"ok"}'
+_ALIVE_HEADERS = [(b"content-type", b"application/json")]
+
+
+async def _alive(scope: Scope) -> Answer:
+    return Answer(200, _ALIVE_HEADERS, ALIVE, "/healthz")
 
 
 def check_schema() -> None:
@@ -129,6 +139,13 @@ def create_app(*, check_schema_on_start: bool = True) -> FastAPI:
     # whose headers and access-log line then describe the answer as sent
     app.add_middleware(CompressionMiddleware)
     app.add_middleware(RequestContextMiddleware)
+    # outermost: what is already known (the liveness answer, a public page this process keeps) is
+    # sent before any of the above runs (app/core/fastlane.py); everything else passes through
+    app.add_middleware(
+        FastLane,
+        exact={"/healthz": _alive},
+        prefixes={"/b/": boards_fast.board, "/s/": boards_fast.star_board},
+    )
     if settings.bench_ceiling_file is not None:  # bench/board.py's in-memory ceiling, never in production
         app.add_middleware(BenchCeilingMiddleware, file=settings.bench_ceiling_file)
 
@@ -137,8 +154,9 @@ def create_app(*, check_schema_on_start: bool = True) -> FastAPI:
     # patterns; their paths share nothing with /api/v1, so the order changes no answer.
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> Response:
-        """Liveness: the process answers (no database, no thread)."""
-        return Response(b'{"status":"ok"}', media_type="application/json")
+        """Liveness: the process answers (no database, no thread). Answered by the fast lane (`_alive`);
+        the route stays for the methods it refuses and for an app built without the lane."""
+        return Response(ALIVE, media_type="application/json")
 
     @app.get("/readyz", include_in_schema=False)
     def readyz() -> JSONResponse:

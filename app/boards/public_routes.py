@@ -44,16 +44,28 @@ register_html_errors("/s/", error_page)
 FormText = Annotated[str, Form()]
 
 
-def cached_response(request: Request, page: Rendered) -> Response:
-    """A shared page: ETag (If-None-Match → 304), a minute in caches, brotli or gzip when accepted —
-    the bytes stored with the page (core's CompressionMiddleware passes an encoded answer through)."""
+HTML = "text/html; charset=utf-8"
+
+
+def shared_page(
+    if_none_match_header: str | None, encoding: str | None, page: Rendered
+) -> tuple[int, dict[str, str], bytes]:
+    """A shared page's answer: ETag (If-None-Match → 304), a minute in caches, brotli or gzip when
+    accepted — the bytes stored with the page (core's CompressionMiddleware passes an encoded answer
+    through). The one definition for the route and for the fast lane (boards.fast)."""
     headers = public_headers(ETag=page.etag, **{"Cache-Control": "public, max-age=60", "Vary": "Accept-Encoding"})
-    if if_none_match(request.headers.get("if-none-match"), page.etag):
-        return Response(status_code=304, headers=headers)
-    encoding = accepted(request.scope)
+    if if_none_match(if_none_match_header, page.etag):
+        return 304, headers, b""
     if encoding is not None:
         headers["Content-Encoding"] = encoding
-    return Response(page.encoded(encoding), media_type="text/html; charset=utf-8", headers=headers)
+    return 200, headers, page.encoded(encoding)
+
+
+def cached_response(request: Request, page: Rendered) -> Response:
+    status, headers, body = shared_page(request.headers.get("if-none-match"), accepted(request.scope), page)
+    if status == 304:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=HTML, headers=headers)
 
 
 def qr_response(data: str | bytes, media_type: str) -> Response:
@@ -145,6 +157,13 @@ def _committed(session: Session) -> None:
         page_memo.forget()
 
 
+async def remembered(key: tuple[object, ...]) -> tuple[Rendered | None, service.Resolved] | None:
+    """The page this process keeps for `key`, when it is still good (see PageMemo); else None."""
+    if settings.public_recheck_seconds <= 0:
+        return None
+    return page_memo.get(key, await content_generation.current())
+
+
 async def _memoized(
     key: tuple[object, ...], work: Callable[[], tuple[Rendered | None, service.Resolved]]
 ) -> tuple[Rendered | None, service.Resolved]:
@@ -158,8 +177,13 @@ async def _memoized(
     return page, board
 
 
+def count_view(board: service.Resolved) -> bool:
+    """Count one view of the board; True when the counts are due to be written (after the answer)."""
+    return service.view_counter.record(board.board_id)
+
+
 def counted(response: Response, board: service.Resolved) -> Response:
-    if service.view_counter.record(board.board_id):
+    if count_view(board):
         # after the response is sent, in a transaction of its own (see ViewCounter)
         response.background = BackgroundTask(service.view_counter.flush)
     return response

@@ -14,9 +14,8 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import BodyTooLarge, body_too_large_response, internal_error_response
-from app.core.logging import request_id_var
+from app.core.logging import access, request_id_var
 
-log = logging.getLogger("liangnuo.access")
 error_log = logging.getLogger("liangnuo.errors")
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
@@ -28,8 +27,7 @@ APP_CSP = (
 )
 
 
-def _default_headers(path: str, secure: bool) -> list[tuple[bytes, bytes]]:
-    csp = API_CSP if path.startswith("/api/") else APP_CSP
+def _security_headers(csp: str, secure: bool) -> list[tuple[bytes, bytes]]:
     headers = [
         (b"x-content-type-options", b"nosniff"),
         (b"content-security-policy", csp.encode()),
@@ -42,6 +40,28 @@ def _default_headers(path: str, secure: bool) -> list[tuple[bytes, bytes]]:
     return headers
 
 
+# made once: (API or not, HTTPS or not) → the headers every answer carries unless it set its own
+_BOTH = (False, True)
+_DEFAULTS = {(api, secure): _security_headers(API_CSP if api else APP_CSP, secure) for api in _BOTH for secure in _BOTH}
+_NO_STORE = (b"cache-control", b"no-store")
+
+
+def finish_headers(
+    headers: list[tuple[bytes, bytes]], scope: Scope, request_id: str, authenticated: bool
+) -> list[tuple[bytes, bytes]]:
+    """What every answer carries, added to the app's own headers (those it set itself win): the
+    security headers, `no-store` for the API and anything signed in, and the request id."""
+    path: str = scope["path"]
+    api = path.startswith("/api/")
+    present = {k.lower() for k, _ in headers}
+    out = list(headers)
+    out.extend(h for h in _DEFAULTS[api, scope.get("scheme") == "https"] if h[0] not in present)
+    if b"cache-control" not in present and (authenticated or api):
+        out.append(_NO_STORE)
+    out.append((b"x-request-id", request_id.encode()))
+    return out
+
+
 _ID_PREFIX = secrets.token_hex(4)  # this process's own: ids of several workers never collide
 _id_counter = itertools.count(1)
 
@@ -52,6 +72,19 @@ def _new_request_id() -> str:
     return f"{_ID_PREFIX}{next(_id_counter) & 0xFFFFFFFF:08x}"
 
 
+def request_id_of(scope: Scope) -> str:
+    """The client's X-Request-ID when it is a safe one, else a new id."""
+    for key, value in scope["headers"]:
+        if key == b"x-request-id":
+            incoming = value.decode("latin-1")
+            return incoming if _SAFE_REQUEST_ID.match(incoming) else _new_request_id()
+    return _new_request_id()
+
+
+def is_authenticated(scope: Scope) -> bool:
+    return any(k == b"authorization" for k, _ in scope["headers"])
+
+
 class RequestContextMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -60,11 +93,10 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else _new_request_id()
+        request_id = request_id_of(scope)
         token = request_id_var.set(request_id)
         path: str = scope["path"]
-        authenticated = any(k == b"authorization" for k, _ in scope["headers"])
+        authenticated = is_authenticated(scope)
         started = time.perf_counter()
         status_holder: dict[str, Any] = {"status": 500, "started": False}
 
@@ -72,15 +104,7 @@ class RequestContextMiddleware:
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
                 status_holder["started"] = True
-                headers = list(message.get("headers", []))
-                present = {k.lower() for k, _ in headers}
-                for key, value in _default_headers(path, scope.get("scheme") == "https"):
-                    if key not in present:
-                        headers.append((key, value))
-                if b"cache-control" not in present and (authenticated or path.startswith("/api/")):
-                    headers.append((b"cache-control", b"no-store"))
-                headers.append((b"x-request-id", request_id.encode()))
-                message["headers"] = headers
+                message["headers"] = finish_headers(list(message.get("headers", [])), scope, request_id, authenticated)
             await send(message)
 
         try:
@@ -95,15 +119,13 @@ class RequestContextMiddleware:
             await internal_error_response(Request(scope))(scope, receive, send_wrapper)
         finally:
             state = scope.get("state") or {}
-            log.info(
-                "request",
-                extra={
-                    "method": scope["method"],
-                    "route": _route_template(scope, path),
-                    "status": status_holder["status"],
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-                    "account_id": state.get("account_id"),
-                },
+            access(
+                scope["method"],
+                _route_template(scope, path),
+                status_holder["status"],
+                started,
+                state.get("account_id"),
+                request_id,
             )
             request_id_var.reset(token)
 

@@ -7,8 +7,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.boards import public_routes
+from app.boards import fast, public_routes
 from app.core.config import settings
+from app.core.time import today_local
 from tests.boards.conftest import Maker, board_path, member_of
 from tests.core.test_compression import BR, GZ, IDENTITY, decoded, raw
 from tests.factories import World
@@ -76,3 +77,58 @@ def test_a_repeat_is_answered_without_the_thread_and_a_write_here_shows_at_once(
     client.get(path, headers=BR)
     client.get(path, headers=BR)
     assert calls == ["board", "board", "board", "board"]
+
+
+@pytest.mark.parametrize("query", ["", "?big=1"])
+def test_the_fast_lane_answers_a_repeat_exactly_as_the_route_did(
+    client: TestClient, db: Session, world: World, make: Maker, monkeypatch: pytest.MonkeyPatch, query: str
+) -> None:
+    """The first request goes through the app (the route renders and keeps the page); the repeat is
+    answered by boards.fast before the app runs: the same status, bytes and headers (but the
+    request id), the same 304, and each view counted."""
+    monkeypatch.setattr(settings, "public_recheck_seconds", 60.0)
+    calls: list[str] = []
+    real = public_routes._board_page
+    monkeypatch.setattr(public_routes, "_board_page", lambda *a: calls.append("route") or real(*a))  # type: ignore[func-returns-value]
+    lane_hits: list[bool] = []
+    looked_up = fast.remembered
+
+    async def spying(key: tuple[object, ...]) -> object:
+        found = await looked_up(key)
+        lane_hits.append(found is not None)
+        return found
+
+    monkeypatch.setattr(fast, "remembered", spying)
+    make.pledge(member=member_of(db, world.member))
+    board = make.board()
+    path = board_path(board) + query
+    seen = []
+    for _ in range(2):
+        r, body = raw(client, path, BR)
+        assert r.status_code == 200
+        seen.append((body, {k: v for k, v in r.headers.items() if k not in ("x-request-id", "date")}))
+    assert calls == ["route"]
+    assert seen[0] == seen[1]
+    etag = seen[0][1]["etag"]
+    not_modified = [raw(client, path, BR | {"If-None-Match": etag})[0] for _ in range(2)]
+    assert [n.status_code for n in not_modified] == [304, 304]
+    assert {k: v for k, v in not_modified[0].headers.items() if k not in ("x-request-id", "date")} == {
+        k: v for k, v in not_modified[1].headers.items() if k not in ("x-request-id", "date")
+    }
+    assert calls == ["route"]
+    assert lane_hits == [False, True, True, True]  # the first through the app, the repeats by the lane
+    assert public_routes.service.view_counter.pending().get((board.id, today_local()), 0) >= 4
+
+
+def test_anything_else_under_a_board_goes_through_the_app(
+    client: TestClient, db: Session, world: World, make: Maker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the plain address is taken by the fast lane: a query it does not expect is the app's (a
+    control character is refused with the Chinese page, as before)."""
+    monkeypatch.setattr(settings, "public_recheck_seconds", 60.0)
+    path = board_path(make.board())
+    assert client.get(path).status_code == 200  # kept
+    refused = client.get(f"{path}?big=1%00")
+    assert refused.status_code in (400, 422)
+    assert refused.headers["content-type"].startswith("text/html")
+    assert client.get(f"{path}?utm=wechat").status_code == 200
