@@ -104,9 +104,9 @@ def check_units(session: Session, *, actor: Actor, unit: OrgUnit, sheet: Sheet) 
                 bad = True
         if not bad and kind is not None:
             rows.append(UnitRow(number, values["name"], kind, values["parent"], order))
-    if not rows and not problems.items:
-        problems.add(None, None, "文件里没有要导入的数据行", "empty")
-    if problems.items:
+    if not rows:
+        if not problems.items:
+            problems.add(None, None, "文件里没有要导入的数据行", "empty")
         return plan
 
     index = UnitIndex(session, {p for r in rows for p in split_path(r.parent_text)} | {r.name for r in rows})
@@ -118,7 +118,7 @@ def check_units(session: Session, *, actor: Actor, unit: OrgUnit, sheet: Sheet) 
         for row in list(pending):
             parts = split_path(row.parent_text)
             existing = index.matching(row.parent_text)
-            planned = [r for path, r in placed.items() if list(path[-len(parts) :]) == parts]
+            planned = [r for path, r in placed.items() if r.existing is None and list(path[-len(parts) :]) == parts]
             if not existing and not planned:
                 continue
             pending.remove(row)
@@ -174,7 +174,8 @@ def check_units(session: Session, *, actor: Actor, unit: OrgUnit, sheet: Sheet) 
             break
     for row in pending:
         problems.add(row.row, specs["parent"], f"找不到上级组织“{row.parent_text}”", "unknown_unit", parent_at)
-    plan.units = sorted((r for r in placed.values()), key=lambda r: r.row)
+    plan.units = sorted(placed.values(), key=lambda r: r.row)
+    problems.items.sort(key=lambda p: p.row or 0)
     return plan
 
 
