@@ -29,8 +29,9 @@ from app.org.models import OrgUnit
 from app.pledges import service as pledges_service
 
 NO_CONSENT = (
-    "您没有同意上公示牌，所以公示牌上不显示您的姓名、照片和承诺（创星榜只计人数，不列姓名）。"
-    "如需公示，请告诉支部书记，由书记在党员信息里勾选“同意公示”。"
+    "您没有同意公示（亮身份），所以公示牌上不显示您的姓名、照片和职务；已公示的承诺仍然公示，"
+    "显示为“一名党员”和岗位（创星榜只计人数，不列姓名）。"
+    "如需亮身份，请告诉支部书记，由书记在党员信息里勾选“同意公示”。"
 )
 NOT_SELECTED = "这块公示牌只展示书记选定的党员，目前没有选您。"
 
@@ -94,17 +95,20 @@ def my_boards(session: Session, *, actor: Actor) -> MyBoards:
     units = org_service.units_by_id(session, unit_ids)
     boards: list[BoardLink] = []
     first_shown: Board | None = None
+    named = members_service.is_named(member)
     for board, selected in rows:
-        shown = member.board_consent and (not board.selected_members or selected is not None)
-        if shown and first_shown is None:
+        listed = not board.selected_members or selected is not None
+        shown = named and listed
+        if listed and first_shown is None:
             first_shown = board
-        note = "" if shown else NO_CONSENT if not member.board_consent else NOT_SELECTED
+        note = "" if shown else NOT_SELECTED if not listed else NO_CONSENT
         boards.append(link(board, units[board.unit_id], shown=shown, note=note))
     star = service.star_board_for(session, home)
-    card = _card(session, member, first_shown) if member.board_consent else None
+    # without consent: the card as the boards show it (一名党员 and the post, the public pledges)
+    card = _card(session, member, first_shown)
     return MyBoards(
         consent=member.board_consent,
-        consent_note="" if member.board_consent else NO_CONSENT,
+        consent_note="" if named else NO_CONSENT,
         has_photo=member.photo_key is not None,
         photo_url=f"/api/v1/members/{member.id}/photo" if member.photo_key else None,
         member_id=member.id or 0,
@@ -125,7 +129,7 @@ def _card(session: Session, member: Member, board: Board | None) -> MemberCard:
         k: SatisfactionView(**v.model_dump())
         for k, v in evaluations_service.public_satisfaction(session, [p.id for p in pledges]).items()
     }
-    level = stars.ratings.member_levels(session, [person.id]).get(person.id)
+    level = stars.ratings.member_levels(session, [person.id]).get(person.id) if person.named else None
     cards = [public._card(base, p, satisfaction) for p in pledges]
     if board is None:  # no page to address them under yet
         for c in cards:
@@ -139,4 +143,5 @@ def _card(session: Session, member: Member, board: Board | None) -> MemberCard:
         photo_url=f"{base}/img/{person.photo_key}" if person.photo_key and board is not None else None,
         level=public.level_view(level),
         pledges=cards,
+        named=person.named,
     )

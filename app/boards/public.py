@@ -142,10 +142,13 @@ def build(session: Session, board: Board, unit: OrgUnit, year: int) -> BoardMode
     base = base_path(board.token)
     branch = org_service.branch_of(session, unit)
     member_ids = service.selected_member_ids(session, [board.id]).get(board.id, []) if board.selected_members else None
-    members = members_service.public_members(session, unit=unit, member_ids=member_ids)
+    # every member of the unit: the named ones, and the others anonymously when they have public
+    # pledges (nothing shown publicly is taken back when consent is withdrawn)
+    members = members_service.public_members(session, unit=unit, member_ids=member_ids, unnamed=True)
     found = pledges_service.public_pledges_for_units(
         session, member_ids=[m.id for m in members], unit_ids=[unit.id], year=year
     )
+    members = [m for m in members if m.named or m.id in found.by_member]
     owned: list[tuple[int | None, PledgePublic]] = [(m.id, p) for m in members for p in found.by_member.get(m.id, [])]
     owned += [(None, p) for p in found.by_unit.get(unit.id, [])]
     pledges = [p for _, p in owned]
@@ -155,7 +158,7 @@ def build(session: Session, board: Board, unit: OrgUnit, year: int) -> BoardMode
     }
     suggestions = evaluations_service.public_suggestions(session, unit_ids=[unit.id], limit=5)
     to_pledges = evaluations_service.public_suggestions_by_pledge(session, [p.id for p in pledges])
-    levels = stars.ratings.member_levels(session, [m.id for m in members])
+    levels = stars.ratings.member_levels(session, [m.id for m in members if m.named])
     branch_level = stars.ratings.unit_levels(session, [branch.id]).get(branch.id) if branch and branch.id else None
     star_board = service.star_board_for(session, unit)
 
@@ -194,6 +197,7 @@ def build(session: Session, board: Board, unit: OrgUnit, year: int) -> BoardMode
                 photo_url=photo_url,
                 level=level_view(levels.get(m.id)),
                 pledges=by_member.get(m.id, []),
+                named=m.named,
             )
         )
     all_cards = list(cards.values())

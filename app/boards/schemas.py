@@ -128,6 +128,7 @@ class MemberCard(BaseModel):
     photo_url: str | None = None
     level: LevelView | None = None  # the member's current published star level
     pledges: list[PledgeCard] = Field(default_factory=list)
+    named: bool = True  # False: 一名党员 and the post only (members.public)
 
 
 class SuggestionView(BaseModel):

@@ -22,7 +22,7 @@ class BoardLink(BaseModel):
     public_url_warning: str | None = Field(
         default=None, description="对外地址无法从村民手机打开时的提示（此时二维码不能给村民扫）"
     )
-    shown: bool | None = Field(default=None, description="（我的公示牌）这块公示牌上有没有我")
+    shown: bool | None = Field(default=None, description="（我的公示牌）这块公示牌上有没有我的姓名（亮身份）")
     note: str = Field(default="", description="为什么没有我")
 
 
@@ -32,6 +32,8 @@ class MyBoards(BaseModel):
     consent_note: str = ""
     has_photo: bool
     photo_url: str | None = Field(default=None, description="本人的亮身份照片（须登录）")
-    card: MemberCard | None = Field(description="公示牌上我的样子；没有同意公示时为空（公示牌上没有我）")
+    card: MemberCard | None = Field(
+        description="公示牌上我的样子；没有同意公示时只显示“一名党员”、岗位和已公示的承诺（named 为 false）"
+    )
     boards: list[BoardLink] = Field(description="我所在党小组和党支部的公示牌（最多几块，不分页）")
     stars: BoardLink | None = Field(description="我所在组织的创星榜")

@@ -90,6 +90,7 @@ class MemberPublic(BaseModel):
     post: str
     public_title: str
     photo_key: str | None = None
+    named: bool = True  # False: shown as 一名党员 with the post only (no consent, or off the roll)
 
 
 class AccountSummary(BaseModel):

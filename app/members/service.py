@@ -21,7 +21,8 @@ from app.core.permissions import LOCAL_ROLES, SYSTEM, Actor, Permission, Role, a
 from app.core.storage import content_type_of, get_storage
 from app.core.time import utcnow
 from app.members.models import Member, MemberStatus
-from app.members.schemas import AccountSummary, Me, MemberCreate, MemberPublic, MemberRead, MemberUpdate
+from app.members.public import ANONYMOUS_NAME, is_named, named_sql, public_members, to_public  # noqa: F401 (the surface)
+from app.members.schemas import AccountSummary, Me, MemberCreate, MemberRead, MemberUpdate
 from app.org import service as org_service
 from app.org.models import OrgUnit, RoleGrant, UnitKind
 
@@ -99,34 +100,6 @@ def to_read(member: Member, *, show_phone: bool) -> MemberRead:
     read.has_account = member.account_id is not None
     read.has_photo = member.photo_key is not None
     return read
-
-
-def to_public(member: Member) -> MemberPublic:
-    assert member.id is not None
-    return MemberPublic(
-        id=member.id, name=member.name, post=member.post, public_title=member.public_title, photo_key=member.photo_key
-    )
-
-
-def public_members(session: Session, *, unit: OrgUnit, member_ids: Sequence[int] | None = None) -> list[MemberPublic]:
-    """Members a public board of `unit` may show: active, consenting to the board, in the unit
-    (its group, or its branch). With `member_ids`, only those and in that order. One query."""
-    in_unit = col(Member.group_id) == unit.id if unit.kind == UnitKind.group else col(Member.branch_id) == unit.id
-    stmt: Any = select(Member).where(
-        in_unit, col(Member.board_consent).is_(True), col(Member.status) == MemberStatus.active
-    )
-    if member_ids is not None:
-        if not member_ids:
-            return []
-        stmt = stmt.where(col(Member.id).in_(set(member_ids)))
-    rows = list(session.execute(stmt.order_by(col(Member.id))).scalars())
-    if member_ids is not None:
-        order = {m: i for i, m in enumerate(member_ids)}
-        rows.sort(key=lambda m: order.get(m.id or 0, 0))
-    else:
-        # leaders first (those with a public title), then by name as on a paper board
-        rows.sort(key=lambda m: (m.public_title == "", m.name, m.id or 0))
-    return [to_public(m) for m in rows]
 
 
 def read_for(session: Session, actor: Actor, member: Member) -> MemberRead:

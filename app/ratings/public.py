@@ -17,7 +17,8 @@ from sqlalchemy import case, exists, func, select
 from sqlmodel import Session, col
 
 from app.core.privacy import mask_personal
-from app.members.models import Member, MemberStatus
+from app.members import service as members_service
+from app.members.models import Member
 from app.org import service as org_service
 from app.org.models import OrgUnit, UnitKind
 from app.pledges.models import OwnerKind, Pledge
@@ -203,7 +204,12 @@ def _honours(session: Session, unit: OrgUnit, year: int) -> list[HonourPublic]:
     h, pl = Honour, Pledge
     rows = session.execute(
         select(
-            col(h.kind), col(pl.title), col(pl.owner_kind), col(pl.unit_id), col(Member.name), col(Member.board_consent)
+            col(h.kind),
+            col(pl.title),
+            col(pl.owner_kind),
+            col(pl.unit_id),
+            col(Member.name),
+            members_service.named_sql(),
         )
         .join(pl, col(pl.id) == col(h.pledge_id))
         .outerjoin(Member, col(Member.id) == col(pl.member_id))
@@ -212,9 +218,9 @@ def _honours(session: Session, unit: OrgUnit, year: int) -> list[HonourPublic]:
     ).all()
     units = org_service.units_by_id(session, [int(row[3]) for row in rows])
     out = []
-    for kind, title, owner_kind, unit_id, member_name, consent in rows:
+    for kind, title, owner_kind, unit_id, member_name, named in rows:
         unit_name = units[int(unit_id)].name if int(unit_id) in units else ""
-        owner = member_name if owner_kind == OwnerKind.member and member_name and consent else unit_name
+        owner = member_name if owner_kind == OwnerKind.member and member_name and named else unit_name
         out.append(HonourPublic(kind_label=HONOUR_KIND_LABELS[kind], title=mask_personal(title), owner_name=owner))
     return out
 
@@ -310,11 +316,7 @@ def _named_members(session: Session, member_ids: list[int]) -> dict[int, str]:
     if not member_ids:
         return {}
     rows = session.execute(
-        select(col(Member.id), col(Member.name)).where(
-            col(Member.id).in_(member_ids),
-            col(Member.status) == MemberStatus.active,
-            col(Member.board_consent).is_(True),
-        )
+        select(col(Member.id), col(Member.name)).where(col(Member.id).in_(member_ids), members_service.named_sql())
     ).all()
     return {int(i): str(n) for i, n in rows}
 

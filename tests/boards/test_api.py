@@ -237,7 +237,7 @@ def test_member_photo_on_board_only_with_consent(client: TestClient, db: Session
         headers=world.member.headers,
     )
     assert bad.status_code == 415
-    # withdrawing consent takes the member (and the photo) off the board
+    # withdrawing consent takes the member's name and photo off the board
     client.patch(
         f"/api/v1/members/{world.member.member_id}", json={"board_consent": False}, headers=world.secretary.headers
     )

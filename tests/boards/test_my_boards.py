@@ -70,9 +70,11 @@ def test_my_boards_show_where_i_am_and_my_public_card(
     assert "phone" not in text
 
 
-def test_without_consent_there_is_no_card_and_the_reason_is_said(
+def test_without_consent_the_card_is_anonymous_and_the_reason_is_said(
     client: TestClient, db: Session, world: World, make: Maker
 ) -> None:
+    """Without consent the boards keep the member's public pledges as 一名党员 and the post (issue 13):
+    the preview shows exactly that."""
     me = member_of(db, world.member)
     me.board_consent = False
     db.add(me)
@@ -81,8 +83,17 @@ def test_without_consent_there_is_no_card_and_the_reason_is_said(
     db.flush()
     body = _ok(client.get(f"{API}/my-boards", headers=world.member.headers))
     assert body["consent"] is False
-    assert body["card"] is None
+    card = body["card"]
+    assert (card["name"], card["named"], card["public_title"], card["photo_url"], card["level"]) == (
+        "一名党员",
+        False,
+        "",
+        None,
+        None,
+    )
+    assert [p["title"] for p in card["pledges"]] == ["义务清扫组内道路"]
     assert "同意公示" in body["consent_note"]
+    assert "一名党员" in body["consent_note"]
     assert [b["shown"] for b in body["boards"]] == [False]
     assert "没有同意" in body["boards"][0]["note"]
     assert body["stars"] is None

@@ -29,7 +29,7 @@ def test_board_shows_members_pledges_collective_and_counts(client: TestClient, w
     make.pledge(member=plain, title="还没公示的承诺", publish=False)
     make.pledge(unit=world.group, title="修通组内道路")
     hidden = create_member(make.db, branch=world.branch, group=world.group, name="不公示者", consent=False)
-    make.pledge(member=hidden, title="不应出现的承诺")
+    make.pledge(member=hidden, title="不公示姓名者的承诺")
     board = make.board(title="司山村民组公示牌")
 
     r = client.get(board_path(board))
@@ -40,12 +40,14 @@ def test_board_shows_members_pledges_collective_and_counts(client: TestClient, w
     for text in ("组长", "党员甲", "义务维修组内路灯", "已更换三盏路灯", "关爱空巢老人", "已兑现", "修通组内道路"):
         assert text in html, text
     assert "还没公示的承诺" not in html
+    # without consent: the published pledge stays, under 一名党员 (issue 13), never the name
     assert "不公示者" not in html
-    assert "不应出现的承诺" not in html
-    # counts: 3 public pledges, 1 kept, 2 in progress
-    assert re.search(r"<b>3</b>承诺", html)
+    assert "不公示姓名者的承诺" in html
+    assert "一名党员" in html
+    # counts: 4 public pledges, 1 kept, 3 in progress
+    assert re.search(r"<b>4</b>承诺", html)
     assert re.search(r"<b>1</b>已兑现", html)
-    assert re.search(r"<b>2</b>践诺中", html)
+    assert re.search(r"<b>3</b>践诺中", html)
     # photo thumbnails lazy-loaded, served under the board's URL
     thumbs = re.findall(r'<img src="(/b/[^"]+/img/[0-9a-f]{64}\.jpg)"[^>]*loading="lazy"', html)
     assert len(thumbs) == 2

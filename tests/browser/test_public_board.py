@@ -103,7 +103,8 @@ def test_privacy_crawl_of_every_public_page(server: LiveServer) -> None:
     """Every public page of the demo town (every board, pledge page and suggestion card, and the star
     board, by following the links from each board) and every board's poster: none shows a seeded phone
     number or a helped household, nor any of the masking shapes (issue 10, fault 3) planted into the
-    public free text — pledge titles and contents, progress reports, approved suggestions."""
+    public free text — pledge titles and contents, progress reports, approved suggestions — nor the name
+    or photo of a member who has not consented to the boards (their public pledges show as 一名党员)."""
     engine = create_engine(server.env["LIANGNUO_DATABASE_URL"])
     with engine.connect() as conn:
         phones = {p for (p,) in conn.execute(text("SELECT phone FROM member")) if p}
@@ -113,12 +114,20 @@ def test_privacy_crawl_of_every_public_page(server: LiveServer) -> None:
             for k, t in conn.execute(text("SELECT kind, token FROM board WHERE archived_at IS NULL"))
         ]
         board_ids = [i for (i,) in conn.execute(text("SELECT id FROM board WHERE archived_at IS NULL"))]
+        people = list(conn.execute(text("SELECT name, photo_key, status = 'active' AND board_consent FROM member")))
     engine.dispose()
+    # a member a page may not name (no consent, or off the roll; issue 13): neither their name (unless a
+    # named member's name holds it, or it is held in one) nor their photo appears on any public page
+    named = {n for n, _k, ok in people if ok}
+    unnamed = {n for n, _k, ok in people if not ok and not any(n in o or o in n for o in named)}
+    unnamed_photos = {k for _n, k, ok in people if not ok and k}
+    assert len(unnamed) > 10, len(unnamed)
     assert len(phones) > 1000
     # groups, branches, the town's star board — and any board an earlier test on this server made (crawled too)
     assert len(tokens) >= 52 + 37 + 1
     assert len({n for n, _w, _s in server.planted}) >= 40  # the issue's 16 shapes and 24 drawn ones
-    markers = {"联系方式：": 0, "有事请打": 0, "我的电话": 0}  # what the planted texts say around a number
+    # what the planted texts say around a number; 一名党员: the pledges of members without consent are shown
+    markers = {"联系方式：": 0, "有事请打": 0, "我的电话": 0, "一名党员": 0}
 
     def check(path: str, body: str) -> None:
         found = set(re.findall(r"(?<!\d)1[3-9]\d{9}(?!\d)", body)) & phones
@@ -126,6 +135,8 @@ def test_privacy_crawl_of_every_public_page(server: LiveServer) -> None:
         leaked = [h for h in households if h in body]
         assert not leaked, (path, leaked)
         assert "member_id" not in body
+        not_to_name = [n for n in unnamed if n in body] + [k for k in unnamed_photos if k in body]
+        assert not not_to_name, (path, not_to_name)
         survived = _planted_leaks(server, body)
         assert not survived, (path, [(n, w, s) for n, w, s in server.planted if n in survived])
         for marker in markers:

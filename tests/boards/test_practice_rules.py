@@ -1,0 +1,78 @@
+"""The practice's rules on the public pages (issue 13, "Divergences to correct"): what stays public when
+a member withdraws consent, whose post a pledge shows, how villagers are counted, one satisfaction
+formula, collective pledges of every level, past years."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from app.boards import public
+from app.members import service as members_service
+from app.members.schemas import MemberUpdate
+from app.pledges.models import PledgeOutcome
+from tests.boards.conftest import Maker, actor_of, board_path
+from tests.factories import World, create_member
+
+ANONYMOUS = "一名党员"
+
+
+def test_withdrawn_consent_keeps_published_and_closed_pledges_public_without_the_name(
+    client: TestClient, db: Session, world: World, make: Maker
+) -> None:
+    """003 "全体共产党员……作出公开承诺并进行公示": a published or closed pledge stays on the board and
+    its page stays open when the member withdraws consent; the member shows as 一名党员 with the post,
+    with no name, photo or public title."""
+    m = create_member(db, branch=world.branch, group=world.group, name="钟秀英", post="环境卫生监督岗")
+    m.public_title = "党员先锋岗"
+    m.photo_key = "a" * 64 + ".jpg"
+    db.add(m)
+    open_id = make.pledge(member=m, title="每周清扫组内主干道", progress="本周清扫两次")
+    closed_id = make.pledge(member=m, title="修好村口水井", close=PledgeOutcome.kept)
+    board = make.board()
+    branch_board = make.board(world.branch)
+    before = client.get(board_path(board)).text
+    assert "钟秀英" in before
+    assert "每周清扫组内主干道" in before
+
+    members_service.update_member(
+        db, actor=actor_of(db, world.secretary), member=m, data=MemberUpdate(board_consent=False)
+    )
+    for b in (board, branch_board):
+        page = client.get(board_path(b))
+        assert page.status_code == 200
+        html = page.text
+        for shown in ("每周清扫组内主干道", "修好村口水井", ANONYMOUS, "环境卫生监督岗"):
+            assert shown in html, shown
+        for hidden in ("钟秀英", "党员先锋岗", "a" * 64):
+            assert hidden not in html, hidden
+        for pid in (open_id, closed_id):
+            for suffix in ("", "?big=1"):
+                r = client.get(f"{board_path(b)}/p/{pid}{suffix}")
+                assert r.status_code == 200, (pid, r.status_code)
+                assert ANONYMOUS in r.text
+                assert "钟秀英" not in r.text
+        assert "本周清扫两次" in client.get(f"{board_path(b)}/p/{open_id}").text
+        big = client.get(f"{board_path(b)}?big=1").text
+        assert "钟秀英" not in big
+        assert "每周清扫组内主干道" in big
+    poster = client.get(f"/api/v1/boards/{board.id}/poster", headers=world.secretary.headers).text
+    assert "每周清扫组内主干道" in poster
+    assert "钟秀英" not in poster
+    assert ANONYMOUS in poster
+
+
+def test_a_member_without_consent_and_without_public_pledges_is_not_listed(
+    client: TestClient, db: Session, world: World, make: Maker
+) -> None:
+    hidden = create_member(db, branch=world.branch, group=world.group, name="不公示者", consent=False)
+    make.pledge(member=hidden, title="还在审核的承诺", publish=False)
+    board = make.board()
+    html = client.get(board_path(board)).text
+    assert "不公示者" not in html
+    assert "还在审核的承诺" not in html
+    assert ANONYMOUS not in html
+    assert re.search(r"<b>0</b>承诺", html)
+    public.clear_caches()
