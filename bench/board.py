@@ -209,7 +209,7 @@ def main() -> None:
         title=f"{load.__name__.removeprefix('run_')}, {connections} connections, {duration:g} s per run, "
         f"{rounds} round(s), Accept-Encoding: {GZIP['Accept-Encoding']}; medians over the rounds"
     )
-    for column in ("request", "req/s", "p50 ms", "p99 ms", "ceiling req/s", "of ceiling", "errors"):
+    for column in ("request", "req/s", "p50 ms", "p99 ms", "ceiling req/s", "ceiling p99 ms", "of ceiling", "errors"):
         table.add_column(column, justify="left" if column == "request" else "right")
     for name, pairs in runs.items():
         table.add_row(
@@ -218,6 +218,7 @@ def main() -> None:
             f"{statistics.median(r.p50_ms for _, r in pairs):.1f}",
             f"{statistics.median(r.p99_ms for _, r in pairs):.1f}",
             f"{statistics.median(c.rps for c, _ in pairs):,.0f}",
+            f"{statistics.median(c.p99_ms for c, _ in pairs):.1f}",
             f"{statistics.median(r.rps / c.rps for c, r in pairs):.0%}",
             str(sum(r.errors + c.errors for c, r in pairs)),
         )

@@ -21,7 +21,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from app.core.http import compress
+from app.core.http import GzipSplice, compress
 from app.core.time import CHINA_TZ, as_utc, local_display
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -93,6 +93,16 @@ class Rendered:
     @cached_property
     def brotli(self) -> bytes:
         return compress(self.body, "br")
+
+    def gzip_around(self, hole: str) -> GzipSplice | None:
+        """The page's gzip form around its one `hole` (a per-request form token), made once; None
+        when the hole is not in the page exactly once."""
+        found = self.__dict__.get("_gzip_around")
+        if found is None or found[0] != hole:
+            parts = self.body.split(hole.encode())
+            found = (hole, GzipSplice(parts[0], parts[1]) if len(parts) == 2 else None)
+            self.__dict__["_gzip_around"] = found  # (a frozen dataclass: its cache, as cached_property's)
+        return found[1]
 
     def encoded(self, encoding: str | None) -> bytes:
         """The body as stored for an encoding chosen by `core.http.negotiate` (made once, then kept)."""

@@ -67,24 +67,26 @@ def _sign_device(device_id: str) -> str:
 
 def device_of(request: Request) -> Device:
     """The device in the signed cookie, or a new one (the caller must then set the cookie)."""
-    raw = request.cookies.get(DEVICE_COOKIE, "")
+    return device_in(request.cookies.get(DEVICE_COOKIE, ""))
+
+
+def device_in(raw: str) -> Device:
+    """The device a cookie value names when its signature holds, else a new one."""
     device_id, _, signature = raw.partition(".")
     if device_id and len(device_id) <= 64 and hmac.compare_digest(signature, _sign_device(device_id)):
         return Device(id=device_id, is_new=False)
     return Device(id=secrets.token_urlsafe(16), is_new=True)
 
 
+def device_cookie(device: Device, *, secure: bool) -> str:
+    """The Set-Cookie value that gives a new device its signed cookie (HttpOnly, SameSite=Lax, /b/)."""
+    cookie = f"{DEVICE_COOKIE}={device.id}.{_sign_device(device.id)}; HttpOnly; Max-Age={DEVICE_MAX_AGE}; Path=/b/"
+    return f"{cookie}; SameSite=lax{'; Secure' if secure else ''}"
+
+
 def remember_device(response: Response, device: Device, request: Request) -> None:
     if device.is_new:
-        response.set_cookie(
-            DEVICE_COOKIE,
-            f"{device.id}.{_sign_device(device.id)}",
-            max_age=DEVICE_MAX_AGE,
-            path="/b/",
-            httponly=True,
-            secure=request.url.scheme == "https",
-            samesite="lax",
-        )
+        response.headers.append("set-cookie", device_cookie(device, secure=request.url.scheme == "https"))
 
 
 def address_digest(request: Request) -> str:

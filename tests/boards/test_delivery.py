@@ -3,6 +3,8 @@ stored with them (never compressed again per request), with their ETag, Vary and
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
@@ -132,3 +134,49 @@ def test_anything_else_under_a_board_goes_through_the_app(
     assert refused.status_code in (400, 422)
     assert refused.headers["content-type"].startswith("text/html")
     assert client.get(f"{path}?utm=wechat").status_code == 200
+
+
+def test_a_pledge_page_is_gzip_spliced_and_a_repeat_comes_from_the_fast_lane(
+    client: TestClient, db: Session, world: World, make: Maker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pledge page carries each device's own form token: it is never compressed per request but
+    filled into gzip made once (core.http.GzipSplice), by the route and by the fast lane alike; the
+    device cookie is set for a new phone only, and the token works for rating."""
+    monkeypatch.setattr(settings, "public_recheck_seconds", 60.0)
+    lane_hits: list[bool] = []
+    looked_up = fast.remembered
+
+    async def spying(key: tuple[object, ...]) -> object:
+        found = await looked_up(key)
+        lane_hits.append(found is not None)
+        return found
+
+    monkeypatch.setattr(fast, "remembered", spying)
+    pledge_id = make.pledge(member=member_of(db, world.member))
+    path = f"{board_path(make.board())}/p/{pledge_id}"
+    pages = []
+    for _ in range(2):
+        client.cookies.clear()  # a new phone each time
+        r, body = raw(client, path, BR)
+        assert r.status_code == 200
+        assert r.headers["content-encoding"] == "gzip"
+        assert r.headers["cache-control"] == "private, no-store"
+        assert r.headers["vary"] == "Accept-Encoding"
+        assert "ln_d=" in r.headers["set-cookie"]
+        pages.append(decoded(r, body).decode())
+    assert lane_hits == [False, True]
+    tokens = [re.search(r'name="csrf" value="([^"]+)"', page).group(1) for page in pages]  # type: ignore[union-attr]
+    assert tokens[0] != tokens[1]  # two phones, two tokens
+    assert pages[0].replace(tokens[0], "") == pages[1].replace(tokens[1], "")
+    # the same phone again: its cookie is kept, not set anew
+    again, _ = raw(client, path, GZ)
+    assert "set-cookie" not in again.headers
+    # a phone that takes brotli only: the app answers (compressed per request, as before)
+    br_only, body = raw(client, path, {"Accept-Encoding": "br"})
+    assert br_only.headers["content-encoding"] == "br"
+    assert lane_hits == [False, True, True]
+    plain = client.get(path, headers=IDENTITY)
+    assert lane_hits == [False, True, True, True]
+    assert "content-encoding" not in plain.headers
+    assert "__LN_FORM_TOKEN__" not in plain.text
+    assert 'name="csrf" value="' in plain.text

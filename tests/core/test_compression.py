@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import zlib
 from pathlib import Path
 
 import brotli
@@ -266,3 +267,25 @@ def test_the_ceiling_route_exists_only_under_its_setting(
         assert r.headers["content-encoding"] == "gzip"
         assert body == stored.read_bytes()
         assert "x-request-id" not in r.headers  # before the app's middleware: the bare stack's cost
+
+
+@pytest.mark.parametrize(
+    "middle", [b"", b"1733400000.0123456789abcdef0123456789abcdef", "承诺".encode() * 300, bytes(range(256)) * 255]
+)
+def test_a_gzip_splice_is_one_valid_gzip_member_of_the_whole_text(middle: bytes) -> None:
+    """GzipSplice: compressed once around the hole, filled per request without compressing."""
+    prefix = ("<html><body>" + "党员公开承诺 " * 900).encode()
+    suffix = ("</form>" + "页脚 " * 1200 + "</body></html>").encode()
+    splice = http.GzipSplice(prefix, suffix)
+    out = splice.fill(middle)
+    assert gzip.decompress(out) == prefix + middle + suffix
+    one = zlib.decompressobj(31)  # exactly one member, nothing after it
+    assert one.decompress(out) == prefix + middle + suffix
+    assert one.eof
+    assert one.unused_data == b""
+    assert len(out) < len(prefix + suffix) // 5 + len(middle) + 64  # the page itself stays compressed
+
+
+def test_a_gzip_splice_refuses_a_middle_over_one_stored_block() -> None:
+    with pytest.raises(ValueError, match="65,535"):
+        http.GzipSplice(b"a", b"b").fill(b"x" * 65_536)
