@@ -56,7 +56,7 @@ class BoardModel:
     unit: OrgUnit
     branch: OrgUnit | None
     cards: dict[int, PledgeCard]  # every pledge on the board, by id
-    owners: dict[int, tuple[str, str]]  # pledge id → (owner's public name, post)
+    owners: dict[int, tuple[str, str]]  # pledge id → (owner's public name, the pledge's post)
     pledge_suggestions: dict[int, list[SuggestionView]]  # approved ones, newest first, for pledge pages
 
     @property
@@ -109,6 +109,7 @@ def _card(base: str, p: PledgePublic, satisfaction: dict[int, SatisfactionView])
         content=p.content,
         status=status,
         status_label=p.status_label,
+        post=p.post,
         due_date=p.due_date,
         outcome_label=p.outcome_label,
         percent=p.percent,
@@ -174,7 +175,8 @@ def build(session: Session, board: Board, unit: OrgUnit, year: int) -> BoardMode
         cards[p.id] = card
         if member_id is not None:
             by_member.setdefault(member_id, []).append(card)
-            owners[p.id] = names.get(member_id, ("", ""))
+            name, member_post = names.get(member_id, ("", ""))
+            owners[p.id] = (name, p.post or member_post)  # the pledge's own post (依岗承诺)
         else:
             collective.append(card)
             owners[p.id] = (unit.name, "集体承诺")

@@ -101,6 +101,7 @@ class PledgeCard(BaseModel):
     content: str
     status: str
     status_label: str
+    post: str = ""  # the post the pledge was made for (依岗承诺), not the member's current one
     due_date: date | None = None
     outcome_label: str | None = None  # the secretary's closing comment is in the pledge page's timeline
     percent: int | None = None

@@ -3,7 +3,8 @@
 Who may draft (rules.may_own: an active member; a secretary for a member of their branch; a group
 leader or secretary for the unit's collective pledge), what a due date may be (in the pledge's year,
 not in the past), and that a pledge never switches between personal and collective
-(rules.owner_kind_for). A revision of a published pledge is a lifecycle move (`revise`).
+(rules.owner_kind_for). A personal pledge keeps the post it was made for (依岗承诺), the member's post of
+the day by default. A revision of a published pledge is a lifecycle move (`revise`).
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ def _owning_unit_for_collective(session: Session, actor: Actor, unit_id: int) ->
 def create_pledge(session: Session, *, actor: Actor, data: PledgeCreate) -> Located:
     """A new draft: the caller's own, a member's entered by their secretary, or a unit's collective one."""
     member_id: int | None = None
+    post = data.post
     owner_kind = owner_kind_for(data.category)
     if owner_kind == OwnerKind.unit:
         assert data.unit_id is not None  # PledgeCreate: a collective pledge names its unit
@@ -76,6 +78,8 @@ def create_pledge(session: Session, *, actor: Actor, data: PledgeCreate) -> Loca
         if not may_own(member):
             raise Conflict("该党员已转出或不在册，不能新建承诺", code="member_inactive")
         unit = org_service.get_unit(session, member.group_id) if member.group_id else branch
+        # 依岗承诺: the pledge keeps the post it was made for; by default the member's post of today
+        post = post or member.post
     if unit.archived_at is not None or branch.archived_at is not None:
         raise Conflict("该组织已撤销", code="unit_archived")
     year = data.year or today_local().year
@@ -90,7 +94,7 @@ def create_pledge(session: Session, *, actor: Actor, data: PledgeCreate) -> Loca
         title=data.title,
         content=data.content,
         category=data.category,
-        post=data.post,
+        post=post,
         year=year,
         due_date=due_date,
         helped_household=data.helped_household,

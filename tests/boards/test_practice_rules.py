@@ -76,3 +76,41 @@ def test_a_member_without_consent_and_without_public_pledges_is_not_listed(
     assert ANONYMOUS not in html
     assert re.search(r"<b>0</b>承诺", html)
     public.clear_caches()
+
+
+def test_the_board_shows_the_pledges_own_post_not_the_members_current_one(
+    client: TestClient, db: Session, world: World, make: Maker
+) -> None:
+    """依岗承诺 (003): a pledge made for 环境卫生监督岗 shows that post, on the board and on its page, though
+    the member's post is now 矛盾纠纷调解岗; a pledge drafted without a post takes the member's post of
+    the day it was made."""
+    from app.pledges import service as pledges_service
+    from app.pledges.models import PledgeCategory
+    from app.pledges.schemas import PledgeCreate
+
+    m = create_member(db, branch=world.branch, group=world.group, name="钟秀英", post="环境卫生监督岗")
+    secretary = actor_of(db, world.secretary)
+    made = pledges_service.create_pledge(
+        db,
+        actor=secretary,
+        data=PledgeCreate(
+            title="每周清扫组内主干道", content="每周清扫两次。", category=PledgeCategory.post_duty, member_id=m.id
+        ),
+    )
+    assert made.pledge.post == "环境卫生监督岗"
+    pid = made.pledge.id
+    for action in ("submit", "approve", "publish"):
+        make.act(pid, action)  # type: ignore[arg-type]
+    members_service.update_member(db, actor=secretary, member=m, data=MemberUpdate(post="矛盾纠纷调解岗"))
+    board = make.board()
+    html = client.get(board_path(board)).text
+    item = html[html.index("每周清扫组内主干道") :]
+    item = item[: item.index("</li>")]
+    assert "环境卫生监督岗" in item
+    page = client.get(f"{board_path(board)}/p/{pid}").text
+    meta = re.search(r'<p class="meta">(.*?)</p>', page)
+    assert meta is not None
+    assert "环境卫生监督岗" in meta.group(1)
+    assert "矛盾纠纷调解岗" not in meta.group(1)
+    poster = client.get(f"/api/v1/boards/{board.id}/poster", headers=world.secretary.headers).text
+    assert "（环境卫生监督岗）" in poster
