@@ -96,6 +96,7 @@ def _screens(server: LiveServer) -> dict[str, list[str]]:
             "/members",
             f"/members/{member_id}",
             "/members/new",
+            "/import",
             "/boards",
             "/moderation",
             "/flags",
@@ -105,7 +106,17 @@ def _screens(server: LiveServer) -> dict[str, list[str]]:
         ],
         "supervisor": ["/", "/pledges", "/flags?mine=1", "/me"],
         "group_leader": ["/", "/group", "/my-board"],
-        "committee_admin": ["/", "/org", "/ratings", "/review", "/boards", "/members", "/pledges", "/moderation"],
+        "committee_admin": [
+            "/",
+            "/org",
+            "/ratings",
+            "/review",
+            "/boards",
+            "/members",
+            "/import",
+            "/pledges",
+            "/moderation",
+        ],
     }
 
 
