@@ -123,11 +123,12 @@ def _card(session: Session, member: Member, board: Board | None) -> MemberCard:
     published level; photos addressed under the board that shows them (none when no board does)."""
     person = members_service.to_public(member)
     base = public.base_path(board.token) if board is not None else ""
-    found = pledges_service.public_pledges_for_units(session, member_ids=[person.id], year=service.current_year())
+    year = service.current_year()
+    found = pledges_service.public_pledges_for_units(session, member_ids=[person.id], year=year)
     pledges = found.by_member.get(person.id, [])
     satisfaction = {
         k: SatisfactionView(**v.model_dump())
-        for k, v in evaluations_service.public_satisfaction(session, [p.id for p in pledges]).items()
+        for k, v in evaluations_service.public_satisfaction(session, [p.id for p in pledges], year=year).items()
     }
     level = stars.ratings.member_levels(session, [person.id]).get(person.id) if person.named else None
     cards = [public._card(base, p, satisfaction) for p in pledges]

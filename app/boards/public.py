@@ -155,7 +155,7 @@ def build(session: Session, board: Board, unit: OrgUnit, year: int) -> BoardMode
     pledges = [p for _, p in owned]
     satisfaction = {
         k: SatisfactionView(**v.model_dump())
-        for k, v in evaluations_service.public_satisfaction(session, [p.id for p in pledges]).items()
+        for k, v in evaluations_service.public_satisfaction(session, [p.id for p in pledges], year=year).items()
     }
     suggestions = evaluations_service.public_suggestions(session, unit_ids=[unit.id], limit=5)
     to_pledges = evaluations_service.public_suggestions_by_pledge(session, [p.id for p in pledges])
@@ -333,6 +333,7 @@ def pledge_page(
     owner, post = context.model.owners.get(pledge_id, ("", ""))
     view = {
         "board_title": context.model.view.title,
+        "year": context.model.view.year,
         "owner": owner,
         "owner_post": post,
         "timeline": timeline_entries(base, context),

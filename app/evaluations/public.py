@@ -1,5 +1,6 @@
-"""What a public board shows of villager evaluations: satisfaction aggregates (from
-MIN_PUBLIC_RATINGS ratings up) and approved suggestions, masked, in a few queries per board."""
+"""What a public board shows of villager evaluations: satisfaction aggregates over people — distinct
+devices, each by its latest choice, in the year the board states — from MIN_PUBLIC_RATINGS people up,
+and approved suggestions, masked, in a few queries per board."""
 
 from __future__ import annotations
 
@@ -16,19 +17,65 @@ from app.evaluations.models import PublicRating, RatingStatus, Suggestion, Sugge
 from app.evaluations.schemas import PledgeSuggestion, SatisfactionCounts, SatisfactionPublic, SuggestionPublic
 from app.pledges import service as pledges_service
 
-MIN_PUBLIC_RATINGS = 5
+MIN_PUBLIC_RATINGS = 5  # people (distinct devices), not ratings
 
 
-def counted_by_pledge(session: Session, pledge_ids: Iterable[int]) -> dict[int, SatisfactionCounts]:
-    """Counted ratings per pledge over all periods, in one query."""
+def latest_per_device(*where: Any) -> Any:
+    """A sub-select of the counted ratings matching `where`, one per (pledge, device): the device's
+    latest (by rating period, then by when it was last changed). Counting its rows counts people —
+    distinct phones — not ratings: a phone may rate a pledge once per quarter, and a board that adds up
+    quarters must not count it again. Columns: pledge_id, unit_id, branch_id, member_id, choice."""
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=(col(PublicRating.pledge_id), col(PublicRating.device_hash)),
+            order_by=(
+                col(PublicRating.period).desc(),
+                col(PublicRating.updated_at).desc(),
+                col(PublicRating.id).desc(),
+            ),
+        )
+        .label("rank")
+    )
+    ranked = (
+        select(
+            col(PublicRating.pledge_id),
+            col(PublicRating.unit_id),
+            col(PublicRating.branch_id),
+            col(PublicRating.member_id),
+            col(PublicRating.choice),
+            rank,
+        )
+        .where(col(PublicRating.status) == RatingStatus.counted.value, *where)
+        .subquery()
+    )
+    return (
+        select(ranked.c.pledge_id, ranked.c.unit_id, ranked.c.branch_id, ranked.c.member_id, ranked.c.choice)
+        .where(ranked.c.rank == 1)
+        .subquery()
+    )
+
+
+def in_year(year: int) -> Any:
+    """Ratings given in a year's rating periods (calendar quarters in China time: "2026Q1"…"2026Q4")."""
+    return col(PublicRating.period).between(f"{year}Q1", f"{year}Q4")
+
+
+def counted_by_pledge(
+    session: Session, pledge_ids: Iterable[int], *, year: int | None = None
+) -> dict[int, SatisfactionCounts]:
+    """The people (distinct devices, each by its latest counted choice) who rated each pledge, in
+    `year`'s rating periods or in all of them; one query."""
     ids = sorted(set(pledge_ids))
     out: dict[int, SatisfactionCounts] = {}
     if not ids:
         return out
+    where = [col(PublicRating.pledge_id).in_(ids)]
+    if year is not None:
+        where.append(in_year(year))
+    people = latest_per_device(*where)
     rows = session.execute(
-        select(col(PublicRating.pledge_id), col(PublicRating.choice), func.count())
-        .where(col(PublicRating.pledge_id).in_(ids), col(PublicRating.status) == RatingStatus.counted)
-        .group_by(col(PublicRating.pledge_id), col(PublicRating.choice))
+        select(people.c.pledge_id, people.c.choice, func.count()).group_by(people.c.pledge_id, people.c.choice)
     ).all()
     for pledge_id, choice, n in rows:
         out.setdefault(pledge_id, SatisfactionCounts()).add(choice, n)
@@ -36,7 +83,8 @@ def counted_by_pledge(session: Session, pledge_ids: Iterable[int]) -> dict[int, 
 
 
 def to_public(counts: SatisfactionCounts | None) -> SatisfactionPublic | None:
-    """The public aggregate, or None below MIN_PUBLIC_RATINGS ratings (too few to show fairly)."""
+    """The public aggregate, or None below MIN_PUBLIC_RATINGS people (too few to show fairly, and a
+    handful of phones would be as good as named)."""
     if counts is None or counts.total < MIN_PUBLIC_RATINGS:
         return None
     return SatisfactionPublic(
@@ -48,8 +96,12 @@ def to_public(counts: SatisfactionCounts | None) -> SatisfactionPublic | None:
     )
 
 
-def public_satisfaction(session: Session, pledge_ids: Iterable[int]) -> dict[int, SatisfactionPublic]:
-    counts = counted_by_pledge(session, pledge_ids)
+def public_satisfaction(
+    session: Session, pledge_ids: Iterable[int], *, year: int | None = None
+) -> dict[int, SatisfactionPublic]:
+    """What a board shows per pledge: the people who rated it in `year` (the board's year), from
+    MIN_PUBLIC_RATINGS people up."""
+    counts = counted_by_pledge(session, pledge_ids, year=year)
     out = {}
     for pledge_id, c in counts.items():
         public = to_public(c)

@@ -13,7 +13,7 @@ from app.boards import public
 from app.members import service as members_service
 from app.members.schemas import MemberUpdate
 from app.pledges.models import PledgeOutcome
-from tests.boards.conftest import Maker, actor_of, board_path
+from tests.boards.conftest import Maker, actor_of, board_path, member_of
 from tests.factories import World, create_member
 
 ANONYMOUS = "一名党员"
@@ -114,3 +114,53 @@ def test_the_board_shows_the_pledges_own_post_not_the_members_current_one(
     assert "矛盾纠纷调解岗" not in meta.group(1)
     poster = client.get(f"/api/v1/boards/{board.id}/poster", headers=world.secretary.headers).text
     assert "（环境卫生监督岗）" in poster
+
+
+def _ratings(db: Session, pledge_id: int, rows: list[tuple[str, str, str]]) -> None:
+    """(device, period, choice) rows, as the intake stores them (one per device, pledge and quarter)."""
+    from app.evaluations import service as evaluations_service
+    from app.evaluations.models import PublicRating
+
+    ref = evaluations_service.pledge_ref(db, pledge_id)
+    for device, period, choice in rows:
+        db.add(
+            PublicRating(
+                pledge_id=pledge_id,
+                branch_id=ref.branch_id,
+                unit_id=ref.unit_id,
+                member_id=ref.member_id,
+                period=period,
+                choice=choice,
+                device_hash=device,
+                ip_hash="ip",
+            )
+        )
+    db.flush()
+    from app.org import service as org_service
+
+    org_service.touch(db, [ref.unit_id, ref.branch_id])
+
+
+def test_villagers_are_counted_as_distinct_devices_over_the_boards_year(
+    client: TestClient, db: Session, world: World, make: Maker
+) -> None:
+    """ "N 人评价" counts phones, not ratings: 2 phones rating in 3 quarters are 2 people (below the
+    threshold of 5, so no figure); 5 phones are 5 people, each counted once by their latest choice;
+    a rating from another year is not in this year's board."""
+    from app.boards import service
+
+    year = service.current_year()
+    pid = make.pledge(member=member_of(db, world.member), title="关爱空巢老人")
+    _ratings(db, pid, [(f"d{d}", f"{year}Q{q}", "satisfied") for d in (1, 2) for q in (1, 2, 3)])
+    board = make.board()
+    html = client.get(board_path(board)).text
+    assert "人评价" not in html
+    assert "群众满意度" not in html
+    # three more phones, one of them changing its mind in a later quarter; one from last year
+    _ratings(db, pid, [("d3", f"{year}Q1", "satisfied"), ("d4", f"{year}Q1", "unsatisfied")])
+    _ratings(db, pid, [("d4", f"{year}Q2", "basic"), ("d5", f"{year}Q2", "unsatisfied")])
+    _ratings(db, pid, [("d9", f"{year - 1}Q4", "unsatisfied")])
+    html = client.get(board_path(board)).text
+    assert "5 人评价" in html
+    page = client.get(f"{board_path(board)}/p/{pid}").text
+    assert "满意 3 · 基本满意 1 · 不满意 1" in page
