@@ -60,22 +60,41 @@ def import_unit(session: Session, *, actor: Actor, kind: ImportKind, unit_id: in
     return unit
 
 
+def read(upload: Upload) -> imports_read.Sheet:
+    """Parse the file (slow CPU work: callers run it outside SQLite's write lock, after the permission)."""
+    return imports_read.read(upload.data, file_name=upload.file_name)
+
+
 def check(
-    session: Session, *, actor: Actor, kind: ImportKind, unit_id: int | None, upload: Upload
+    session: Session,
+    *,
+    actor: Actor,
+    kind: ImportKind,
+    unit_id: int | None,
+    upload: Upload,
+    sheet: imports_read.Sheet | None = None,
 ) -> tuple[Plan, ImportReport]:
-    """Read and check a file; nothing is written."""
+    """Read (unless `sheet` is the file already read) and check a file; nothing is written."""
     unit = import_unit(session, actor=actor, kind=kind, unit_id=unit_id)
-    sheet = imports_read.read(upload.data, file_name=upload.file_name)
+    if sheet is None:
+        sheet = read(upload)
     checker = check_members if kind == ImportKind.members else check_units
     plan = checker(session, actor=actor, unit=unit, sheet=sheet)
     return plan, report(plan, kind=kind, upload=upload)
 
 
 def confirm(
-    session: Session, *, actor: Actor, kind: ImportKind, unit_id: int | None, upload: Upload, progress: Any = None
+    session: Session,
+    *,
+    actor: Actor,
+    kind: ImportKind,
+    unit_id: int | None,
+    upload: Upload,
+    sheet: imports_read.Sheet | None = None,
+    progress: Any = None,
 ) -> ImportReport:
     """Check the file again and write it, all or nothing (422 with the report when it has problems)."""
-    plan, result = check(session, actor=actor, kind=kind, unit_id=unit_id, upload=upload)
+    plan, result = check(session, actor=actor, kind=kind, unit_id=unit_id, upload=upload, sheet=sheet)
     if not plan.ok:
         raise Unprocessable(
             f"文件有 {len(plan.problems)} 处问题，没有导入任何内容。请改正后重新检查",

@@ -8,10 +8,13 @@ from urllib.parse import quote
 from fastapi import APIRouter, File, UploadFile
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
+from sqlmodel import Session
 
-from app.core.db import SessionDep
+from app.core import db as core_db
+from app.core.db import SessionDep, end_read_phase
 from app.core.idempotency import IdempotencyDep
 from app.core.middleware import body_limit
+from app.core.permissions import Actor
 from app.core.validation import Id
 from app.members.dependencies import ActorDep
 from app.org import service as org_service
@@ -30,6 +33,18 @@ _FILE = File(description="Excel 工作簿（.xlsx）或 CSV（UTF-8 或 GB18030�
 def _upload(file: UploadFile) -> imports.Upload:
     data = file.file.read(imports_read.MAX_BYTES + 1)
     return imports.Upload(data=data, file_name=file.filename or "")
+
+
+def _read(
+    session: Session, actor: Actor, kind: ImportKind, unit_id: int | None, file: UploadFile
+) -> tuple[imports.Upload, imports_read.Sheet]:
+    """The permission first (404/403 before a byte is parsed), then the file parsed outside the
+    request's transaction: on SQLite a POST holds the write lock from its first query, and parsing
+    a large workbook takes seconds."""
+    imports.import_unit(session, actor=actor, kind=kind, unit_id=unit_id)
+    upload = _upload(file)
+    end_read_phase(session)
+    return upload, imports.read(upload)
 
 
 def _download(data: bytes, filename: str, media_type: str) -> Response:
@@ -66,7 +81,10 @@ def check_import(
     session: SessionDep, actor: ActorDep, kind: ImportKind, unit_id: Id | None = None, file: UploadFile = _FILE
 ) -> ImportReport:
     """检查导入文件：逐行逐列列出问题和将要新增、更新的内容；不写入任何数据。"""
-    return imports.check(session, actor=actor, kind=kind, unit_id=unit_id, upload=_upload(file))[1]
+    upload, sheet = _read(session, actor, kind, unit_id, file)
+    # the check only reads: in a read-only session of its own, outside SQLite's write lock
+    with core_db.new_session(read_only=True) as reading:
+        return imports.check(reading, actor=actor, kind=kind, unit_id=unit_id, upload=upload, sheet=sheet)[1]
 
 
 @router.post("/{kind}/confirm", response_model=ImportReport, openapi_extra=body_limit(MAX_UPLOAD_BODY))
@@ -80,7 +98,8 @@ def confirm_import(
 ) -> Response:
     """确认导入（同一文件再传一次）：重新检查，没有问题才全部写入，有问题则一行也不写。
     新开通账号的一次性初始密码只在这次应答中出现；带同一 Idempotency-Key 重试时不再包含密码。"""
-    result = imports.confirm(session, actor=actor, kind=kind, unit_id=unit_id, upload=_upload(file))
+    upload, sheet = _read(session, actor, kind, unit_id, file)
+    result = imports.confirm(session, actor=actor, kind=kind, unit_id=unit_id, upload=upload, sheet=sheet)
     withheld = [s.model_copy(update={"initial_password": None}) for s in result.slips]
     idem.respond(session, result.model_copy(update={"slips": withheld, "slips_withheld": bool(withheld)}))
     return JSONResponse(jsonable_encoder(result), headers={"Cache-Control": "no-store"})
