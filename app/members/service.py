@@ -208,6 +208,43 @@ def create_member(session: Session, *, actor: Actor, data: MemberCreate) -> Memb
     return member
 
 
+def create_members(
+    session: Session, *, actor: Actor, data: Sequence[MemberCreate], password_hashes: Sequence[str]
+) -> list[Member]:
+    """Many new members with their accounts at once (a roster import). The rules of `create_member`
+    and `open_account` hold for every one (a branch the actor manages, a group of that branch, a
+    free phone, a login for it) and are checked for all before anything is written; then one batched
+    insert each for the accounts (with their ready password hashes, to be changed at first sign-in),
+    the members and their member roles, and one touch of the units concerned."""
+    branches = {branch_id: _branch_for_write(session, actor, branch_id) for branch_id in {d.branch_id for d in data}}
+    for item in data:
+        _check_group(session, branches[item.branch_id], item.group_id)
+    phones = [item.phone or "" for item in data]
+    if not all(phones):
+        raise Unprocessable("请先登记手机号，手机号就是登录账号", code="phone_required")
+    for start in range(0, len(phones), 500):
+        taken = select(col(Member.id)).where(
+            col(Member.phone).in_(phones[start : start + 500]), col(Member.status) != MemberStatus.moved
+        )
+        if session.execute(taken).first() is not None:
+            raise Conflict("该手机号已登记给另一名党员", code="phone_taken")
+    accounts = auth_service.create_accounts(
+        session, accounts=[(p, item.name, h) for p, item, h in zip(phones, data, password_hashes, strict=True)]
+    )
+    members = [
+        Member(**item.model_dump(exclude={"initial_password"}), account_id=account.id)
+        for item, account in zip(data, accounts, strict=True)
+    ]
+    session.add_all(members)
+    session.flush()
+    org_service.grant_new_accounts(
+        session,
+        grants=[(pk(account), Role.member, item.branch_id) for item, account in zip(data, accounts, strict=True)],
+    )
+    org_service.touch(session, {i for item in data for i in (item.branch_id, item.group_id)})
+    return members
+
+
 def _initial_password_hash(session: Session, *, phone: str | None, password: str) -> str:
     """Check an initial password against the policy, end the request's read phase and hash it: argon2
     (~0.1 s) must not run under SQLite's database-wide write lock, which every POST takes at its

@@ -420,6 +420,14 @@ def grant_role(
     return grant
 
 
+def grant_new_accounts(session: Session, *, grants: Sequence[tuple[int, Role, int]]) -> None:
+    """(account, role, unit) grants for accounts created just now in this transaction (a roster
+    import's member roles), recorded as granted by the system as `open_account`'s are; one batched
+    insert, as no earlier grant of theirs can exist."""
+    session.add_all(RoleGrant(account_id=a, role=r, unit_id=u) for a, r, u in grants)
+    session.flush()
+
+
 def get_grant(session: Session, *, actor: Actor, grant_id: int) -> tuple[RoleGrant, OrgUnit]:
     grant = session.get(RoleGrant, grant_id)
     if grant is None or grant.revoked_at is not None:

@@ -26,6 +26,7 @@ from app.reports.imports_check import MemberRow, Plan
 from app.reports.schemas_imports import RowAction, Slip
 
 _ROLE_LOCAL = (Role.group_leader, Role.supervisor)
+_BATCH = 1000  # new members written per batch
 
 
 @dataclass
@@ -53,9 +54,25 @@ def _apply_members(session: Session, *, actor: Actor, plan: Plan, progress: Any)
     # every password generated and hashed before the first write
     passwords = {r.row: auth_service.generate_initial_password(phone=r.phone) for r in rows if r.open_account}
     hashes = {row: security.hash_one_time_password(p) for row, p in passwords.items()}
-    slips: list[Slip] = []
+    slips: dict[int, Slip] = {}  # by the file's row
     ids: dict[int, int] = {}
+    # new members on the roll, with their accounts: in batches (members.service.create_members)
+    fresh = [r for r in rows if r.existing is None and r.open_account and r.status == MemberStatus.active]
+    for start in range(0, len(fresh), _BATCH):
+        batch = fresh[start : start + _BATCH]
+        members = members_service.create_members(
+            session, actor=actor, data=[_create_data(r) for r in batch], password_hashes=[hashes[r.row] for r in batch]
+        )
+        for row, member in zip(batch, members, strict=True):
+            slips[row.row] = _slip(member, row, passwords[row.row])
+            _settle_role(session, actor, member, row)
+            ids[row.row] = int(member.id or 0)
+        if progress:
+            progress(len(batch))
+    done = {r.row for r in fresh}
     for row in plan.members:
+        if row.row in done:
+            continue
         if row.action == RowAction.unchanged:
             if row.existing is not None and row.existing.id is not None:
                 ids[row.row] = row.existing.id
@@ -67,24 +84,26 @@ def _apply_members(session: Session, *, actor: Actor, plan: Plan, progress: Any)
             members_service.open_account(
                 session, actor=actor, member=member, password_hash=hashes[row.row], must_change_password=True
             )
-            slips.append(
-                Slip(
-                    member_id=int(member.id or 0),
-                    name=member.name,
-                    unit_name=row.branch.name,
-                    login=row.phone,
-                    initial_password=passwords[row.row],
-                )
-            )
+            slips[row.row] = _slip(member, row, passwords[row.row])
         _settle_role(session, actor, member, row)
         ids[row.row] = int(member.id or 0)
         if progress:
             progress(1)
-    return Applied(slips=slips, member_ids=ids, unit_ids={})
+    return Applied(slips=[slips[r] for r in sorted(slips)], member_ids=ids, unit_ids={})
 
 
-def _create(session: Session, actor: Actor, row: MemberRow) -> Member:
-    data = MemberCreate(
+def _slip(member: Member, row: MemberRow, password: str) -> Slip:
+    return Slip(
+        member_id=int(member.id or 0),
+        name=member.name,
+        unit_name=row.branch.name,
+        login=row.phone,
+        initial_password=password,
+    )
+
+
+def _create_data(row: MemberRow) -> MemberCreate:
+    return MemberCreate(
         name=row.name,
         gender=row.gender,
         phone=row.phone,
@@ -95,6 +114,10 @@ def _create(session: Session, actor: Actor, row: MemberRow) -> Member:
         joined_date=row.joined_date,
         board_consent=row.board_consent,
     )
+
+
+def _create(session: Session, actor: Actor, row: MemberRow) -> Member:
+    data = _create_data(row)
     member = members_service.create_member(session, actor=actor, data=data)
     if row.status != MemberStatus.active:
         members_service.update_member(session, actor=actor, member=member, data=MemberUpdate(status=row.status))

@@ -380,3 +380,26 @@ def test_slips_pdf_has_one_slip_per_new_member_and_the_password_works_once(
     again = client.post(f"{API}/imports/slips.pdf", json={"slips": body["slips"][:1]}, headers=world.secretary.headers)
     assert again.status_code == 422
     assert again.json()["code"] == "slips_invalid"
+
+
+def test_batch_create_keeps_the_rules_of_one_by_one(world: World, db: Session) -> None:
+    """members.service.create_members (the import's batch path) refuses what create_member refuses,
+    before it writes anything."""
+    from app.core.errors import Conflict, NotFound
+    from app.members import service as members_service
+    from app.members.schemas import MemberCreate
+    from app.org import service as org_service
+
+    secretary = org_service.actor_for(db, world.secretary.account_id or 0)
+    taken = MemberCreate(name="重号", phone=world.member.phone, branch_id=world.branch.id)  # type: ignore[arg-type]
+    before = _count(db)
+    with pytest.raises(Conflict):
+        members_service.create_members(db, actor=secretary, data=[taken], password_hashes=["x"])
+    elsewhere = MemberCreate(name="外支部", phone="13912349901", branch_id=world.other_branch.id)  # type: ignore[arg-type]
+    with pytest.raises(NotFound):
+        members_service.create_members(db, actor=secretary, data=[elsewhere], password_hashes=["x"])
+    assert _count(db) == before
+    fine = MemberCreate(name="新人", phone="13912349902", branch_id=world.branch.id, group_id=world.group.id)  # type: ignore[arg-type]
+    [member] = members_service.create_members(db, actor=secretary, data=[fine], password_hashes=["hash"])
+    assert member.account_id is not None
+    assert _roles(db, member.account_id) == {(Role.member.value, world.branch.id)}
