@@ -334,6 +334,7 @@ def pledge_page(
     view = {
         "board_title": context.model.view.title,
         "year": context.model.view.year,
+        "formula": context.model.view.satisfaction_formula,
         "owner": owner,
         "owner_post": post,
         "timeline": timeline_entries(base, context),

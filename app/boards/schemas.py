@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.boards.models import BOARD_KIND_LABELS, BoardKind
 from app.core.errors import register_labels
+from app.evaluations import formula
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
@@ -155,6 +156,7 @@ class BoardView(BaseModel):
     image_keys: list[str] = Field(default_factory=list)
     branch_level: LevelView | None = None  # the branch's current published star level
     stars_url: str | None = None  # the star board (创星榜) this board links to
+    satisfaction_formula: str = formula.TEXT  # stated on the page (evaluations.formula)
 
 
 # the Chinese names of fields in validation messages (core.errors)

@@ -13,6 +13,7 @@ from sqlmodel import Session, col
 from app.core.pagination import Page, PageParams, paginate
 from app.core.permissions import Actor
 from app.core.privacy import mask_personal
+from app.evaluations import formula
 from app.evaluations.models import PublicRating, RatingStatus, Suggestion, SuggestionStatus
 from app.evaluations.schemas import PledgeSuggestion, SatisfactionCounts, SatisfactionPublic, SuggestionPublic
 from app.pledges import service as pledges_service
@@ -92,7 +93,7 @@ def to_public(counts: SatisfactionCounts | None) -> SatisfactionPublic | None:
         basic=counts.basic,
         unsatisfied=counts.unsatisfied,
         total=counts.total,
-        satisfied_percent=round(100 * (counts.satisfied + counts.basic) / counts.total),
+        satisfied_percent=formula.percent(counts.satisfied, counts.basic, counts.unsatisfied) or 0,
     )
 
 

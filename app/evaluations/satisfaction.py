@@ -1,5 +1,5 @@
 """Villagers' satisfaction with one pledge, for the secretary's close dialog (销诺): counted ratings
-by choice, the score the summaries use, flagged ones apart, approved suggestions — across every
+by choice, the 满意度 (evaluations.formula, as everywhere), flagged ones apart, approved suggestions — across every
 period. Evaluations sit above pledges, so the close dialog asks here, not the pledge read.
 """
 
@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from app.core.permissions import Actor, Permission, require
+from app.evaluations import formula
 from app.evaluations.models import (
     SATISFACTION_LABELS,
     PublicRating,
@@ -18,7 +19,6 @@ from app.evaluations.models import (
     Suggestion,
     SuggestionStatus,
 )
-from app.evaluations.summaries import SCORES
 from app.pledges import service as pledges_service
 
 
@@ -28,10 +28,11 @@ class PledgeSatisfaction(BaseModel):
     basic: int
     unsatisfied: int
     total: int = Field(description="计入的测评（不含待复核和作废的）")
-    score: float | None = Field(description="满意 100、基本满意 60、不满意 0 的平均分；无测评为 null")
+    score: float | None = Field(description="满意度（0–100）=（满意 + 基本满意）÷ 评价数 × 100；无测评为 null")
     flagged: int = Field(description="短时间内集中提交、待复核的测评（不计入）")
     suggestions: int = Field(description="已公开的意见建议")
     labels: dict[str, str]
+    formula: str = Field(default=formula.TEXT, description="满意度的算法（各页面同一个）")
 
 
 def pledge_satisfaction(session: Session, *, actor: Actor, pledge_id: int) -> PledgeSatisfaction:
@@ -51,7 +52,7 @@ def pledge_satisfaction(session: Session, *, actor: Actor, pledge_id: int) -> Pl
         elif status == RatingStatus.flagged.value:
             flagged += int(n)
     total = sum(counted.values())
-    score = sum(SCORES[Satisfaction(c)] * n for c, n in counted.items()) / total if total else None
+    score = formula.score(counted["satisfied"], counted["basic"], counted["unsatisfied"])
     suggestions = session.execute(
         select(func.count()).where(
             col(Suggestion.pledge_id) == pledge_id, col(Suggestion.status) == SuggestionStatus.approved.value

@@ -7,6 +7,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from app.core.privacy import mask_personal
 from app.evaluations.models import RatingStatus, Satisfaction, SuggestionStatus
 
+SCORE_DESCRIPTION = "满意度（0–100）=（满意 + 基本满意）÷ 评价数 × 100；没有测评时为空"
+
 
 class SatisfactionCounts(BaseModel):
     satisfied: int = 0
@@ -118,6 +120,9 @@ class PledgeEvaluationSummary(BaseModel):
     flagged: int = Field(description="短时间内集中提交、待复核的测评（不计入）")
     suggestions: int = Field(description="已公开的意见建议")
     suggestions_pending: int = Field(default=0, description="待审核的意见建议（未公开的不计）")
+    satisfaction_score: float | None = Field(
+        default=None, description="满意度（0–100）=（满意 + 基本满意）÷ 评价数 × 100；没有测评时为空"
+    )
 
 
 class MemberEvaluationSummary(BaseModel):
@@ -129,5 +134,5 @@ class MemberEvaluationSummary(BaseModel):
     total: int
     flagged: int
     satisfaction_score: float | None = Field(
-        default=None, description="满意=100、基本满意=60、不满意=0 的平均分；没有测评时为空"
+        default=None, description="满意度（0–100）=（满意 + 基本满意）÷ 评价数 × 100；没有测评时为空"
     )

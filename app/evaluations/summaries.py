@@ -14,13 +14,15 @@ from sqlmodel import Session, col
 
 from app.core.pagination import Page, PageParams, page_of
 from app.core.permissions import Actor, Permission
+from app.evaluations import formula
 from app.evaluations.models import PublicRating, RatingStatus, Satisfaction, Suggestion, SuggestionStatus
 from app.evaluations.periods import period_bounds
 from app.evaluations.schemas import MemberEvaluationSummary, PledgeEvaluationSummary
 from app.org import service as org_service
 from app.pledges import service as pledges_service
 
-SCORES = {Satisfaction.satisfied: 100, Satisfaction.basic: 60, Satisfaction.unsatisfied: 0}
+# the one formula's points per choice (evaluations.formula), for whoever sums points by choice
+SCORES = formula.POINTS
 
 
 def _counted(choice: Satisfaction) -> Any:
@@ -112,11 +114,16 @@ def _pledge_summaries(session: Session, rows: Sequence[Any]) -> list[PledgeEvalu
                 unsatisfied=counts[2],
                 total=sum(counts),
                 flagged=int(flagged),
+                satisfaction_score=_rounded(formula.score(*counts)),
                 suggestions=int(approved),
                 suggestions_pending=int(pending),
             )
         )
     return out
+
+
+def _rounded(score: float | None) -> float | None:
+    return None if score is None else round(score, 1)
 
 
 def _member_summary_stmt(*, units: Any, period: str | None) -> Any:
@@ -139,14 +146,7 @@ def _member_summary_stmt(*, units: Any, period: str | None) -> Any:
 def _member_summary(row: Any) -> MemberEvaluationSummary:
     member_id, pledges, satisfied, basic, unsatisfied, flagged = (int(v) for v in row)
     total = satisfied + basic + unsatisfied
-    score = None
-    if total:
-        points = (
-            satisfied * SCORES[Satisfaction.satisfied]
-            + basic * SCORES[Satisfaction.basic]
-            + unsatisfied * SCORES[Satisfaction.unsatisfied]
-        )
-        score = round(points / total, 1)
+    score = _rounded(formula.score(satisfied, basic, unsatisfied))
     return MemberEvaluationSummary(
         member_id=member_id,
         pledges=pledges,

@@ -25,12 +25,14 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import case, column, delete, exists, func, literal_column, select, table
+from sqlalchemy import column, delete, exists, func, literal_column, select, table
 from sqlmodel import Session, col
 
 from app.core.db import insert_for
 from app.core.time import CHINA_TZ, as_utc, utcnow
-from app.evaluations.models import PublicRating, RatingStatus, Satisfaction
+from app.evaluations import formula
+from app.evaluations.models import PublicRating
+from app.evaluations.public import latest_per_device
 from app.members.models import Member, MemberStatus
 from app.org import service as org_service
 from app.org.models import OrgUnit, UnitKind
@@ -82,34 +84,24 @@ def branch_ids_in(period: RatingPeriod, unit: OrgUnit) -> Any:
     )
 
 
-def _villager_points(rules: PolicyRules) -> Any:
-    v = rules.villager_scores
-    return case(
-        (col(PublicRating.choice) == Satisfaction.satisfied.value, v.satisfied),
-        (col(PublicRating.choice) == Satisfaction.basic.value, v.basic),
-        else_=v.unsatisfied,
-    )
-
-
 def villager_totals(
     session: Session, period: RatingPeriod, rules: PolicyRules, branches: Any, *, collective: bool
 ) -> dict[int, tuple[int, float]]:
-    """Counted villager ratings inside the period's days, GROUP BY the member (their pledges), or by
-    the branch (its collective pledges, whose ratings carry no member): subject → (count, points)."""
+    """Villagers' ratings inside the period's days — each phone once per pledge, by its latest counted
+    choice (evaluations.public.latest_per_device, as the boards count) — GROUP BY the member (their
+    pledges), or by the branch (its collective pledges, whose ratings carry no member): subject →
+    (count, points), the points summed by the one 满意度 formula (evaluations.formula: 满意 and 基本满意
+    100, 不满意 0), so the part's mean is the 满意度 the boards print."""
     start, end = period_bounds(period)
-    key = col(PublicRating.branch_id) if collective else col(PublicRating.member_id)
     owner = col(PublicRating.member_id).is_(None) if collective else col(PublicRating.member_id).is_not(None)
-    stmt = (
-        select(key, func.count(), func.sum(_villager_points(rules)))
-        .where(
-            col(PublicRating.status) == RatingStatus.counted.value,
-            owner,
-            col(PublicRating.created_at) >= start,
-            col(PublicRating.created_at) < end,
-            col(PublicRating.branch_id).in_(branches),
-        )
-        .group_by(key)
+    people = latest_per_device(
+        owner,
+        col(PublicRating.created_at) >= start,
+        col(PublicRating.created_at) < end,
+        col(PublicRating.branch_id).in_(branches),
     )
+    key = people.c.branch_id if collective else people.c.member_id
+    stmt = select(key, func.count(), func.sum(formula.points_sql(people.c.choice))).group_by(key)
     return {int(k): (int(n), float(t or 0)) for k, n, t in session.connection().execute(stmt).all()}
 
 
@@ -206,8 +198,7 @@ def villager_part(rules: PolicyRules, weight: int, n: int | None, total: Any) ->
     if n == 0 or n < minimum:
         why = "没有计入的评价" if n == 0 else f"仅 {n} 次，少于最少 {minimum} 次"
         return Part("villager", weight, None, n, missing=why)
-    v = rules.villager_scores
-    note = f"{n} 次评价的平均，满意 {v.satisfied}、基本满意 {v.basic}、不满意 {v.unsatisfied} 分"
+    note = f"{n} 份评价的满意度：{formula.TEXT}（每台手机每项承诺计一次）"
     return Part("villager", weight, scoring.mean_raw(total, n), n, note)
 
 

@@ -27,6 +27,7 @@ from app.core.db import insert_for, pk
 from app.core.permissions import SYSTEM, Actor
 from app.core.security import keyed_digest
 from app.core.time import CHINA_TZ, as_utc, today_local
+from app.evaluations import formula
 from app.evaluations.models import PublicRating, RatingStatus, Satisfaction
 from app.members.models import Member
 from app.org import service as org_service
@@ -355,9 +356,8 @@ def _branch_targets(
 
 
 def _villager(rules: PolicyRules, weight: int, ratings: list[dict[str, Any]]) -> Part:
-    v = rules.villager_scores
-    points = {"satisfied": v.satisfied, "basic": v.basic, "unsatisfied": v.unsatisfied}
-    return villager_part(rules, weight, len(ratings), sum(points[r["choice"]] for r in ratings))
+    points = sum(100 if formula.is_satisfied(r["choice"]) else 0 for r in ratings)
+    return villager_part(rules, weight, len(ratings), points)
 
 
 def _assess_members(

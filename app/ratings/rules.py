@@ -8,9 +8,9 @@ edits the policy. `PolicyRules.model_validate(period.policy_snapshot)` reads a f
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.ratings.models import PeerCombine, PeerScale, YearCombine
 
@@ -60,14 +60,6 @@ class Thresholds(_Strict):
         return {5: self.star5, 4: self.star4, 3: self.star3, 2: self.star2}.get(stars)
 
 
-class VillagerScores(_Strict):
-    """What each villager choice is worth on 0–100."""
-
-    satisfied: int = Field(100, ge=0, le=100)  # 满意
-    basic: int = Field(60, ge=0, le=100)  # 基本满意
-    unsatisfied: int = Field(0, ge=0, le=100)  # 不满意
-
-
 class RubricItem(_Strict):
     key: str = Field(min_length=1, max_length=30, pattern=r"^[a-z][a-z0-9_]*$")
     label: str = Field(min_length=1, max_length=20)
@@ -100,7 +92,7 @@ class PolicyRules(_Strict):
     # fewer counted villager ratings than this: the villager part does not count and its weight is
     # spread over the other parts in proportion (the breakdown says so)
     villager_min_count: int = Field(3, ge=0, le=10000)
-    villager_scores: VillagerScores = Field(default_factory=VillagerScores)
+    # the villager part is the one 满意度 (app.evaluations.formula); there are no per-choice points to set
     thresholds: Thresholds = Field(default_factory=Thresholds)
     peer_scale: PeerScale = PeerScale.stars
     peer_combine: PeerCombine = PeerCombine.trimmed  # trimmed only with ≥ 5 reviewers
@@ -111,6 +103,15 @@ class PolicyRules(_Strict):
     rubric: list[RubricItem] = Field(default_factory=default_rubric, min_length=1, max_length=12)
     branch_weights: BranchWeights = Field(default_factory=BranchWeights)
     branch_rubric: list[RubricItem] = Field(default_factory=default_branch_rubric, min_length=1, max_length=12)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _retired_fields(cls, data: Any) -> Any:
+        """Policies and period snapshots written before the one satisfaction formula carry per-choice
+        villager points (`villager_scores`, 满意 100 / 基本满意 60 / 不满意 0): read, and left behind."""
+        if isinstance(data, dict) and "villager_scores" in data:
+            data = {k: v for k, v in data.items() if k != "villager_scores"}
+        return data
 
     def rubric_max(self, *, branch: bool = False) -> int:
         return sum(i.max_points for i in (self.branch_rubric if branch else self.rubric))

@@ -206,7 +206,7 @@ def test_flagged_ratings_reviewed_and_summaries(client: TestClient, db: Session,
     (m,) = members["items"]
     assert m["member_id"] == world.member.member_id
     assert (m["satisfied"], m["basic"], m["unsatisfied"], m["total"]) == (2, 1, 1, 4)
-    assert m["satisfaction_score"] == pytest.approx((200 + 60) / 4, abs=0.1)
+    assert m["satisfaction_score"] == pytest.approx(100 * (2 + 1) / 4, abs=0.1)  # (满意 + 基本满意) ÷ 人数
 
 
 def test_summaries_count_in_sql_and_list_pledges_with_suggestions_only(
@@ -274,7 +274,8 @@ def test_summary_statements_do_not_grow_with_page_size(
             counts.append(len(query_counter))
         assert counts[0] == counts[1], (path, counts)
     members = client.get(path, headers=world.secretary.headers).json()["items"]
-    assert {(m["pledges"], m["basic"], m["total"], m["satisfaction_score"]) for m in members} == {(1, 2, 2, 60.0)}
+    # the one formula (evaluations.formula): 基本满意 counts as satisfied
+    assert {(m["pledges"], m["basic"], m["total"], m["satisfaction_score"]) for m in members} == {(1, 2, 2, 100.0)}
 
 
 def test_rating_again_replaces_and_a_discarded_one_goes_back_to_review(db: Session, world: World, make: Maker) -> None:

@@ -107,25 +107,26 @@ def test_worked_example(db: Session, world: World, example: dict[str, object]) -
     assert "达到四星（80 分及以上）" in ra.explanation
     assert "晋星：距五星（90 分）还差 4 分" in ra.explanation
 
-    # B: peer (75 + 75 + 100 + 50) / 4 = 75.0; villager (4 × 100 + 60 + 0) / 6 = 76.67 → 76.7;
-    # assessment 80.0; score 75.0 × .3 + 76.7 × .3 + 80.0 × .4 = 22.5 + 23.01 + 32 = 77.51 → 77.5 → three stars
+    # B: peer (75 + 75 + 100 + 50) / 4 = 75.0; villager: the one 满意度 (evaluations.formula), 4 满意 and
+    # 1 基本满意 of 6 → 5 / 6 = 83.33 → 83.3; assessment 80.0;
+    # score 75.0 × .3 + 83.3 × .3 + 80.0 × .4 = 22.5 + 24.99 + 32 = 79.49 → 79.5 → three stars
     rb = result(db, period, SubjectKind.member, pk(b))
     assert (rb.peer_raw, rb.peer_count, rb.peer_weight, rb.peer_score) == (75.0, 4, 30, 22.5)
-    assert (rb.villager_raw, rb.villager_count, rb.villager_weight, rb.villager_score) == (76.7, 6, 30, 23.01)
+    assert (rb.villager_raw, rb.villager_count, rb.villager_weight, rb.villager_score) == (83.3, 6, 30, 24.99)
     assert (rb.assessment_raw, rb.assessment_weight, rb.assessment_score) == (80.0, 40, 32.0)
-    assert (rb.score, rb.proposed_stars) == (77.5, 3)
+    assert (rb.score, rb.proposed_stars) == (79.5, 3)
     assert "不足 5 人，不去掉最高最低分" in rb.explanation
-    assert "距四星（80 分）还差 2.5 分" in rb.explanation
+    assert "距四星（80 分）还差 0.5 分" in rb.explanation
 
     # G: nothing counted (its only review was given, not received) → 0 → one star, explained
     rg = result(db, period, SubjectKind.member, pk(g))
     assert (rg.score, rg.proposed_stars, rg.peer_count) == (0, 1, 0)
     assert "没有任何一项评价可以计入" in rg.explanation
 
-    # the branch: members' mean (86.0 + 77.5 + 5 × 0) / 7 = 23.36 → 23.4; collective pledge 5 × 100 / 5 = 100;
-    # committee 80 / 100 → 80.0; score 23.4 × .4 + 100 × .2 + 80 × .4 = 9.36 + 20 + 32 = 61.36 → 61.4 → two stars
+    # the branch: members' mean (86.0 + 79.5 + 5 × 0) / 7 = 23.64 → 23.6; collective pledge 5 × 100 / 5 = 100;
+    # committee 80 / 100 → 80.0; score 23.6 × .4 + 100 × .2 + 80 × .4 = 9.44 + 20 + 32 = 61.44 → 61.4 → two stars
     rbr = result(db, period, SubjectKind.branch, pk(world.branch))
-    assert (rbr.members_raw, rbr.members_count, rbr.members_weight) == (23.4, 7, 40)
+    assert (rbr.members_raw, rbr.members_count, rbr.members_weight) == (23.6, 7, 40)
     assert (rbr.villager_raw, rbr.villager_count, rbr.villager_weight) == (100.0, 5, 20)
     assert (rbr.assessment_raw, rbr.assessment_weight, rbr.assessment_score) == (80.0, 40, 32.0)
     assert (rbr.score, rbr.proposed_stars) == (61.4, 2)
