@@ -20,7 +20,7 @@ from app.members.dependencies import ActorDep
 from app.org import service as org_service
 from app.org.models import OrgUnit, UnitKind
 from app.reports import import_templates, imports, imports_read, slips
-from app.reports.schemas_imports import ImportKind, ImportReport, SlipsPdfRequest
+from app.reports.schemas_imports import ImportKind, ImportReport, Slip, SlipsPdfRequest, SlipsReissueRequest
 
 router = APIRouter(prefix="/imports", tags=["reports"])
 
@@ -114,3 +114,11 @@ def slips_pdf(session: SessionDep, actor: ActorDep, body: SlipsPdfRequest) -> Re
         media_type="application/pdf",
         headers={"Content-Disposition": 'inline; filename="slips.pdf"', "Cache-Control": "no-store"},
     )
+
+
+@router.post("/slips/reissue", response_model=list[Slip])
+def reissue_slips(idem: IdempotencyDep, session: SessionDep, actor: ActorDep, body: SlipsReissueRequest) -> Response:
+    """导入应答丢失（如断网）、凭条没能打印时：为这些还没登录过的党员重新生成一次性初始密码（旧的作废），只在这次应答中出现。"""
+    found = slips.reissue(session, actor=actor, member_ids=body.member_ids)
+    idem.respond(session, [s.model_copy(update={"initial_password": None}) for s in found])
+    return JSONResponse(jsonable_encoder(found), headers={"Cache-Control": "no-store"})

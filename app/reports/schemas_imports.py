@@ -97,3 +97,10 @@ class SlipsPdfRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     slips: list[SlipRequest] = Field(min_length=1, max_length=10_000)
+
+
+class SlipsReissueRequest(BaseModel):
+    """Members of a confirmed import whose slips were lost before they were printed."""
+
+    model_config = ConfigDict(extra="forbid")
+    member_ids: list[Id] = Field(min_length=1, max_length=10_000)

@@ -13,12 +13,15 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from app.auth import service as auth_service
 from app.auth.models import Account
+from app.core import security
 from app.core.config import settings
 from app.core.errors import Unprocessable
 from app.core.permissions import Actor, Permission, require
 from app.core.time import local_display, utcnow
 from app.members import service as members_service
+from app.members.models import MemberStatus
 from app.org import service as org_service
 from app.reports.schemas_imports import Slip, SlipRequest
 
@@ -82,4 +85,60 @@ def slips_for(session: Session, *, actor: Actor, requests: Sequence[SlipRequest]
         )
     if errors:
         raise Unprocessable(f"有 {len(errors)} 张凭条不能打印", code="slips_invalid", errors=errors)
+    return out
+
+
+def reissue(session: Session, *, actor: Actor, member_ids: Sequence[int]) -> list[Slip]:
+    """New one-time passwords for members whose import answer was lost (a dropped connection: the
+    replayed answer carries no password). Only accounts that have never signed in and still wait
+    for their first password change qualify; 422 naming each member that does not, before anything
+    is written. The old passwords stop working; the new ones are returned once, hashed as the
+    import's are."""
+    members = members_service.members_by_id(session, member_ids)
+    branches = org_service.units_by_id(session, {m.branch_id for m in members.values()})
+    accounts = {
+        a.id: a
+        for a in session.execute(
+            select(Account).where(col(Account.id).in_({m.account_id for m in members.values() if m.account_id}))
+        ).scalars()
+    }
+    errors: list[dict[str, str]] = []
+    chosen = []
+    for index, member_id in enumerate(member_ids):
+        member = members.get(member_id)
+        if member is None:
+            errors.append({"field": f"member_ids.{index}", "message": "未找到该党员"})
+            continue
+        require(actor, Permission.member_manage, branches[member.branch_id])
+        account = accounts.get(member.account_id) if member.account_id else None
+        fresh = account is not None and account.must_change_password and account.last_login_at is None
+        if not fresh or member.status != MemberStatus.active or member.account_id == actor.account_id:
+            errors.append(
+                {
+                    "field": f"member_ids.{index}",
+                    "message": f"{member.name} 已登录过或账号不可用，请在党员信息里重置密码",
+                }
+            )
+            continue
+        chosen.append((member, account))
+    if errors:
+        raise Unprocessable(f"有 {len(errors)} 名党员不能重新生成凭条", code="slips_invalid", errors=errors)
+    out = []
+    for member, account in chosen:
+        assert account is not None
+        assert account.id is not None
+        password = auth_service.generate_initial_password(phone=account.phone)
+        auth_service.reset_password(
+            session, account_id=account.id, password_hash=security.hash_one_time_password(password)
+        )
+        branch = branches[member.branch_id]
+        out.append(
+            Slip(
+                member_id=int(member.id or 0),
+                name=member.name,
+                unit_name=branch.name,
+                login=account.phone,
+                initial_password=password,
+            )
+        )
     return out

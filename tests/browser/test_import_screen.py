@@ -112,12 +112,33 @@ def test_secretary_imports_a_roster_on_a_phone(server: LiveServer, browser: Any,
         assert "开通账号 2" in report.inner_text()
         page.screenshot(path=str(shots / "import-report.png"), full_page=True)
 
+        # the connection drops after the server imported: the phone never hears the answer
+        def drop_answer(route: Any) -> None:
+            route.fetch()  # the server does the work ...
+            route.abort("connectionreset")  # ... and the answer is lost
+
+        page.route("**/api/v1/imports/members/confirm**", drop_answer)
         page.get_by_test_id("import-confirm").click()
         dialog = page.locator(".van-dialog").filter(has_text="确认导入")
         dialog.wait_for()
         assert "开通 2 个登录账号" in dialog.inner_text()
         dialog.get_by_role("button", name="确认导入").click()
+        page.get_by_test_id("import-error").get_by_text("网络断了").wait_for()
+        page.screenshot(path=str(shots / "import-dropped.png"), full_page=True)
+        page.unroute("**/api/v1/imports/members/confirm**")
+        # confirmed again with the same key: the first answer, without the passwords; nothing twice
+        page.get_by_test_id("import-confirm").click()
+        dialog.wait_for()
+        dialog.get_by_role("button", name="确认导入").click()
         page.get_by_test_id("import-done").get_by_text("导入完成").wait_for()
+        page.get_by_test_id("import-reissue").wait_for()
+        page.wait_for_timeout(500)  # the dialog fades out
+        page.screenshot(path=str(shots / "import-replayed.png"), full_page=True)
+        page.get_by_test_id("import-reissue").click()
+        again = page.locator(".van-dialog").filter(has_text="重新生成凭条")
+        again.wait_for()
+        again.get_by_role("button", name="重新生成").click()
+        page.get_by_test_id("import-slips").wait_for()
         page.get_by_test_id("import-slips-toggle").click()
         slips = page.get_by_test_id("import-slip-list")
         slips.wait_for()
@@ -137,6 +158,7 @@ def test_secretary_imports_a_roster_on_a_phone(server: LiveServer, browser: Any,
         assert set(imported) == {"19900001001", "19900001002"}
         assert imported["19900001001"]["post"] == "文明劝导岗"
         assert all(m["has_account"] for m in imported.values())
+        assert len([m for m in members if m["phone"] == "19900001001"]) == 1  # imported once
 
         # offline: the screen says the import needs the network, and nothing is queued
         page.goto(server.base_url + "/import")

@@ -64,6 +64,14 @@ CASES = [
     ),
     Case(
         "POST",
+        lambda w: f"{API}/imports/slips/reissue",
+        name="POST slips/reissue",
+        allowed=MANAGERS,
+        denied_403=NOT_MANAGERS,
+        body_factory=lambda w: {"member_ids": [_slip(w)["slips"][0]["member_id"]]},
+    ),
+    Case(
+        "POST",
         lambda w: f"{API}/imports/slips.pdf",
         name="POST slips.pdf",
         allowed=MANAGERS,

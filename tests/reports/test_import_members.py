@@ -403,3 +403,32 @@ def test_batch_create_keeps_the_rules_of_one_by_one(world: World, db: Session) -
     [member] = members_service.create_members(db, actor=secretary, data=[fine], password_hashes=["hash"])
     assert member.account_id is not None
     assert _roles(db, member.account_id) == {(Role.member.value, world.branch.id)}
+
+
+def test_lost_answer_slips_are_issued_again(client: TestClient, world: World, db: Session) -> None:
+    """The confirm's answer was lost (the retry replays it without passwords): the importer asks for
+    new slips for those members; the old passwords stop working, the new ones sign in once."""
+    data = xlsx([member_row("陈一", "13912340701"), member_row("陈二", "13912340702")])
+    key = {"Idempotency-Key": "new-slips"}
+    first = post_file(client, world.secretary.headers, data, action="confirm", key="lost-answer").json()
+    replay = post_file(client, world.secretary.headers, data, action="confirm", key="lost-answer").json()
+    ids = [s["member_id"] for s in replay["slips"]]
+    assert replay["slips_withheld"] is True
+    url = f"{API}/imports/slips/reissue"
+    r = client.post(url, json={"member_ids": ids}, headers={**world.secretary.headers, **key})
+    assert r.status_code == 200, r.text
+    assert r.headers["cache-control"] == "no-store"
+    fresh = r.json()
+    assert [s["member_id"] for s in fresh] == ids
+    old, new = first["slips"][0], fresh[0]
+    assert new["initial_password"] != old["initial_password"]
+    assert login(client, old["login"], old["initial_password"]).status_code == 401
+    signed = login(client, new["login"], new["initial_password"])
+    assert signed.status_code == 200
+    assert signed.json()["must_change_password"] is True
+    # once signed in, a slip is not issued again (that would lock the member out of their change)
+    again = client.post(url, json={"member_ids": ids[:1]}, headers=world.secretary.headers)
+    assert again.status_code == 422
+    assert "已登录过" in again.json()["errors"][0]["message"]
+    # nor for another branch's secretary
+    assert client.post(url, json={"member_ids": ids[1:]}, headers=world.outsider.headers).status_code == 404
