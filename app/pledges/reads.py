@@ -68,6 +68,9 @@ def action_roles(actor: Actor, located: Located, actions: Sequence[str]) -> dict
 _TABLE_ACTIONS = frozenset(a.value for a in Action)
 
 
+_COLUMNS = tuple(name for name in PledgeRead.model_fields if name in Pledge.model_fields)
+
+
 def to_read(
     pledge: Pledge,
     *,
@@ -79,7 +82,9 @@ def to_read(
     member_signs_in: bool = True,
 ) -> PledgeRead:
     path = unit.path if unit else ""
-    read = PledgeRead.model_validate(pledge)
+    # from the pledge's own columns only: validating the row object itself (from_attributes) asks it
+    # for every field PledgeRead adds too, each a failed lookup through pydantic's __getattr__
+    read = PledgeRead.model_validate({name: getattr(pledge, name) for name in _COLUMNS})
     status = PledgeStatus(pledge.status)
     read.member_name = member_name
     read.unit_name = unit.name if unit else ""

@@ -38,13 +38,21 @@ class Rule:
     def __init__(self, build: Callable[..., ColumnElement[bool]]) -> None:
         self._build = build
         self.__doc__ = build.__doc__
+        # compiled predicates by their arguments (a day, usually): building and compiling the clause
+        # costs ~0.2 ms, asking it ~5 µs — a list of 100 pledges paid 40% of its time compiling
+        self._compiled: dict[tuple[Any, ...], Callable[[Pledge], Any]] = {}
 
     def sql(self, *args: Any) -> ColumnElement[bool]:
         return self._build(*args)
 
     def test(self, *args: Any) -> Callable[[Pledge], bool]:
         """The Python predicate for these arguments (compile once, ask for many rows)."""
-        check = _EvaluatorCompiler(Pledge).process(self._build(*args))
+        check = self._compiled.get(args)
+        if check is None:
+            check = _EvaluatorCompiler(Pledge).process(self._build(*args))
+            if len(self._compiled) >= 64:  # a long-running process sees a new day every day
+                self._compiled.clear()
+            self._compiled[args] = check
         return lambda pledge: bool(check(pledge))
 
     def __call__(self, pledge: Pledge, *args: Any) -> bool:

@@ -167,3 +167,15 @@ def test_system_drafts_and_acts_recorded_as_the_system(db: Session, world: World
         ("create", None, "系统"),
         ("submit", None, "系统"),
     ]
+
+
+def test_a_rules_compiled_predicate_is_kept_per_day_and_answers_for_that_day(world: World) -> None:
+    """Rule keeps its compiled Python predicate by its arguments: asking again for another day must
+    answer for that day, and a day asked before answers as it did, whatever was asked in between."""
+    today = today_local()
+    pledge = member_pledge(world, status=PledgeStatus.published, due_date=today, title="按日缓存")
+    days = [today, today + timedelta(days=1), today - timedelta(days=3), today, today + timedelta(days=1)]
+    assert [OVERDUE(pledge, day) for day in days] == [False, True, False, False, True]
+    for offset in range(80):  # more days than are kept: the oldest are dropped, never answered wrongly
+        assert OVERDUE(pledge, today + timedelta(days=offset)) == (offset > 0)
+    assert OVERDUE(pledge, today) is False
