@@ -172,3 +172,61 @@ def test_secretary_imports_a_roster_on_a_phone(server: LiveServer, browser: Any,
     finally:
         context.close()
     assert not errors, errors
+
+
+def test_committee_imports_org_units_and_gets_the_template(server: LiveServer, browser: Any, screenshots: Path) -> None:
+    shots = _shots(screenshots)
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        locale="zh-CN",
+        timezone_id="Asia/Shanghai",
+        service_workers="block",
+        has_touch=True,
+        is_mobile=True,
+        accept_downloads=True,
+    )
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        api = Api(server, "committee_admin")
+        root = api.get("/units")[0]
+        branch = next(u for u in root["children"] if u["kind"] == "branch")
+        sign_in(page, server, "committee_admin")
+        page.wait_for_url(server.base_url + "/")
+        page.goto(server.base_url + "/import")
+        page.get_by_role("radio", name="组织").click()
+        page.get_by_test_id("import-unit").get_by_text(root["name"]).wait_for()
+        with page.expect_download() as downloading:
+            page.get_by_test_id("import-template").click()
+        template = downloading.value
+        assert template.suggested_filename == "组织导入模板.xlsx"
+        from openpyxl import load_workbook
+
+        sheet = load_workbook(io.BytesIO(Path(template.path()).read_bytes())).worksheets[0]
+        assert [c.value for c in sheet[1]][:3] == ["名称", "类型", "上级组织"]
+
+        workbook = Workbook()
+        units = workbook.active
+        assert units is not None
+        units.append(["名称", "类型", "上级组织", "排序"])
+        units.append(["导入测试党小组", "党小组", f"{root['name']}/{branch['name']}", "9"])
+        out = io.BytesIO()
+        workbook.save(out)
+        _file(page, out.getvalue(), "组织.xlsx")
+        page.get_by_test_id("import-check").click()
+        page.get_by_test_id("import-report").get_by_text("检查通过").wait_for()
+        page.get_by_test_id("import-confirm").click()
+        dialog = page.locator(".van-dialog").filter(has_text="确认导入")
+        dialog.wait_for()
+        dialog.get_by_role("button", name="确认导入").click()
+        page.get_by_test_id("import-done").get_by_text("导入完成：新增 1 个").wait_for()
+        page.wait_for_timeout(500)  # the dialog fades out
+        page.screenshot(path=str(shots / "import-units-done.png"), full_page=True)
+        tree = api.get(f"/units?root_id={branch['id']}")[0]
+        assert "导入测试党小组" in [c["name"] for c in tree["children"]]
+    finally:
+        context.close()
+    assert not errors, errors
