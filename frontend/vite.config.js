@@ -59,6 +59,9 @@ export default defineConfig({
       workbox: {
         // the app shell only: API answers are private (no-store) and cached by the app itself
         globPatterns: ['**/*.{js,css,html,png,svg,woff2,woff,ttf}'],
+        // the dashboard's charts (ECharts, ~140 KB brotli) are for secretaries and the committee: fetched
+        // when the screen is opened, never precached onto every member's phone
+        globIgnores: ['**/Dashboard-*'],
         navigateFallback: '/index.html',
         navigateFallbackDenylist: [/^\/api\//, /^\/b\//, /^\/healthz/, /^\/readyz/, /^\/media\//, /^\/uploads\//],
         cleanupOutdatedCaches: true,

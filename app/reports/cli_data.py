@@ -2,6 +2,100 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 export_app = typer.Typer(help="导出台账、花名册和档案", no_args_is_help=True)
+console = Console()
+
+_UNIT = typer.Option("--unit", help="组织编号、名称或完整路径（如 平山镇党委/大洼社区党支部）；默认整个组织")
+_OUT = typer.Option("--out", help="输出文件：.xlsx 或 .csv", dir_okay=False, writable=True)
+
+
+def _format(out: Path) -> str:
+    suffix = out.suffix.lower().lstrip(".")
+    if suffix not in ("xlsx", "csv"):
+        console.print(f"[bold red]错误：[/]输出文件应以 .xlsx 或 .csv 结尾：{escape(str(out))}")
+        raise typer.Exit(2)
+    return suffix
+
+
+def _counted(rows: Iterable[Any], total: int | None, label: str) -> Iterator[Any]:
+    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as bar:
+        task = bar.add_task(label, total=total)
+        for n, row in enumerate(rows, start=1):
+            yield row
+            if n % 500 == 0:
+                bar.update(task, completed=n)
+        bar.update(task, completed=total or 0)
+
+
+def _write(out: Path, handle: Any) -> None:
+    from app.reports.sheets import file_chunks
+
+    tmp = out.with_name(out.name + ".part")
+    with tmp.open("wb") as f:
+        for block in file_chunks(handle):
+            f.write(block)
+    tmp.replace(out)
+
+
+def _unit_id(unit: str | None) -> int | None:
+    from app.reports.cli_imports import _unit_id as resolve
+
+    return resolve(unit)
+
+
+@export_app.command("ledger")
+def export_ledger(
+    out: Annotated[Path, _OUT],
+    unit: Annotated[str | None, _UNIT] = None,
+    year: Annotated[int | None, typer.Option("--year", help="年度，默认今年")] = None,
+    period: Annotated[str | None, typer.Option("--period", help="季度，如 2026Q3（代替 --year）")] = None,
+) -> None:
+    """导出承诺台账：每项承诺一行（承诺人、党小组、党支部、类别、岗位、各步时间、状态、结果、进展、群众测评）。"""
+    from app.core.db import new_session
+    from app.core.errors import AppError
+    from app.core.permissions import SYSTEM
+    from app.reports import ledger, sheets
+
+    fmt = _format(out)
+    unit_id = _unit_id(unit)
+    try:
+        with new_session(read_only=True) as session:
+            root, sel = ledger.selection(session, actor=SYSTEM, unit_id=unit_id, year=year, period=period)
+            total = ledger.count(session, sel)
+            rows = _counted(ledger.rows(session, sel), total, "导出承诺台账")
+            _write(out, sheets.write(fmt, "承诺台账", ledger.HEADER, rows, ledger.WIDTHS))  # type: ignore[arg-type]
+    except (AppError, ValueError) as exc:
+        console.print(f"[bold red]错误：[/]{escape(str(getattr(exc, 'detail', exc)))}")
+        raise typer.Exit(1) from exc
+    console.print(f"[green]已导出[/] {root.name} {sel.period or sel.year} 的承诺台账 {total} 行 → {escape(str(out))}")
+
+
+@export_app.command("roster")
+def export_roster(out: Annotated[Path, _OUT], unit: Annotated[str | None, _UNIT] = None) -> None:
+    """导出党员花名册（与导入模板同样的列，含手机号：命令行以系统身份运行）。"""
+    from app.core.db import new_session
+    from app.core.errors import AppError
+    from app.core.permissions import SYSTEM
+    from app.reports import roster, sheets
+
+    fmt = _format(out)
+    unit_id = _unit_id(unit)
+    try:
+        with new_session(read_only=True) as session:
+            root, paths = roster.unit_for(session, actor=SYSTEM, unit_id=unit_id)
+            rows = _counted(roster.rows(session, actor=SYSTEM, paths=paths), None, "导出党员花名册")
+            _write(out, sheets.write(fmt, "党员花名册", roster.HEADER, rows, roster.WIDTHS))  # type: ignore[arg-type]
+    except AppError as exc:
+        console.print(f"[bold red]错误：[/]{escape(str(exc.detail))}")
+        raise typer.Exit(1) from exc
+    console.print(f"[green]已导出[/] {root.name} 的党员花名册 → {escape(str(out))}")

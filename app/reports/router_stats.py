@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import IO, Annotated
 
 from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
 
 from app.core.db import SessionDep
 from app.evaluations.periods import FIRST_YEAR, LAST_YEAR, Period
 from app.members.dependencies import ActorDep
-from app.reports import stats
+from app.reports import ledger, roster, sheets, stats
 from app.reports.schemas_stats import StatsRead
 
 router = APIRouter(tags=["reports"])
@@ -25,3 +26,52 @@ def read_stats(
 ) -> StatsRead:
     """统计：党员参与率、承诺状态与类别、逾期、兑现率、办理天数、群众满意度、星级分布，并按下级单位（或党员）分行以便下钻。"""
     return stats.stats(session, actor=actor, unit_id=unit_id, year=year, period=period)
+
+
+FormatQuery = Annotated[sheets.Format, Query(description="xlsx（默认）或 csv（UTF-8，带 BOM）")]
+
+
+def _download(handle: IO[bytes], fmt: sheets.Format, filename: str) -> StreamingResponse:
+    return StreamingResponse(
+        sheets.file_chunks(handle),
+        media_type=sheets.MEDIA_TYPES[fmt],
+        headers={"Content-Disposition": sheets.disposition(filename)},
+    )
+
+
+@router.get(
+    "/exports/ledger",
+    response_class=StreamingResponse,
+    responses={200: {"content": {sheets.MEDIA_TYPES["xlsx"]: {}, "text/csv": {}}}},
+)
+def export_ledger(
+    session: SessionDep,
+    actor: ActorDep,
+    unit_id: UnitQuery = None,
+    year: YearQuery = None,
+    period: PeriodQuery = None,
+    format: FormatQuery = "xlsx",
+) -> StreamingResponse:
+    """导出承诺台账（本单位及下级、一个年度或季度，每项承诺一行）：xlsx 或 csv。"""
+    unit, sel = ledger.selection(session, actor=actor, unit_id=unit_id, year=year, period=period)
+    handle = sheets.write(format, "承诺台账", ledger.HEADER, ledger.rows(session, sel), ledger.WIDTHS)
+    return _download(handle, format, ledger.filename(unit, sel, format))
+
+
+@router.get(
+    "/exports/roster",
+    response_class=StreamingResponse,
+    responses={200: {"content": {sheets.MEDIA_TYPES["xlsx"]: {}, "text/csv": {}}}},
+)
+def export_roster(
+    session: SessionDep,
+    actor: ActorDep,
+    unit_id: UnitQuery = None,
+    format: FormatQuery = "xlsx",
+) -> StreamingResponse:
+    """导出党员花名册（与导入模板同样的列；手机号只给有权查看的人）：xlsx 或 csv。"""
+    unit, paths = roster.unit_for(session, actor=actor, unit_id=unit_id)
+    handle = sheets.write(
+        format, "党员花名册", roster.HEADER, roster.rows(session, actor=actor, paths=paths), roster.WIDTHS
+    )
+    return _download(handle, format, f"{unit.name}党员花名册.{format}")

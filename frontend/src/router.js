@@ -18,6 +18,7 @@ const routes = [
   { path: '/members/new', component: () => import('./views/MemberEdit.vue'), meta: { title: '登记党员', secretary: true } },
   { path: '/members/:id(\\d+)', component: () => import('./views/MemberEdit.vue'), meta: { title: '党员信息', secretary: true } },
   { path: '/import', component: () => import('./views/Import.vue'), meta: { title: '导入党员名册', secretary: true } },
+  { path: '/dashboard', component: () => import('./views/Dashboard.vue'), meta: { title: '统计分析', secretary: true } },
   { path: '/boards', component: () => import('./views/Boards.vue'), meta: { title: '公示牌与二维码', secretary: true } },
   { path: '/moderation', component: () => import('./views/Moderation.vue'), meta: { title: '群众意见审核', secretary: true } },
   { path: '/my-board', component: () => import('./views/MyBoard.vue'), meta: { title: '我的公示牌' } },

@@ -26,6 +26,19 @@ CASES = [
         allowed=["committee_admin"],
         hidden_404=["secretary", "group_leader", "member", "supervisor", "outsider"],
     ),
+    Case(
+        "GET",
+        lambda w: f"{API}/exports/ledger?unit_id={w.branch.id}&format=csv",
+        name="GET /exports/ledger",
+        allowed=["committee_admin", "secretary"],
+        denied_403=NOT_MANAGERS,
+    ),
+    Case(
+        "GET",
+        lambda w: f"{API}/exports/roster?unit_id={w.branch.id}&format=csv",
+        name="GET /exports/roster",
+        allowed=["committee_admin", "secretary", *NOT_MANAGERS],
+    ),
 ]
 
 
