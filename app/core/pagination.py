@@ -6,13 +6,17 @@ from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.sql import Select
 from sqlmodel import Session
 
 T = TypeVar("T")
 MAX_PAGE_SIZE = 100
+COUNT_CAP = 10_000
+"""Rows a list counts at most: past it the total says "at least" (`total_capped`). A county-wide list
+(200 k pledges) would otherwise count every row on every page — its cost growing with the county —
+for a figure nobody pages through to the end of."""
 
 
 class PageParams(BaseModel):
@@ -40,6 +44,9 @@ class Page(BaseModel, Generic[T]):
     page: int
     size: int
     pages: int
+    total_capped: bool = Field(
+        default=False, description=f"true：条目超过 {COUNT_CAP:,} 条，total 只数到这里（实际更多，请加筛选条件）"
+    )
 
 
 def paginate(
@@ -48,10 +55,14 @@ def paginate(
     params: PageParams,
     transform: Callable[[Sequence[Any]], Sequence[T]] | None = None,
 ) -> Page[T]:
-    """Count and fetch one page of `stmt` (which must carry its ORDER BY); two queries in all."""
-    total = session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
+    """Count (up to COUNT_CAP + 1 rows) and fetch one page of `stmt` (which must carry its ORDER BY);
+    two queries in all, neither growing with the table past the cap."""
+    counted = stmt.order_by(None).limit(COUNT_CAP + 1).subquery()
+    total = session.execute(select(func.count()).select_from(counted)).scalar_one()
     rows: Sequence[Any] = session.execute(stmt.limit(params.size).offset(params.offset)).scalars().all()
-    return page_of(transform(rows) if transform else rows, params, total)
+    page = page_of(transform(rows) if transform else rows, params, min(total, COUNT_CAP))
+    page.total_capped = total > COUNT_CAP
+    return page
 
 
 def page_of(items: Sequence[T], params: PageParams, total: int | None = None) -> Page[T]:

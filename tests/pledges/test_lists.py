@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from app.core import pagination
 from app.core.permissions import SYSTEM
 from app.core.time import today_local
 from app.members import service as members_service
@@ -161,3 +163,24 @@ def test_public_pledges_filter_by_year_and_status(world: World, db: Session) -> 
     every = service.public_pledges_for_units(db, member_ids=[world.member.member_id or 0], with_progress=False)
     assert [p.id for p in every.by_member[world.member.member_id or 0]] == [last_year.id, shown.id]
     assert service.public_pledges_for_units(db).by_member == {}
+
+
+def test_a_list_counts_up_to_the_cap_and_says_when_there_are_more(
+    client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """paginate counts at most COUNT_CAP rows (a county-wide list would count 200 k on every page):
+    past it the total is the cap and `total_capped` says so; below it, the exact count; the pages
+    themselves are the same either way."""
+    made = [member_pledge(world, status=PledgeStatus.published, title=f"路灯{i}") for i in range(5)]
+    h = world.secretary.headers
+    exact = ok(client.get(f"{API}/pledges?size=2", headers=h))
+    assert (exact["total"], exact["pages"], exact["total_capped"]) == (5, 3, False)
+    monkeypatch.setattr(pagination, "COUNT_CAP", 3)
+    capped = ok(client.get(f"{API}/pledges?size=2", headers=h))
+    assert (capped["total"], capped["pages"], capped["total_capped"]) == (3, 2, True)
+    assert _ids(capped) == _ids(exact)
+    beyond = ok(client.get(f"{API}/pledges?size=2&page=3", headers=h))  # past the counted pages: still served
+    assert len(beyond["items"]) == 1
+    monkeypatch.setattr(pagination, "COUNT_CAP", 5)  # exactly the cap: exact
+    assert ok(client.get(f"{API}/pledges?size=2", headers=h))["total_capped"] is False
+    assert {p.id for p in made} == set(_ids(ok(client.get(f"{API}/pledges?size=100", headers=h))))
