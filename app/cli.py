@@ -326,11 +326,13 @@ def render_static(
 
 def _add_reports() -> None:
     # the reports domain's commands live in its package (app/reports/cli_*.py)
-    from app.reports.cli_data import export_app
+    from app.reports.cli_data import backup_command, export_app, restore_command
     from app.reports.cli_imports import app as import_app
 
     cli.add_typer(import_app, name="import")
     cli.add_typer(export_app, name="export")
+    cli.command("backup")(backup_command)
+    cli.command("restore")(restore_command)
 
 
 _add_reports()

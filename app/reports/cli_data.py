@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -99,3 +100,68 @@ def export_roster(out: Annotated[Path, _OUT], unit: Annotated[str | None, _UNIT]
         console.print(f"[bold red]错误：[/]{escape(str(exc.detail))}")
         raise typer.Exit(1) from exc
     console.print(f"[green]已导出[/] {root.name} 的党员花名册 → {escape(str(out))}")
+
+
+def backup_command(
+    out: Annotated[
+        Path | None, typer.Option("--out", help="备份放在哪个目录下，默认 var/backups", file_okay=False)
+    ] = None,
+) -> None:
+    """备份数据库和上传文件（SQLite 用在线备份，PostgreSQL 用 pg_dump），附清单：行数、校验值。"""
+    from app.core.config import settings
+    from app.reports import backup
+
+    root = out or settings.var_dir / "backups"
+    folder = backup.new_folder(root)
+    columns = (TextColumn("复制上传文件"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    try:
+        with Progress(*columns, console=console) as bar:
+            task = bar.add_task("uploads", total=None)
+
+            def step(_rel: str) -> None:
+                bar.advance(task)
+
+            if settings.is_sqlite:
+                manifest = backup.backup_sqlite(_sqlite_path(), settings.uploads_dir, folder, step)
+            else:
+                manifest = backup.backup_postgres(settings.sqlalchemy_url, settings.uploads_dir, folder, step)
+    except backup.BackupError as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        console.print(f"[bold red]备份失败：[/]{escape(str(exc))}")
+        raise typer.Exit(2) from exc
+    rows = sum(t["rows"] for t in manifest.tables.values())
+    console.print(
+        f"[green]已备份[/] → {escape(str(folder))}\n"
+        f"  {len(manifest.tables)} 张表共 {rows} 行，{len(manifest.files)} 个上传文件；检查：{manifest.integrity}"
+    )
+
+
+def restore_command(
+    folder: Annotated[Path, typer.Argument(help="备份目录（liangnuo backup 生成的）", exists=True, file_okay=False)],
+    force: Annotated[bool, typer.Option("--force", help="目标已有数据时也覆盖")] = False,
+) -> None:
+    """从备份恢复到空的数据库和上传目录（已有数据时不覆盖，除非 --force），并按清单核对。"""
+    from app.core.config import settings
+    from app.reports import backup
+
+    try:
+        if settings.is_sqlite:
+            manifest = backup.restore_sqlite(folder, _sqlite_path(), settings.uploads_dir, force=force)
+        else:
+            manifest = backup.restore_postgres(folder, settings.sqlalchemy_url, settings.uploads_dir, force=force)
+    except backup.BackupError as exc:
+        console.print(f"[bold red]恢复失败：[/]{escape(str(exc))}")
+        raise typer.Exit(2) from exc
+    rows = sum(t["rows"] for t in manifest.tables.values())
+    console.print(
+        f"[green]已恢复[/] {escape(str(folder))}：{len(manifest.tables)} 张表共 {rows} 行、"
+        f"{len(manifest.files)} 个上传文件，与备份清单一致。"
+    )
+
+
+def _sqlite_path() -> Path:
+    from sqlalchemy.engine import make_url
+
+    from app.core.config import settings
+
+    return Path(make_url(settings.sqlalchemy_url).database or "")
