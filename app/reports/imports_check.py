@@ -143,6 +143,7 @@ def check_members(session: Session, *, actor: Actor, unit: OrgUnit, sheet: Sheet
                 continue
             row.existing = match
             row.current_role = roles.get(match.account_id or 0, Role.member) if match.account_id else None
+            _keep_absent(row, match, set(columns.index), units_of_members)
             if match.account_id == actor.account_id and match.status != row.status:
                 problems.add(
                     number,
@@ -354,6 +355,25 @@ def _units(session: Session, index: UnitIndex, members: Iterable[Member]) -> dic
         for unit in session.execute(select(OrgUnit).where(col(OrgUnit.id).in_(chunk))).scalars():
             index.by_id[int(unit.id or 0)] = unit
     return index.by_id
+
+
+def _keep_absent(row: MemberRow, member: Member, present: set[str], units: dict[int, OrgUnit]) -> None:
+    """A column the file does not have leaves that field of a matched member as it is (a roster
+    exported without roles, or a file of names and phones only, clears nothing); an empty cell of a
+    column it has is the value "empty"."""
+    if "branch" not in present:
+        row.branch = units[member.branch_id]
+    if "group" not in present and row.branch.id == member.branch_id:
+        row.group = units.get(member.group_id) if member.group_id is not None else None
+    if "gender" not in present:
+        row.gender = Gender(member.gender) if member.gender else None
+    for key in ("post", "public_title", "joined_date", "board_consent"):
+        if key not in present:
+            setattr(row, key, getattr(member, key))
+    if "status" not in present:
+        row.status = MemberStatus(member.status)
+    if "role" not in present and row.current_role is not None:
+        row.role = row.current_role
 
 
 def _diff(row: MemberRow, member: Member, units: dict[int, OrgUnit]) -> None:
