@@ -13,7 +13,7 @@ from datetime import timedelta
 from sqlmodel import Session
 
 from app.boards.models import Board, BoardKind
-from app.boards.service import BOARD_UNIT_KINDS, default_title, new_token
+from app.boards.service import MEMBER_BOARD_KINDS, default_title, new_token
 from app.core.privacy import mask_personal
 from app.core.security import keyed_digest
 from app.core.time import utcnow
@@ -35,7 +35,7 @@ PLEDGE_SUGGESTION = "程师傅修路灯很及时，点个赞。"
 def seed_boards(session: Session, *, demo_group_id: int, rng: random.Random) -> int:
     """Create the boards; returns how many. Ratings go on the demo group's board."""
     root = org_service.first_root(session)
-    units = [u for u in (org_service.subtree(session, root) if root else []) if u.kind in BOARD_UNIT_KINDS]
+    units = [u for u in (org_service.subtree(session, root) if root else []) if u.kind in MEMBER_BOARD_KINDS]
     boards = [Board(unit_id=u.id or 0, title=default_title(u), token=new_token()) for u in units]
     if root is not None:  # the town's 创星榜, linked from every board below it
         boards.append(

@@ -219,6 +219,7 @@ def build(session: Session, board: Board, unit: OrgUnit, year: int) -> BoardMode
         image_keys=sorted(image_keys),
         branch_level=level_view(branch_level),
         stars_url=service.public_path(star_board.token, BoardKind.stars) if star_board is not None else None,
+        has_members=unit.kind in service.MEMBER_BOARD_KINDS,
     )
     pledge_suggestions = {pid: [_suggestion(s) for s in rows] for pid, rows in to_pledges.items()}
     return BoardModel(

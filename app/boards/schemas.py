@@ -156,6 +156,7 @@ class BoardView(BaseModel):
     image_keys: list[str] = Field(default_factory=list)
     branch_level: LevelView | None = None  # the branch's current published star level
     stars_url: str | None = None  # the star board (创星榜) this board links to
+    has_members: bool = True  # a group's or branch's board; a committee's shows its collective pledges only
     satisfaction_formula: str = formula.TEXT  # stated on the page (evaluations.formula)
 
 

@@ -33,7 +33,11 @@ from app.members import service as members_service
 from app.org import service as org_service
 from app.org.models import OrgUnit, UnitKind
 
-BOARD_UNIT_KINDS = (UnitKind.group, UnitKind.branch)
+# a pledge board stands on any level: a group's or branch's shows members and collective pledges, a
+# general branch's or committee's (the town board) its own collective pledges (002: every level pledges)
+BOARD_UNIT_KINDS = tuple(UnitKind)
+# boards with members on them: the unit's members are its group's or branch's
+MEMBER_BOARD_KINDS = (UnitKind.group, UnitKind.branch)
 # a star board may stand on any unit: it shows the published levels of the unit's subtree
 STAR_UNIT_KINDS = tuple(UnitKind)
 # the first segment of a board's public path, by kind
@@ -59,7 +63,9 @@ def public_url(board: Board) -> str:
 
 
 def default_title(unit: OrgUnit, kind: BoardKind = BoardKind.pledges) -> str:
-    return (f"{unit.name}创星榜" if kind == BoardKind.stars else f"{unit.name}党员公开承诺公示牌")[:60]
+    if kind == BoardKind.stars:
+        return f"{unit.name}创星榜"[:60]
+    return f"{unit.name}{'党员' if unit.kind in MEMBER_BOARD_KINDS else ''}公开承诺公示牌"[:60]
 
 
 def public_url_problem(base_url: str | None = None) -> str | None:
@@ -136,9 +142,9 @@ def _board_unit(session: Session, actor: Actor, unit_id: int, kind: BoardKind = 
         )
     if kind == BoardKind.pledges and (unit.kind not in BOARD_UNIT_KINDS or unit.archived_at is not None):
         raise Unprocessable(
-            "公示牌只能设在党小组（村民组）、社区或党支部",
+            "该组织已撤销，不能设公示牌",
             code="board_bad_unit",
-            errors=[{"field": "unit_id", "message": "请选择党小组或党支部"}],
+            errors=[{"field": "unit_id", "message": "请选择现有的组织"}],
         )
     return unit
 

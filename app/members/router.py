@@ -13,6 +13,7 @@ from app.core.idempotency import IdempotencyDep
 from app.core.middleware import body_limit
 from app.core.pagination import Page, PageDep
 from app.core.validation import Id
+from app.members import me as me_view
 from app.members import passwords, service
 from app.members.dependencies import ActorDep, VisibleMember
 from app.members.models import MemberStatus
@@ -39,7 +40,7 @@ def read_me(session: SessionDep, signed: SignedInAny) -> Me:
     """当前登录的账号、对应的党员信息和角色。"""
     account = signed.account
     assert account.id is not None
-    return service.me(
+    return me_view.me(
         session,
         account_id=account.id,
         display_name=account.display_name,

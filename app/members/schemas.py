@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.core.errors import register_labels
 from app.core.validation import Id, Name, Phone, ShortText
 from app.members.models import GENDER_LABELS, MEMBER_STATUS_LABELS, Gender, MemberStatus
+from app.org.models import UnitKind
 from app.org.schemas import GrantRead
 
 
@@ -99,10 +100,23 @@ class AccountSummary(BaseModel):
     must_change_password: bool
 
 
+class CollectiveUnit(BaseModel):
+    """A unit the account may draft collective pledges for (集体承诺)."""
+
+    unit_id: int
+    unit_name: str
+    kind: UnitKind
+    kind_label: str
+
+
 class Me(BaseModel):
     account: AccountSummary
     member: MemberRead | None
     grants: list[GrantRead]
+    collective_units: list[CollectiveUnit] = Field(
+        default_factory=list,
+        description="可以起草集体承诺的组织：党小组长的党小组、书记的党支部，党委管理员的党委及其下的党总支",
+    )
 
 
 register_labels(

@@ -22,7 +22,7 @@ from app.core.storage import content_type_of, get_storage
 from app.core.time import utcnow
 from app.members.models import Member, MemberStatus
 from app.members.public import ANONYMOUS_NAME, is_named, named_sql, public_members, to_public  # noqa: F401 (the surface)
-from app.members.schemas import AccountSummary, Me, MemberCreate, MemberRead, MemberUpdate
+from app.members.schemas import MemberCreate, MemberRead, MemberUpdate
 from app.org import service as org_service
 from app.org.models import OrgUnit, RoleGrant, UnitKind
 
@@ -464,13 +464,4 @@ def grant_role(session: Session, *, actor: Actor, account_id: int, role: Role, u
 
     return org_service.grant_role(
         session, actor=actor, account_id=account_id, role=role, unit_id=unit_id, eligible=on_the_roll
-    )
-
-
-def me(session: Session, *, account_id: int, display_name: str, must_change_password: bool) -> Me:
-    member = member_for_account(session, account_id)
-    return Me(
-        account=AccountSummary(id=account_id, display_name=display_name, must_change_password=must_change_password),
-        member=to_read(member, show_phone=True) if member else None,
-        grants=org_service.grants_of(session, account_id),
     )

@@ -154,18 +154,18 @@ def tree(
     return top
 
 
-# Units a public board can stand on (boards.service.BOARD_UNIT_KINDS; org cannot import boards).
-# Only their content_version moves.
+# Units whose content_version moves with what is below them (a rename bumps every one in the subtree);
+# a general branch's or committee's moves only when it is touched itself (_versioned_ancestors).
 VERSIONED_KINDS = (UnitKind.group, UnitKind.branch)
 
 
 def _versioned_ancestors(unit: OrgUnit) -> list[int]:
-    """The unit and its ancestors that keep a content_version: a group and its branch, a branch."""
+    """The unit and its ancestors that keep a content_version: a group and its branch; a branch; a
+    general branch or committee only itself, when touched directly (its own collective pledges, shown
+    on a board on it) — never as an ancestor of a group or branch."""
     if unit.kind == UnitKind.group:
         return [i for i in (unit.id, unit.parent_id) if i is not None]  # a group's parent is a branch
-    if unit.kind == UnitKind.branch:
-        return [unit.id] if unit.id is not None else []
-    return []
+    return [unit.id] if unit.id is not None else []
 
 
 def touch(session: Session, unit_ids: Iterable[int | None]) -> None:
@@ -174,11 +174,11 @@ def touch(session: Session, unit_ids: Iterable[int | None]) -> None:
     Lower domains call this when something a public board shows changes; boards read
     `content_version` to know when a cached page is stale, without anyone importing upward.
 
-    Only groups and branches are bumped (a group's change also bumps its branch, whose board shows
-    the branch's groups' content): boards exist on nothing else. Committees and general branches are
-    never bumped: every write in the town would otherwise update the root committee's row, and on
-    PostgreSQL every writer would queue on that one row lock. A board on a general branch would need
-    its own freshness check (e.g. the largest content_version in its subtree), not a bump here.
+    The units themselves are bumped, and a group's branch (whose board shows the branch's groups'
+    content). A committee or general branch is bumped only when touched itself (a change to its own
+    collective pledges, which a board on it shows), never as an ancestor: every write in the town would
+    otherwise update the root committee's row, and on PostgreSQL every writer would queue on that one
+    row lock.
     """
     units = units_by_id(session, (u for u in unit_ids if u is not None))
     affected: set[int] = set()
@@ -312,8 +312,10 @@ def move_unit(session: Session, *, actor: Actor, unit: OrgUnit, parent_id: int) 
     session.expire_all()
     moved = get_unit(session, pk(unit))
     touch_subtree(session, moved)
-    if old_parent_id != moved.parent_id:
-        touch(session, [old_parent_id])  # the old parent lost a child
+    if old_parent_id is not None and old_parent_id != moved.parent_id:
+        old_parent = get_unit(session, old_parent_id)
+        if old_parent.kind in VERSIONED_KINDS:  # a branch's board shows its groups' content; a committee's not
+            touch(session, [old_parent_id])  # the old parent lost a child
     return moved
 
 

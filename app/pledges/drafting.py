@@ -21,7 +21,7 @@ from app.core.permissions import Actor, Permission, allowed, require
 from app.core.time import today_local, utcnow
 from app.members import service as members_service
 from app.org import service as org_service
-from app.org.models import OrgUnit, UnitKind
+from app.org.models import OrgUnit
 from app.pledges import access, states
 from app.pledges.access import Located
 from app.pledges.lifecycle import act, record_event, wrong_state
@@ -41,17 +41,13 @@ _REQUIRED_FIELDS = {
 
 
 def _owning_unit_for_collective(session: Session, actor: Actor, unit_id: int) -> tuple[OrgUnit, OrgUnit]:
+    """Every level pledges (002 "全区各级党组织……作出承诺"): a group or branch, vetted by its branch; a
+    general branch (党总支) or committee (党委), vetted by the level itself — whoever holds pledge.review
+    on it, i.e. the committee's admins (组织委员), since a secretary's role stands on a branch only. Its
+    `branch_id` is then the owning unit."""
     unit = org_service.visible_unit(session, actor, unit_id)
     require(actor, Permission.pledge_collective, unit)
-    if unit.kind not in (UnitKind.group, UnitKind.branch):
-        raise Unprocessable(
-            "集体承诺只能由党小组或党支部作出",
-            code="pledge_bad_unit",
-            errors=[{"field": "unit_id", "message": "请选择党小组或党支部"}],
-        )
-    branch = org_service.branch_of(session, unit)
-    assert branch is not None
-    return unit, branch
+    return unit, org_service.branch_of(session, unit) or unit
 
 
 def create_pledge(session: Session, *, actor: Actor, data: PledgeCreate) -> Located:

@@ -23,6 +23,7 @@ from app.org import service as org_service
 from app.pledges import access, flags, states
 from app.pledges.access import Located
 from app.pledges.models import (
+    OwnerKind,
     Pledge,
     PledgeCategory,
     PledgeEvent,
@@ -42,6 +43,7 @@ def _pledges_stmt(
     actor: Actor,
     mine: bool = False,
     unit_id: int | None = None,
+    owner_unit_id: int | None = None,
     member_id: int | None = None,
     statuses: Sequence[PledgeStatus] = (),
     category: PledgeCategory | None = None,
@@ -56,6 +58,10 @@ def _pledges_stmt(
         unit = org_service.visible_unit(session, actor, unit_id)
         require(actor, Permission.pledge_read, unit)
         stmt = stmt.where(col(Pledge.unit_id).in_(org_service.subtree_ids([unit.path])))
+    if owner_unit_id is not None:  # the unit's own collective pledges (a committee's, not its groups')
+        owner = org_service.visible_unit(session, actor, owner_unit_id)
+        require(actor, Permission.pledge_read, owner)
+        stmt = stmt.where(col(Pledge.owner_kind) == OwnerKind.unit, col(Pledge.unit_id) == owner_unit_id)
     if member_id is not None:
         stmt = stmt.where(col(Pledge.member_id) == member_id)
     if statuses:

@@ -427,15 +427,19 @@ def _versions(db: Session, *units: OrgUnit) -> list[int]:
     return [org_service.content_version(db, u.id) for u in units]  # type: ignore[arg-type]
 
 
-def test_touch_bumps_the_group_and_its_branch_never_the_committee(db: Session, world: World) -> None:
+def test_touch_bumps_the_group_and_its_branch_never_the_committee_above(db: Session, world: World) -> None:
     units = (world.town, world.branch, world.group, world.other_branch)
     before = _versions(db, *units)
     org_service.touch(db, [world.group.id])
     town, branch, group, other_branch = (a - b for a, b in zip(_versions(db, *units), before, strict=True))
     assert (town, branch, group, other_branch) == (0, 1, 1, 0)
-    org_service.touch(db, [world.town.id, world.other_branch.id, None])
+    org_service.touch(db, [world.other_branch.id, None])
     town, branch, group, other_branch = (a - b for a, b in zip(_versions(db, *units), before, strict=True))
     assert (town, branch, group, other_branch) == (0, 1, 1, 1)
+    # touched itself (a change to its own collective pledges, shown on its board: issue 13), it moves
+    org_service.touch(db, [world.town.id])
+    town, branch, group, other_branch = (a - b for a, b in zip(_versions(db, *units), before, strict=True))
+    assert (town, branch, group, other_branch) == (1, 1, 1, 1)
 
 
 def test_a_general_branch_is_not_bumped_either(db: Session, world: World) -> None:
