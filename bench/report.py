@@ -160,6 +160,14 @@ def main() -> None:
     )
     sections.append(
         _run(
+            "static.py, boards as static files behind nginx (SQLite demo town)",
+            ".venv/bin/python bench/static.py --duration 3 --rounds 3",
+            ["bench/static.py", "--duration", "3", "--rounds", "3"],
+            {},
+        )
+    )
+    sections.append(
+        _run(
             "board_render.py, the demo town (SQLite)",
             ".venv/bin/python bench/board_render.py",
             ["bench/board_render.py"],

@@ -16,6 +16,7 @@ import argparse
 import os
 import re
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -78,11 +79,15 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=int, default=3)
     parser.add_argument("--connections", type=int, default=64)
-    parser.add_argument("--port", type=int, default=18089)
+    parser.add_argument("--port", type=int, default=0, help="nginx's port on 127.0.0.1 (0: a free one)")
     args = parser.parse_args()
     for tool in ("nginx", "wrk"):
         if shutil.which(tool) is None:
             subprocess.run(["apt-get", "install", "-y", tool], check=True, capture_output=True)
+    if not args.port:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            args.port = probe.getsockname()[1]
     prepare_environment()
     work = Path(tempfile.mkdtemp(prefix="liangnuo-static-"))
     static = work / "static"

@@ -12,6 +12,10 @@ grep -qi "Noto Sans CJK" <<<"$fonts" || need+=(fonts-noto-cjk)
 grep -q "libzbar.so" <<<"$libs" || need+=(libzbar0)
 # WeasyPrint (board posters as PDF) loads pango through cffi
 grep -q "libpangoft2-1.0.so" <<<"$libs" || need+=(libpango-1.0-0 libpangoft2-1.0-0)
+# bench/board.py and bench/static.py (run once by tests/test_benches.py): load from wrk, boards as
+# static files behind nginx
+command -v wrk >/dev/null 2>&1 || need+=(wrk)
+command -v nginx >/dev/null 2>&1 || need+=(nginx)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 echo "installing system packages: ${need[*]}"
 if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi

@@ -25,6 +25,7 @@ BENCHES = {
     "api": (["--scale", "town", "--requests", "10"], ["p50 ms", "my pledges", "statements"]),
     "board": (["--duration", "1", "--rounds", "1", "--connections", "4"], ["of ceiling", "board warm"]),
     "board_render": (["--boards", "3"], ["cold render, ms", "304 revalidation, ms"]),
+    "static": (["--rounds", "1", "--duration", "1", "--connections", "4"], ["nginx static board", "of the plain file"]),
 }
 
 
