@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import IO, Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import StreamingResponse
 
 from app.core.db import SessionDep
+from app.core.validation import Id
 from app.evaluations.periods import FIRST_YEAR, LAST_YEAR, Period
 from app.members.dependencies import ActorDep
-from app.reports import ledger, roster, sheets, stats
+from app.reports import dossier, ledger, roster, sheets, stats
 from app.reports.schemas_stats import StatsRead
 
 router = APIRouter(tags=["reports"])
@@ -75,3 +76,16 @@ def export_roster(
         format, "党员花名册", roster.HEADER, roster.rows(session, actor=actor, paths=paths), roster.WIDTHS
     )
     return _download(handle, format, f"{unit.name}党员花名册.{format}")
+
+
+@router.get(
+    "/exports/dossier/members/{member_id}.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+def export_member_dossier(session: SessionDep, actor: ActorDep, member_id: Id, year: YearQuery = None) -> Response:
+    """党员年度承诺档案（A4 PDF）：公开身份、当年承诺及其过程和结果、群众测评、星级记录。"""
+    title, data = dossier.member_pdf(session, actor=actor, member_id=member_id, year=year)
+    return Response(
+        data, media_type="application/pdf", headers={"Content-Disposition": sheets.disposition(f"{title}.pdf")}
+    )
