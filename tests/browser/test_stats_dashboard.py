@@ -82,6 +82,11 @@ def test_committee_drills_down_town_branch_group(server: LiveServer, axe_page: A
     group_row.click()
     page.wait_for_function("() => document.querySelector('[data-testid^=row-member-]')")
     assert page.locator("[data-testid^=row-member-]").count() >= 1
+    # a member's year-end dossier opens as a PDF
+    with page.expect_popup() as popup:
+        page.locator("[data-testid^=dossier-]").first.click()
+    popup.value.wait_for_url(lambda url: url.startswith("blob:"), wait_until="commit")
+    popup.value.close()
     page.get_by_test_id("dash-tables").check()
     _shot(page, screenshots, "3-group-members-tables")
     assert _serious(page) == []
