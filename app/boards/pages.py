@@ -54,6 +54,25 @@ def big_text(request: Request) -> bool:
     return request.query_params.get("big") == "1"
 
 
+FIRST_BOARD_YEAR = 2000
+
+
+def board_year(request: Request, current: int) -> int | None:
+    """A past year asked for (`?year=2025`: 往年承诺), or None for the current one (no `year`, or this
+    year). A year that is not a past year of the calendar is the Chinese 404 page."""
+    raw = request.query_params.get("year")
+    if raw is None or raw == str(current):
+        return None
+    if not (raw.isascii() and raw.isdigit() and len(raw) == 4 and FIRST_BOARD_YEAR <= int(raw) < current):
+        raise PageError(
+            404,
+            "没有这一年度的公示",
+            [f"往年承诺可以查看 {FIRST_BOARD_YEAR}–{current - 1} 年。"],
+            code="board_year_not_found",
+        )
+    return int(raw)
+
+
 def message(
     status: int,
     title: str,

@@ -12,7 +12,7 @@ Query count of a cold render is constant in the number of members and pledges (s
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlmodel import Session
 
@@ -28,6 +28,7 @@ from app.boards.schemas import (
     ProgressView,
     SatisfactionView,
     SuggestionView,
+    YearSummary,
 )
 from app.core.errors import NotFound
 from app.core.storage import is_key
@@ -35,6 +36,7 @@ from app.evaluations import service as evaluations_service
 from app.evaluations.dependencies import HONEYPOT_FIELD
 from app.evaluations.schemas import SuggestionPublic
 from app.members import service as members_service
+from app.members.schemas import MemberPublic
 from app.org import service as org_service
 from app.org.models import OrgUnit
 from app.pledges import history
@@ -66,7 +68,7 @@ class BoardModel:
 
 
 view_cache: PageCache = PageCache(size=256)
-_models: dict[tuple[int, str, int, int, int], BoardModel] = {}
+_models: dict[tuple[int, str, int, int, int, bool], BoardModel] = {}
 
 
 def base_path(token: str) -> str:
@@ -93,7 +95,7 @@ def _keys(photos: Sequence[PledgePhotoPublic]) -> set[str]:
     return {k for ph in photos for k in (photo_key(ph.url), photo_key(ph.thumb_url)) if k}
 
 
-def _card(base: str, p: PledgePublic, satisfaction: dict[int, SatisfactionView]) -> PledgeCard:
+def _card(base: str, p: PledgePublic, satisfaction: dict[int, SatisfactionView], *, past: bool = False) -> PledgeCard:
     latest = None
     if p.latest_progress is not None:
         latest = ProgressView(
@@ -116,8 +118,10 @@ def _card(base: str, p: PledgePublic, satisfaction: dict[int, SatisfactionView])
         latest=latest,
         satisfaction=satisfaction.get(p.id),
         url=f"{base}/p/{p.id}",
-        # a pledge cancelled after publication stays on the board with its history, but is not rated
-        rateable=status != PledgeStatus.cancelled,
+        # a pledge cancelled after publication stays on the board with its history, but is not rated;
+        # a past year's pledge is read only (its year's ratings are closed)
+        rateable=status != PledgeStatus.cancelled and not past,
+        past=past,
     )
 
 
@@ -135,7 +139,7 @@ def level_view(level: LevelPublic | None) -> LevelView | None:
     )
 
 
-def build(session: Session, board: Board, unit: OrgUnit, year: int) -> BoardModel:
+def build(session: Session, board: Board, unit: OrgUnit, year: int, *, january: bool = False) -> BoardModel:
     """The board's view model for `year`, from the members, pledges and evaluations services (constant
     queries). Who owns a pledge is where it stands in `PublicPledges` (by member, by unit)."""
     assert board.id is not None
@@ -149,6 +153,11 @@ def build(session: Session, board: Board, unit: OrgUnit, year: int) -> BoardMode
     found = pledges_service.public_pledges_for_units(
         session, member_ids=[m.id for m in members], unit_ids=[unit.id], year=year
     )
+    current = service.current_year()
+    years = pledges_service.public_years(
+        session, member_ids=[m.id for m in members], unit_ids=[unit.id], before=current
+    )
+    previous = _previous_year(session, members, unit, year, january=january) if year == current else None
     members = [m for m in members if m.named or m.id in found.by_member]
     owned: list[tuple[int | None, PledgePublic]] = [(m.id, p) for m in members for p in found.by_member.get(m.id, [])]
     owned += [(None, p) for p in found.by_unit.get(unit.id, [])]
@@ -171,7 +180,7 @@ def build(session: Session, board: Board, unit: OrgUnit, year: int) -> BoardMode
     image_keys: set[str] = set()
     updated_at = board.updated_at
     for member_id, p in owned:
-        card = _card(base, p, satisfaction)
+        card = _card(base, p, satisfaction, past=year < current)
         cards[p.id] = card
         if member_id is not None:
             by_member.setdefault(member_id, []).append(card)
@@ -220,11 +229,31 @@ def build(session: Session, board: Board, unit: OrgUnit, year: int) -> BoardMode
         branch_level=level_view(branch_level),
         stars_url=service.public_path(star_board.token, BoardKind.stars) if star_board is not None else None,
         has_members=unit.kind in service.MEMBER_BOARD_KINDS,
+        current_year=current,
+        years=years,
+        previous=previous,
     )
     pledge_suggestions = {pid: [_suggestion(s) for s in rows] for pid, rows in to_pledges.items()}
     return BoardModel(
         view=view, unit=unit, branch=branch, cards=cards, owners=owners, pledge_suggestions=pledge_suggestions
     )
+
+
+def _previous_year(
+    session: Session, members: Sequence[MemberPublic], unit: OrgUnit, year: int, *, january: bool
+) -> YearSummary | None:
+    """In January, last year's outcome beside the new year's pledges (003: 张榜公示……上一年度的星级评定结果);
+    None the rest of the year, or when last year had no public pledge. One query, in January only."""
+    if not january:
+        return None
+    found = pledges_service.public_pledges_for_units(
+        session, member_ids=[m.id for m in members], unit_ids=[unit.id or 0], year=year - 1, with_progress=False
+    )
+    pledges = [p for group in (*found.by_member.values(), *found.by_unit.values()) for p in group]
+    if not pledges:
+        return None
+    kept = sum(1 for p in pledges if p.status == PledgeStatus.closed and p.outcome == "kept")
+    return YearSummary(year=year - 1, pledges=len(pledges), kept=kept)
 
 
 def _suggestion(s: SuggestionPublic) -> SuggestionView:
@@ -244,7 +273,7 @@ def model_for(session: Session, resolved: service.Resolved) -> BoardModel:
         return model
     board = service.get_board(session, resolved.board_id)
     unit = org_service.get_unit(session, board.unit_id)
-    model = build(session, board, unit, resolved.year)
+    model = build(session, board, unit, resolved.year, january=resolved.january)
     if len(_models) >= 512:  # versions move on; old models are garbage
         _models.clear()
     _models[key] = model
@@ -272,9 +301,16 @@ class PledgePage:
 
 
 def pledge_context(session: Session, resolved: service.Resolved, pledge_id: int) -> PledgePage | None:
-    """The pledge as shown on this board with its whole public timeline; None if not on the board."""
+    """The pledge as shown on this board with its whole public timeline; None if not on the board. A
+    past year's pledge is found on that year's board (its page stays readable after 1 January)."""
     model = model_for(session, resolved)
     card = model.cards.get(pledge_id)
+    if card is None:
+        year = pledges_service.public_year_of(session, pledge_id)
+        if year is None or year >= resolved.year:
+            return None
+        model = model_for(session, replace(resolved, year=year))
+        card = model.cards.get(pledge_id)
     if card is None:
         return None
     try:
@@ -332,7 +368,9 @@ def pledge_page(
         return None
     base = base_path(resolved.token)
     owner, post = context.model.owners.get(pledge_id, ("", ""))
+    past_year = context.model.view.year if context.card.past else None
     view = {
+        "back": f"{base}?year={past_year}" if past_year else base,
         "board_title": context.model.view.title,
         "year": context.model.view.year,
         "formula": context.model.view.satisfaction_formula,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from typing import Annotated
 
@@ -24,7 +25,7 @@ from starlette.background import BackgroundTask
 from app.boards import forms, public, qr, service, stars, verify
 from app.boards.dependencies import ResolvedBoard, ResolvedStarBoard, resolved_board, resolved_star_board
 from app.boards.models import BoardKind
-from app.boards.pages import big_text, board_not_found, error_page, message, public_headers
+from app.boards.pages import big_text, board_not_found, board_year, error_page, message, public_headers
 from app.boards.render import Rendered, if_none_match
 from app.core import db
 from app.core import generation as content_generation
@@ -189,11 +190,13 @@ def counted(response: Response, board: service.Resolved) -> Response:
     return response
 
 
-def _board_page(token: str, big: bool, encoding: str | None) -> tuple[Rendered, service.Resolved]:
+def _board_page(token: str, big: bool, encoding: str | None, year: int | None) -> tuple[Rendered, service.Resolved]:
     """The board and its page in one trip to the thread pool with a session of its own: one indexed
-    query (the token with both versions) when the page is cached."""
+    query (the token with both versions) when the page is cached. `year`: a past year's (往年承诺)."""
     with db.new_session(read_only=True) as session:
         board = resolved_board(session, token)
+        if year is not None:
+            board = replace(board, year=year)
         page = public.board_page(session, board, board.token, big=big)
         page.encoded(encoding)  # compressed here once, not on the event loop
         return page, board
@@ -205,7 +208,9 @@ async def board_page(request: Request, token: str) -> Response:
     # with sync dependencies would hop to the pool four times (the session's start and end, the
     # board, the route), each costing more than the cached page itself
     big, encoding = big_text(request), accepted(request.scope)
-    page, board = await _memoized(("b", token, big, encoding), partial(_board_page, token, big, encoding))
+    year = board_year(request, service.current_year())
+    key = ("b", token, big, encoding) if year is None else ("b", token, big, encoding, year)
+    page, board = await _memoized(key, partial(_board_page, token, big, encoding, year))
     assert page is not None
     return counted(cached_response(request, page), board)
 

@@ -110,6 +110,7 @@ class PledgeCard(BaseModel):
     satisfaction: SatisfactionView | None = None
     url: str = ""
     rateable: bool = False
+    past: bool = False  # of a past year: read only (its board states that year)
 
 
 class LevelView(BaseModel):
@@ -140,6 +141,14 @@ class SuggestionView(BaseModel):
     reply_day: str = ""
 
 
+class YearSummary(BaseModel):
+    """Last year's outcome beside the new year's pledges in January (003's 创星榜 shows 上一年度)."""
+
+    year: int
+    pledges: int
+    kept: int
+
+
 class BoardView(BaseModel):
     title: str
     unit_name: str
@@ -156,6 +165,9 @@ class BoardView(BaseModel):
     image_keys: list[str] = Field(default_factory=list)
     branch_level: LevelView | None = None  # the branch's current published star level
     stars_url: str | None = None  # the star board (创星榜) this board links to
+    current_year: int = 0  # the year the board shows by default; `year` below it: a past year (往年)
+    years: list[int] = Field(default_factory=list)  # past years with public pledges, newest first
+    previous: YearSummary | None = None  # in January: last year's outcome
     has_members: bool = True  # a group's or branch's board; a committee's shows its collective pledges only
     satisfaction_formula: str = formula.TEXT  # stated on the page (evaluations.formula)
 

@@ -347,10 +347,13 @@ class Resolved:
     content_version: int
     token: str
     year: int = field(default_factory=current_year)
+    # January shows last year's outcome beside the new year's pledges: part of the key, so the box
+    # comes on 1 January and goes on 1 February by itself
+    january: bool = field(default_factory=lambda: today_local().month == 1)
 
     @property
-    def cache_key(self) -> tuple[int, str, int, int, int]:
-        return (self.board_id, self.token, self.version, self.content_version, self.year)
+    def cache_key(self) -> tuple[int, str, int, int, int, bool]:
+        return (self.board_id, self.token, self.version, self.content_version, self.year, self.january)
 
 
 class BoardGone(Exception):

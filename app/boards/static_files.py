@@ -4,6 +4,7 @@ board page and star board is written there as the app would answer it, so nginx 
 
     b/{token}/index.html  (+ .gz, .br, .etag)   the page (the app's bytes; .etag: the app's ETag)
     b/{token}/big.html    (+ .gz, .br, .etag)   the large-text version (?big=1)
+    b/{token}/2025.html, 2025-big.html (+ …)    a past year's board (?year=2025[&big=1]: 往年承诺)
     b/{token}/gone.html   (+ .gz)               a rotated or taken-down board's 410 page (no index.html)
     s/{token}/…                                  star boards alike
     _headers.conf                                the public pages' security headers, as nginx add_header lines
@@ -30,7 +31,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy import event, select
@@ -102,9 +103,18 @@ def write_gone(directory: Path, error: PageError) -> bool:
     directory.mkdir(parents=True, exist_ok=True)
     _put(directory / f"{GONE}{FILE_SUFFIX['gzip']}", compress(body, "gzip"))
     _put(directory / GONE, body)
-    for name in VARIANTS.values():
+    for name in (*VARIANTS.values(), *_year_pages(directory)):
         _unlink(directory, name)
     return True
+
+
+def year_page(year: int, big: bool) -> str:
+    """The file of a past year's board (`?year=2025` → 2025.html, with `&big=1` → 2025-big.html)."""
+    return f"{year}-big.html" if big else f"{year}.html"
+
+
+def _year_pages(directory: Path) -> list[str]:
+    return sorted({p.name for p in directory.glob("[0-9][0-9][0-9][0-9]*.html")}) if directory.is_dir() else []
 
 
 def headers_conf() -> str:
@@ -183,6 +193,11 @@ def render(
         directory = root / PREFIX[kind] / resolved.token
         for big, name in VARIANTS.items():
             done.written += write_page(directory, name, _page(session, kind, resolved, big), force=force)
+        if kind == BoardKind.pledges:  # its past years (往年承诺), as the app answers ?year=
+            for year in public.model_for(session, resolved).view.years:
+                for big in (False, True):
+                    page = _page(session, kind, replace(resolved, year=year), big)
+                    done.written += write_page(directory, year_page(year, big), page, force=force)
         done.boards += 1
         if progress is not None:
             progress(i + 1, len(boards))

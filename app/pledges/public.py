@@ -220,3 +220,33 @@ def public_timeline(session: Session, pledge_id: int) -> list[TimelineEntryPubli
         )
     entries.sort(key=lambda x: (x[0], x[1], x[2]), reverse=True)
     return [e[3] for e in entries]
+
+
+def public_years(
+    session: Session, *, member_ids: Iterable[int] = (), unit_ids: Iterable[int] = (), before: int
+) -> list[int]:
+    """The years before `before` in which these members or units had public pledges, newest first
+    (a board's 往年承诺 links): one query."""
+    members, units = set(member_ids), set(unit_ids)
+    owner_conds: list[ColumnElement[bool]] = []
+    if members:
+        owner_conds.append(and_(col(Pledge.owner_kind) == OwnerKind.member, col(Pledge.member_id).in_(members)))
+    if units:
+        owner_conds.append(and_(col(Pledge.owner_kind) == OwnerKind.unit, col(Pledge.unit_id).in_(units)))
+    if not owner_conds:
+        return []
+    stmt = (
+        select(col(Pledge.year))
+        .where(or_(*owner_conds), PUBLIC.sql(), col(Pledge.year) < before)
+        .distinct()
+        .order_by(col(Pledge.year).desc())
+    )
+    return [int(y) for y in session.execute(stmt).scalars()]
+
+
+def public_year_of(session: Session, pledge_id: int) -> int | None:
+    """A public pledge's year (None when it is not public, or no such id): which year's board shows it."""
+    if not 0 < pledge_id < 2**63:
+        return None
+    pledge = session.get(Pledge, pledge_id)
+    return pledge.year if pledge is not None and is_public(pledge) else None

@@ -23,7 +23,7 @@ from app.pledges.drafting import create_pledge, revise, update_draft
 from app.pledges.lifecycle import act, publish_batch
 from app.pledges.news import ReminderResult, send_reminders
 from app.pledges.progress import add_note, add_progress, report_progress
-from app.pledges.public import PublicPledges, public_pledges_for_units, public_timeline
+from app.pledges.public import PublicPledges, public_pledges_for_units, public_timeline, public_year_of, public_years
 from app.pledges.queries import counts, list_pledges, review_queue, timeline
 from app.pledges.rules import is_overdue, is_public
 
@@ -44,6 +44,8 @@ __all__ = [
     "member_ids_of",
     "public_pledges_for_units",
     "public_timeline",
+    "public_year_of",
+    "public_years",
     "publish_batch",
     "report_progress",
     "review_queue",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
@@ -164,3 +165,53 @@ def test_villagers_are_counted_as_distinct_devices_over_the_boards_year(
     assert "5 人评价" in html
     page = client.get(f"{board_path(board)}/p/{pid}").text
     assert "满意 3 · 基本满意 1 · 不满意 1" in page
+
+
+def test_past_years_stay_readable_and_january_shows_last_years_results(
+    client: TestClient, db: Session, world: World, make: Maker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On 1 January the new year's board moves on, but last year's pledges stay readable (?year=, 往年承诺)
+    with their own ETag, their pledge pages stay open (read only), and January's board shows last year's
+    outcome beside the new year's pledges (003's 创星榜: 上一年度)."""
+    from datetime import date
+
+    from app.boards import service
+
+    year = service.current_year()
+    kept = make.pledge(member=member_of(db, world.member), title="关爱空巢老人", close=PledgeOutcome.kept)
+    make.pledge(member=member_of(db, world.member), title="义务维修组内路灯")
+    board = make.board()
+    path = board_path(board)
+    now = client.get(path)
+    assert "往年承诺" not in now.text
+
+    monkeypatch.setattr(service, "today_local", lambda: date(year + 1, 1, 5))
+    new = client.get(path).text
+    assert f"{year + 1} 年度" in new
+    assert "关爱空巢老人" not in new
+    assert f"{year} 年度承诺结果</b>：承诺 2 项，已兑现 1 项" in new
+    assert f'href="{path}?year={year}"' in new
+
+    past = client.get(f"{path}?year={year}")
+    assert past.status_code == 200
+    assert "关爱空巢老人" in past.text
+    assert "往年承诺，只供查阅" in past.text
+    assert past.headers["etag"] != now.headers["etag"]
+    assert client.get(f"{path}?year={year}", headers={"If-None-Match": past.headers["etag"]}).status_code == 304
+    assert client.get(f"{path}?year={year}&big=1").headers["etag"] != past.headers["etag"]
+
+    pledge = client.get(f"{path}/p/{kept}")
+    assert pledge.status_code == 200
+    assert "只供查阅" in pledge.text
+    assert 'name="choice"' not in pledge.text
+    assert f'href="{path}?year={year}"' in pledge.text
+
+    for bad in ("abc", str(year + 1 + 1), "1999", "２０２５"):
+        r = client.get(f"{path}?year={bad}")
+        assert r.status_code == 404, bad
+        assert "没有这一年度的公示" in r.text
+
+    monkeypatch.setattr(service, "today_local", lambda: date(year + 1, 2, 1))
+    february = client.get(path).text
+    assert "年度承诺结果" not in february
+    assert f"{year} 年" in february  # the 往年承诺 link stays

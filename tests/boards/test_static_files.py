@@ -133,3 +133,26 @@ def test_a_commit_that_wrote_asks_for_a_round_and_the_cli_rebuilds_all(
     result = CliRunner().invoke(cli, ["render-static", "--all"])
     assert result.exit_code == 0, result.output
     assert (root / "b" / board.token / "index.html").read_bytes() == client.get(board_path(board)).content
+
+
+def test_a_past_years_board_is_written_as_the_app_answers_it(
+    client: TestClient, db: Session, world: World, make: Maker, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """?year=2025 (往年承诺) is a file of its own, 2025.html and 2025-big.html (nginx maps $arg_year to it)."""
+    from datetime import date
+
+    from app.boards import service
+
+    year = service.current_year()
+    make.pledge(member=member_of(db, world.member), title="关爱空巢老人")
+    board = make.board()
+    path = board_path(board)
+    monkeypatch.setattr(service, "today_local", lambda: date(year + 1, 3, 1))
+    static_files.renderer.run()
+    for big, query in ((False, ""), (True, "&big=1")):
+        r = client.get(f"{path}?year={year}{query}", headers=IDENTITY)
+        assert r.status_code == 200
+        assert "关爱空巢老人" in r.text
+        file = root / path.strip("/") / static_files.year_page(year, big)
+        assert file.read_bytes() == r.content
+        assert Path(f"{file}.etag").read_text() == r.headers["etag"]
