@@ -17,12 +17,14 @@ async client (httpx), which saturates sooner: compare ratios from the same clien
 
     .venv/bin/python bench/board.py                    # 3 rounds, 3 s per run, 64 connections
     .venv/bin/python bench/board.py --duration 3 --connections 32
+    BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test .venv/bin/python bench/board.py --workers 2
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import re
 import shutil
 import statistics
@@ -144,7 +146,12 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64, help="concurrent connections (1–256)")
     parser.add_argument("--members", type=int, default=40, help="pick the board nearest this many members")
     parser.add_argument("--python-client", action="store_true", help="use the Python client even when wrk exists")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="server processes (more than 1 needs BENCH_DATABASE_URL: PostgreSQL)"
+    )
     args = parser.parse_args()
+    if args.workers > 1 and not os.environ.get("BENCH_DATABASE_URL"):
+        raise SystemExit("--workers > 1 needs PostgreSQL: set BENCH_DATABASE_URL (SQLite serves one worker)")
     duration = min(max(args.duration, 1.0), 30.0)
     connections = min(max(args.connections, 1), 256)
     rounds = min(max(args.rounds, 1), 10)
@@ -163,7 +170,7 @@ def main() -> None:
         "LIANGNUO_BENCH_CEILING_FILE": str(ceiling_file),
     }
     console.print("[dim]migrating and seeding the demo town…[/]")
-    with live_server(extra_env=env | production) as server:
+    with live_server(extra_env=env | production, workers=min(max(args.workers, 1), 8)) as server:
         base = server.base_url
         token, members, star = pick_board(env["LIANGNUO_DATABASE_URL"], args.members)
         started = time.perf_counter()
@@ -206,7 +213,8 @@ def main() -> None:
                 )
 
     table = Table(
-        title=f"{load.__name__.removeprefix('run_')}, {connections} connections, {duration:g} s per run, "
+        title=f"{load.__name__.removeprefix('run_')}, {args.workers} worker(s), {connections} connections, "
+        f"{duration:g} s per run, "
         f"{rounds} round(s), Accept-Encoding: {GZIP['Accept-Encoding']}; medians over the rounds"
     )
     for column in ("request", "req/s", "p50 ms", "p99 ms", "ceiling req/s", "ceiling p99 ms", "of ceiling", "errors"):
