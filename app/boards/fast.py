@@ -65,9 +65,11 @@ async def _answer(scope: Scope, kind: str, route: str) -> Answer | None:
         return None
     encoding = accepted(scope)
     found = await remembered((kind, token, big, encoding))
-    if found is None or found[0] is None:
+    if found is None:
         return None
     page, board = found
+    if page is None:
+        return None
     status, headers, body = shared_page(_header(scope, b"if-none-match"), encoding, page)
     after = _flush_views if count_view(board) else None
     return Answer(status, _raw_headers(tuple(headers.items()), status == 200), body, route, after)
@@ -81,10 +83,13 @@ async def _pledge(scope: Scope, path: str, big: bool) -> Answer | None:
     if not gzip and accepted(scope) is not None:  # a phone that takes only brotli: the app compresses
         return None
     found = await remembered(("p", token, int(rest), big))
-    if found is None or found[0] is None:
+    if found is None:
+        return None
+    page = found[0]
+    if page is None:
         return None
     device = guard.device_in(cookie_parser(_header(scope, b"cookie") or "").get(guard.DEVICE_COOKIE, ""))
-    headers, body = form_page(found[0], int(rest), device, gzip=gzip, secure=scope.get("scheme") == "https")
+    headers, body = form_page(page, int(rest), device, gzip=gzip, secure=scope.get("scheme") == "https")
     raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
     return Answer(200, [*raw, (b"content-type", HTML.encode())], body, PLEDGE_ROUTE)
 

@@ -122,7 +122,7 @@ class _Writer:
                 if item is None:
                     continue
                 try:
-                    lines.append(_access_line(item) if type(item) is tuple else self.formatter.format(item))
+                    lines.append(_access_line(item) if isinstance(item, tuple) else self.formatter.format(item))
                 except Exception:  # a record that cannot be formatted must not stop the writer
                     lines.append(f"unformattable log record from {getattr(item, 'name', 'liangnuo.access')}")
             if lines:
