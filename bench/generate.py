@@ -269,7 +269,15 @@ def generate(scale_name: str, seed: int = 8) -> dict[str, int]:
 
         # events, progress and boards from streams of their own: the rating data stays what it was
         side = random.Random(seed * 1_000_003 + 1)
-        fates: list[tuple[int, str, datetime | None, int]] = []  # id, status, closed at, progress reports
+        # when each pledge was drafted (its events one day apart from then): a stream of its own too, so
+        # submitted_at / published_at agree with the events and the statistics' medians have data
+        drafted = random.Random(seed * 1_000_003 + 2)
+        day_of = {
+            status: {row["action"]: i for i, row in enumerate(lifecycle_events(0, status, NOW, None))}
+            for status in ("published", "closed")
+        }
+        # id, status, drafted at, closed at, progress reports
+        fates: list[tuple[int, str, datetime, datetime | None, int]] = []
 
         def pledge_rows() -> Iterable[tuple[Any, ...]]:
             for p, mid, b, g in pledges:
@@ -278,7 +286,10 @@ def generate(scale_name: str, seed: int = 8) -> dict[str, int]:
                 percent = 100 if closed else min(90, 30 * reports) if reports else None
                 outcome = rng.choice(["kept", "kept", "partly_kept", "not_kept"]) if closed else None
                 closed_at = _at(rng, STARTS, ENDS) if closed else None  # drawn in the order they were
-                fates.append((p, "closed" if closed else "published", closed_at, reports))
+                status = "closed" if closed else "published"
+                start = _at(drafted, date(YEAR, 1, 2), date(YEAR, 3, 31))
+                fates.append((p, status, start, closed_at, reports))
+                steps = day_of[status]
                 yield (
                     p,
                     "member" if mid else "unit",
@@ -291,7 +302,7 @@ def generate(scale_name: str, seed: int = 8) -> dict[str, int]:
                     "",
                     YEAR,
                     date(YEAR, 12, 31),
-                    "closed" if closed else "published",
+                    status,
                     outcome,
                     reports,
                     percent,
@@ -301,6 +312,8 @@ def generate(scale_name: str, seed: int = 8) -> dict[str, int]:
                     NOW,
                     NOW,
                     NOW,
+                    start + timedelta(days=steps["submit"]),
+                    start + timedelta(days=steps["publish"]),
                     closed_at,
                 )
 
@@ -328,6 +341,8 @@ def generate(scale_name: str, seed: int = 8) -> dict[str, int]:
                 "created_at",
                 "updated_at",
                 "status_changed_at",
+                "submitted_at",
+                "published_at",
                 "closed_at",
             ],
             pledge_rows(),
@@ -339,8 +354,7 @@ def generate(scale_name: str, seed: int = 8) -> dict[str, int]:
 
         def event_rows() -> Iterable[tuple[Any, ...]]:
             event_id = 0
-            for p, status, closed_at, _reports in fates:
-                start = _at(side, date(YEAR, 1, 2), date(YEAR, 3, 31))
+            for p, status, start, closed_at, _reports in fates:
                 rows = lifecycle_events(p, status, start, closed_at)
                 chain.link_rows(rows, history.PLEDGE, {})
                 for row in rows:
@@ -351,7 +365,7 @@ def generate(scale_name: str, seed: int = 8) -> dict[str, int]:
 
         def progress_rows() -> Iterable[tuple[Any, ...]]:
             progress_id = 0
-            for p, _status, _closed_at, reports in fates:
+            for p, _status, _start, _closed_at, reports in fates:
                 for k in range(reports):
                     progress_id += 1
                     when = _at(side, STARTS, ENDS)
