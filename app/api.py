@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter
 
+from app.appraisal.router import router as appraisal_router
 from app.auth.router import router as auth_router
 from app.boards.router import router as boards_router
 from app.boards.router_mine import router as boards_mine_router
@@ -21,6 +22,7 @@ api_router.include_router(notifications_router)
 api_router.include_router(pledges_router)
 api_router.include_router(evaluations_router)
 api_router.include_router(ratings_router)
+api_router.include_router(appraisal_router)
 api_router.include_router(boards_router)
 api_router.include_router(boards_mine_router)
 api_router.include_router(reports_router)

@@ -1,0 +1,7 @@
+"""The appraisal practice around the stars (issue 14): representatives' monthly evaluation with
+one-time slips, branches' quarterly self-evaluation, and — in their own modules — 述职评议 (debrief*),
+branch tiers by 五好 and 十佳支书 (tiers*), the public 比学赶超 ranking (ranking*).
+
+Sits between ratings and boards: it reads ratings (policy, periods) and everything below, and boards
+and reports may read it.
+"""

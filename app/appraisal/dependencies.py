@@ -1,0 +1,3 @@
+"""Loaders of the appraisal routes."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Request and response bodies of the representatives' evaluation and the quarterly self-evaluation."""
+
+from __future__ import annotations
