@@ -1,15 +1,21 @@
 """Every domain's table models, imported in dependency order so Alembic and relationships see them all."""
 
+from app.appraisal.models import Representative, SelfEvaluation, SelfEvaluationPhoto, Slip, SlipAnswer, SlipBatch
 from app.auth.models import Account, LoginFailure, RefreshToken, RevokedAccessToken
 from app.boards.models import Board, BoardMember, BoardViewDay, RetiredBoardToken
 from app.core import db as _db  # noqa: F401  (naming convention before any table)
+from app.core.changes import ChangeEvent
 from app.core.idempotency import IdempotencyRecord
 from app.core.ratelimit_stores import RateHit
 from app.evaluations.models import PublicRating, Suggestion
 from app.members.models import Member
+from app.members.models import Post as Post
+from app.members.models_registration import CommunityRegistration, RegistrationEvent
 from app.notifications.models import Notification
 from app.org.models import OrgUnit, RoleGrant
 from app.pledges.models import Pledge, PledgeEvent, PledgeNote, PledgePhoto, PledgeProgress, PledgeRevision
+from app.pledges.models import PledgeDocument as PledgeDocument
+from app.pledges.models_pairing import Pairing
 from app.ratings.models import (
     Assessment,
     Honour,
@@ -30,12 +36,15 @@ __all__ = [
     "Board",
     "BoardMember",
     "BoardViewDay",
+    "ChangeEvent",
+    "CommunityRegistration",
     "Honour",
     "IdempotencyRecord",
     "LoginFailure",
     "Member",
     "Notification",
     "OrgUnit",
+    "Pairing",
     "PeerFlag",
     "PeerReview",
     "Pledge",
@@ -53,9 +62,16 @@ __all__ = [
     "RatingPolicy",
     "RatingResult",
     "RefreshToken",
+    "RegistrationEvent",
+    "Representative",
     "RetiredBoardToken",
     "RevokedAccessToken",
     "RoleGrant",
+    "SelfEvaluation",
+    "SelfEvaluationPhoto",
     "SelfStatement",
+    "Slip",
+    "SlipAnswer",
+    "SlipBatch",
     "Suggestion",
 ]

@@ -76,6 +76,8 @@ class Pledge(SQLModel, table=True):
     content: str = Field(max_length=1000)
     category: PledgeCategory = Field(sa_type=String(20), index=True)
     post: str = Field(default="", max_length=60)  # the post (岗位) it is tied to
+    # the catalogue post it was made for (依岗承诺); `post` keeps its name, or free text without one
+    post_id: int | None = Field(default=None, foreign_key="post.id", index=True)
     year: int = Field(index=True)
     due_date: date = Field(index=True)
     status: PledgeStatus = Field(default=PledgeStatus.draft, sa_type=String(20), index=True)
@@ -230,6 +232,26 @@ class PledgeRevision(SQLModel, table=True):
     decided_by_account_id: int | None = Field(default=None, foreign_key="account.id")
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     reason: str | None = Field(default=None, max_length=500)
+
+
+class PledgeDocument(SQLModel, table=True):
+    """A member's 承诺书 of a year: their pledges of the year in one document (app/pledges/document.py).
+    The row exists once it was signed on paper: who recorded it, the day signed, an optional private
+    photo of the signed paper (EXIF stripped)."""
+
+    __tablename__ = "pledge_document"
+    __table_args__ = (UniqueConstraint("member_id", "year", name="uq_pledge_document_member_id_year"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id")
+    year: int
+    signed_on: date | None = None
+    recorded_by_account_id: int | None = Field(default=None, foreign_key="account.id")
+    recorded_by_name: str = Field(default="", max_length=40)
+    recorded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    photo_key: str | None = Field(default=None, max_length=80)
+    version: int = Field(default=1)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 CATEGORY_LABELS: dict[PledgeCategory, str] = {
