@@ -27,9 +27,10 @@ from app.members.models import Member, MemberStatus
 from app.org import service as org_service
 from app.org.models import OrgUnit, UnitKind
 from app.pledges.models import OwnerKind, Pledge, PledgeStatus
+from app.pledges.rules import PUBLIC
 from app.pledges.schemas_group import GroupStatusPage, MemberPledgeStatus
 
-Missing = Literal["pledge", "report"]
+Missing = Literal["pledge", "report", "published"]
 
 # a pledge that was never submitted (or taken back before approval) is not yet a pledge made
 NOT_PLEDGED = (PledgeStatus.draft.value, PledgeStatus.withdrawn.value)
@@ -57,18 +58,22 @@ def group_status(
     unit_id: int,
     params: PageParams,
     missing: Missing | None = None,
+    year: int | None = None,
 ) -> GroupStatusPage:
-    """The unit's active members, each with their pledges of this year and their last report; those
-    who have not pledged first, then those who have not reported this month, then by name."""
+    """The unit's active members, each with their pledges of the year (this year unless `year`) and
+    their last report; those who have not pledged first, then those who have not reported this month,
+    then by name. `missing="published"`: those without a pledge of the year on the boards (承诺覆盖)."""
     unit = _unit(session, actor, unit_id)
     today = today_local()
     since = month_start(today)
+    year = year or today.year
     per_member = (
         select(
             col(Pledge.member_id).label("member_id"),
-            func.sum(
-                case((and_(col(Pledge.year) == today.year, col(Pledge.status).not_in(NOT_PLEDGED)), 1), else_=0)
-            ).label("pledges"),
+            func.sum(case((and_(col(Pledge.year) == year, col(Pledge.status).not_in(NOT_PLEDGED)), 1), else_=0)).label(
+                "pledges"
+            ),
+            func.sum(case((and_(col(Pledge.year) == year, PUBLIC.sql()), 1), else_=0)).label("published"),
             func.max(col(Pledge.last_progress_at)).label("last_report_at"),
         )
         .where(col(Pledge.owner_kind) == OwnerKind.member.value, col(Pledge.member_id).is_not(None))
@@ -78,6 +83,7 @@ def group_status(
     pledges = func.coalesce(per_member.c.pledges, 0)
     pledged = case((pledges > 0, 1), else_=0)
     reported = case((per_member.c.last_report_at >= since, 1), else_=0)
+    published = case((func.coalesce(per_member.c.published, 0) > 0, 1), else_=0)
     in_unit = col(Member.group_id) == unit.id if unit.kind == UnitKind.group else col(Member.branch_id) == unit.id
     base = (
         select(
@@ -89,6 +95,7 @@ def group_status(
             per_member.c.last_report_at,
             pledged.label("pledged"),
             reported.label("reported"),
+            published.label("published"),
         )
         .outerjoin(per_member, per_member.c.member_id == col(Member.id))
         .where(in_unit, col(Member.status) == MemberStatus.active.value)
@@ -99,12 +106,13 @@ def group_status(
             func.count(),
             func.coalesce(func.sum(pledged), 0),
             func.coalesce(func.sum(reported), 0),
+            func.coalesce(func.sum(published), 0),
         )
         .select_from(Member)
         .outerjoin(per_member, per_member.c.member_id == col(Member.id))
         .where(in_unit, col(Member.status) == MemberStatus.active.value)
     ).one()
-    members, with_pledge, with_report = (int(v or 0) for v in totals)
+    members, with_pledge, with_report, with_published = (int(v or 0) for v in totals)
 
     listed = base
     if missing == "pledge":
@@ -113,6 +121,9 @@ def group_status(
     elif missing == "report":
         listed = listed.where(reported == 0)
         total = members - with_report
+    elif missing == "published":
+        listed = listed.where(published == 0)
+        total = members - with_published
     else:
         total = members
     rows = session.execute(
@@ -128,6 +139,7 @@ def group_status(
             pledged=bool(r.pledged),
             last_report_at=r.last_report_at,
             reported_this_month=bool(r.reported),
+            published=bool(r.published),
         )
         for r in rows
     ]
@@ -135,11 +147,12 @@ def group_status(
         unit_id=unit.id or 0,
         unit_name=unit.name,
         unit_kind=unit.kind,
-        year=today.year,
+        year=year,
         month=today.month,
         members=members,
         pledged=with_pledge,
         reported=with_report,
+        published=with_published,
         items=items,
         total=total,
         page=params.page,

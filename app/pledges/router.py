@@ -30,6 +30,7 @@ from app.pledges import (
     progress,
     queries,
     reads,
+    router_coverage,
     router_flags,
     router_group,
     vocabulary,
@@ -354,3 +355,4 @@ def read_media(session: SessionDep, actor: PledgeActorDep, key: str) -> Response
 
 router.include_router(router_flags.router)
 router.include_router(router_group.router)
+router.include_router(router_coverage.router)

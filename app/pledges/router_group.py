@@ -24,8 +24,10 @@ def read_group_status(
     paging: PageDep,
     unit_id: Id,
     missing: Annotated[
-        group_status.Missing | None, Query(description="pledge 只看今年还没报诺的；report 只看本月还没报告进展的")
+        group_status.Missing | None,
+        Query(description="pledge 该年度未报诺；report 本月未报告进展；published 该年度没有公示承诺"),
     ] = None,
+    year: Annotated[int | None, Query(ge=2000, le=2100, description="年度，默认今年")] = None,
 ) -> GroupStatusPage:
     """党小组情况：本组（或本支部）在册党员今年是否已报诺、本月是否报告过进展（还没做的在前，分页）。"""
-    return group_status.group_status(session, actor=actor, unit_id=unit_id, params=paging, missing=missing)
+    return group_status.group_status(session, actor=actor, unit_id=unit_id, params=paging, missing=missing, year=year)

@@ -20,6 +20,7 @@ class MemberPledgeStatus(BaseModel):
     pledged: bool = Field(description="今年是否已报诺")
     last_report_at: datetime | None = Field(description="最近一次报告进展的时间")
     reported_this_month: bool = Field(description="本月（北京时间）是否报告过进展")
+    published: bool = Field(default=False, description="该年度是否有已公示的承诺")
 
 
 class GroupStatusPage(Page[MemberPledgeStatus]):
@@ -33,6 +34,7 @@ class GroupStatusPage(Page[MemberPledgeStatus]):
     members: int = Field(description="在册党员人数")
     pledged: int = Field(description="今年已报诺的人数")
     reported: int = Field(description="本月报告过进展的人数")
+    published: int = Field(default=0, description="该年度有已公示承诺的人数")
 
 
 register_labels({"missing": "筛选"})
