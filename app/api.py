@@ -8,6 +8,8 @@ from app.boards.router import router as boards_router
 from app.boards.router_mine import router as boards_mine_router
 from app.evaluations.router import router as evaluations_router
 from app.members.router import router as members_router
+from app.members.router_registration import router as registrations_router
+from app.members.router_posts import router as posts_router
 from app.notifications.router import router as notifications_router
 from app.org.router import router as org_router
 from app.pledges.router import router as pledges_router
@@ -18,6 +20,8 @@ api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(auth_router)
 api_router.include_router(org_router)
 api_router.include_router(members_router)
+api_router.include_router(registrations_router)
+api_router.include_router(posts_router)
 api_router.include_router(notifications_router)
 api_router.include_router(pledges_router)
 api_router.include_router(evaluations_router)

@@ -74,6 +74,7 @@ class MemberRead(BaseModel):
     branch_id: int
     group_id: int | None
     post: str
+    post_id: int | None = Field(default=None, description="岗位目录中的岗位（设岗定责）；为空时 post 是自填的岗位")
     public_title: str
     joined_date: date | None
     status: MemberStatus
