@@ -54,7 +54,8 @@ def _timelines(session: Session, pledge_ids: list[int]) -> dict[int, list[dict[s
     return out
 
 
-def _ratings(session: Session, pledge_ids: list[int]) -> dict[int, tuple[int, int, int]]:
+def ratings_of(session: Session, pledge_ids: list[int]) -> dict[int, tuple[int, int, int]]:
+    """pledge id → (satisfied, basic, unsatisfied): the villagers' counted ratings."""
     if not pledge_ids:
         return {}
     counted = col(PublicRating.status) == RatingStatus.counted.value
@@ -68,6 +69,22 @@ def _ratings(session: Session, pledge_ids: list[int]) -> dict[int, tuple[int, in
         .group_by(col(PublicRating.pledge_id))
     ).all()
     return {int(p): (int(a), int(b), int(c)) for p, a, b, c in rows}
+
+
+def star_history(session: Session, kind: SubjectKind, subject_id: int) -> list[dict[str, Any]]:
+    """The published star levels of a member or a branch, oldest period first."""
+    rows = session.execute(
+        select(col(RatingPeriod.title), col(RatingResult.stars))
+        .join(RatingPeriod, col(RatingPeriod.id) == col(RatingResult.period_id))
+        .where(
+            col(RatingResult.subject_kind) == kind.value,
+            col(RatingResult.subject_id) == subject_id,
+            col(RatingResult.published_at).is_not(None),
+            col(RatingResult.stars).is_not(None),
+        )
+        .order_by(col(RatingPeriod.ends_on), col(RatingPeriod.id))
+    ).all()
+    return [{"title": t, "stars": int(s), "label": STAR_LABELS.get(int(s), "")} for t, s in rows]
 
 
 def member_html(session: Session, *, actor: Actor, member_id: int, year: int | None = None) -> tuple[str, str]:
@@ -84,7 +101,7 @@ def member_html(session: Session, *, actor: Actor, member_id: int, year: int | N
         ).scalars()
     )
     ids = [p.id for p in pledges if p.id is not None]
-    timelines, ratings = _timelines(session, ids), _ratings(session, ids)
+    timelines, ratings = _timelines(session, ids), ratings_of(session, ids)
     items = []
     for p in pledges:
         sat = ratings.get(p.id or 0, (0, 0, 0))
@@ -105,34 +122,34 @@ def member_html(session: Session, *, actor: Actor, member_id: int, year: int | N
                 "timeline": timelines.get(p.id or 0, []),
             }
         )
-    stars = session.execute(
-        select(col(RatingPeriod.title), col(RatingResult.stars))
-        .join(RatingPeriod, col(RatingPeriod.id) == col(RatingResult.period_id))
-        .where(
-            col(RatingResult.subject_kind) == SubjectKind.member.value,
-            col(RatingResult.subject_id) == member.id,
-            col(RatingResult.published_at).is_not(None),
-            col(RatingResult.stars).is_not(None),
-        )
-        .order_by(col(RatingPeriod.ends_on), col(RatingPeriod.id))
-    ).all()
+    stars = star_history(session, SubjectKind.member, int(member.id or 0))
     title = f"{member.name} {year} 年度承诺档案"
-    document = _env.get_template("dossier_member.html").render(
+    document = render(
+        "dossier_member.html",
         title=title,
         member=member,
         branch=branch.name,
         group=group.name if group else "",
         year=year,
         pledges=items,
-        stars=[{"title": t, "stars": int(s), "label": STAR_LABELS.get(int(s), "")} for t, s in stars],
+        stars=stars,
         made_at=local_display(utcnow()),
     )
     return title, document
 
 
 def member_pdf(session: Session, *, actor: Actor, member_id: int, year: int | None = None) -> tuple[str, bytes]:
+    title, document = member_html(session, actor=actor, member_id=member_id, year=year)
+    return title, pdf(document)
+
+
+def render(template: str, **values: Any) -> str:
+    return _env.get_template(template).render(**values)
+
+
+def pdf(document: str) -> bytes:
+    """An HTML document of ours as an A4 PDF (WeasyPrint, the CJK font embedded)."""
     from weasyprint import HTML  # lazily: pango loads only when a PDF is asked for
 
-    title, document = member_html(session, actor=actor, member_id=member_id, year=year)
     data: bytes = HTML(string=document, base_url=str(TEMPLATES)).write_pdf()
-    return title, data
+    return data

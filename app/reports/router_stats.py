@@ -11,7 +11,7 @@ from app.core.db import SessionDep
 from app.core.validation import Id
 from app.evaluations.periods import FIRST_YEAR, LAST_YEAR, Period
 from app.members.dependencies import ActorDep
-from app.reports import dossier, ledger, roster, sheets, stats
+from app.reports import dossier, dossier_branch, ledger, roster, sheets, stats
 from app.reports.schemas_stats import StatsRead
 
 router = APIRouter(tags=["reports"])
@@ -86,6 +86,19 @@ def export_roster(
 def export_member_dossier(session: SessionDep, actor: ActorDep, member_id: Id, year: YearQuery = None) -> Response:
     """党员年度承诺档案（A4 PDF）：公开身份、当年承诺及其过程和结果、群众测评、星级记录。"""
     title, data = dossier.member_pdf(session, actor=actor, member_id=member_id, year=year)
+    return Response(
+        data, media_type="application/pdf", headers={"Content-Disposition": sheets.disposition(f"{title}.pdf")}
+    )
+
+
+@router.get(
+    "/exports/dossier/units/{unit_id}.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+def export_branch_dossier(session: SessionDep, actor: ActorDep, unit_id: Id, year: YearQuery = None) -> Response:
+    """党支部年度承诺档案（A4 PDF）：年度概况、每名党员的承诺与兑现、集体承诺、群众测评、星级。"""
+    title, data = dossier_branch.branch_pdf(session, actor=actor, unit_id=unit_id, year=year)
     return Response(
         data, media_type="application/pdf", headers={"Content-Disposition": sheets.disposition(f"{title}.pdf")}
     )

@@ -109,15 +109,22 @@ def _labels() -> dict[str, dict[str, str]]:
     }
 
 
-def _row_heads(session: Session, unit: OrgUnit, in_subtree: Any) -> tuple[bool, dict[int, StatsRow]]:
-    """The drill-down's rows before their figures: the unit's children, else its active members."""
+def _row_heads(
+    session: Session, unit: OrgUnit, in_subtree: Any, *, members: bool = False
+) -> tuple[bool, dict[int, StatsRow]]:
+    """The drill-down's rows before their figures: the unit's children, else (or when `members`) its
+    active members."""
     assert unit.id is not None
-    children = list(
-        session.execute(
-            select(OrgUnit)
-            .where(col(OrgUnit.parent_id) == unit.id, col(OrgUnit.archived_at).is_(None))
-            .order_by(col(OrgUnit.sort_order), col(OrgUnit.id))
-        ).scalars()
+    children = (
+        []
+        if members
+        else list(
+            session.execute(
+                select(OrgUnit)
+                .where(col(OrgUnit.parent_id) == unit.id, col(OrgUnit.archived_at).is_(None))
+                .order_by(col(OrgUnit.sort_order), col(OrgUnit.id))
+            ).scalars()
+        )
     )
     if children:
         return False, {
@@ -125,12 +132,12 @@ def _row_heads(session: Session, unit: OrgUnit, in_subtree: Any) -> tuple[bool, 
             for c in children
             if c.id is not None
         }
-    members = session.execute(
+    people = session.execute(
         select(col(Member.id), col(Member.name))
         .where(in_subtree, col(Member.status) == MemberStatus.active.value)
         .order_by(col(Member.name), col(Member.id))
     ).all()
-    return True, {int(i): StatsRow(kind="member", id=int(i), name=str(n)) for i, n in members}
+    return True, {int(i): StatsRow(kind="member", id=int(i), name=str(n)) for i, n in people}
 
 
 def _row(rows: dict[int, StatsRow], key: int, unit: OrgUnit) -> StatsRow:
@@ -145,10 +152,17 @@ def _row(rows: dict[int, StatsRow], key: int, unit: OrgUnit) -> StatsRow:
 
 
 def stats(
-    session: Session, *, actor: Actor, unit_id: int | None = None, year: int | None = None, period: str | None = None
+    session: Session,
+    *,
+    actor: Actor,
+    unit_id: int | None = None,
+    year: int | None = None,
+    period: str | None = None,
+    members: bool = False,
 ) -> StatsRead:
     """The figures of a unit's subtree and of each row of its drill-down. `period` ("2026Q3") narrows
-    the year to pledges reported in that quarter, its ratings and its star levels."""
+    the year to pledges reported in that quarter, its ratings and its star levels. `members`: one row
+    per active member of the whole subtree whatever its children (the branch's dossier)."""
     unit = root_unit(session, actor, unit_id)
     assert unit.id is not None
     start: datetime | None = None
@@ -160,7 +174,7 @@ def stats(
         year = year or today_local().year
     sel = q.Selection(path=unit.path, year=year, period=period, start=start, end=end, today=today_local())
     in_subtree = members_service.in_subtrees_sql(session, [unit.path])
-    by_member, rows = _row_heads(session, unit, in_subtree)
+    by_member, rows = _row_heads(session, unit, in_subtree, members=members)
     keyed = q.Keyed(root_id=unit.id, by_member=by_member)
     total = Figures()
     dialect = session.get_bind().dialect.name

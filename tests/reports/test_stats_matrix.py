@@ -39,6 +39,20 @@ CASES = [
         name="GET /exports/roster",
         allowed=["committee_admin", "secretary", *NOT_MANAGERS],
     ),
+    Case(
+        "GET",
+        lambda w: f"{API}/exports/dossier/members/{w.member.member_id}.pdf",
+        name="GET /exports/dossier/members/{id}.pdf",
+        allowed=["committee_admin", "secretary"],
+        denied_403=NOT_MANAGERS,
+    ),
+    Case(
+        "GET",
+        lambda w: f"{API}/exports/dossier/units/{w.branch.id}.pdf",
+        name="GET /exports/dossier/units/{branch}.pdf",
+        allowed=["committee_admin", "secretary"],
+        denied_403=NOT_MANAGERS,
+    ),
 ]
 
 
