@@ -13,6 +13,7 @@ from app.members.router_posts import router as posts_router
 from app.notifications.router import router as notifications_router
 from app.org.router import router as org_router
 from app.pledges.router import router as pledges_router
+from app.pledges.router_pairing import router as pairings_router
 from app.ratings.router import router as ratings_router
 from app.reports.router import router as reports_router
 
@@ -20,6 +21,8 @@ api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(auth_router)
 api_router.include_router(org_router)
 api_router.include_router(members_router)
+# pairings first: POST /registrations/{id}/pledges before /registrations/{id}/{action}
+api_router.include_router(pairings_router)
 api_router.include_router(registrations_router)
 api_router.include_router(posts_router)
 api_router.include_router(notifications_router)

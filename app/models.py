@@ -11,10 +11,12 @@ from app.evaluations.models import PublicRating, Suggestion
 from app.members.models import Member
 from app.members.models import Post as Post
 from app.members.models_registration import CommunityRegistration, RegistrationEvent
+from app.members.models_registration import CommunityRegistration, RegistrationEvent
 from app.notifications.models import Notification
 from app.org.models import OrgUnit, RoleGrant
 from app.pledges.models import Pledge, PledgeEvent, PledgeNote, PledgePhoto, PledgeProgress, PledgeRevision
 from app.pledges.models import PledgeDocument as PledgeDocument
+from app.pledges.models_pairing import Pairing
 from app.pledges.models_pairing import Pairing
 from app.ratings.models import (
     Assessment,
@@ -36,6 +38,7 @@ __all__ = [
     "Board",
     "BoardMember",
     "BoardViewDay",
+    "CommunityRegistration",
     "ChangeEvent",
     "CommunityRegistration",
     "Honour",
@@ -44,6 +47,7 @@ __all__ = [
     "Member",
     "Notification",
     "OrgUnit",
+    "Pairing",
     "Pairing",
     "PeerFlag",
     "PeerReview",
@@ -62,6 +66,7 @@ __all__ = [
     "RatingPolicy",
     "RatingResult",
     "RefreshToken",
+    "RegistrationEvent",
     "RegistrationEvent",
     "Representative",
     "RetiredBoardToken",

@@ -35,10 +35,11 @@ from app.core.storage import is_key
 from app.evaluations import service as evaluations_service
 from app.evaluations.dependencies import HONEYPOT_FIELD
 from app.evaluations.schemas import SuggestionPublic
+from app.members import registration
 from app.members import service as members_service
 from app.members.schemas import MemberPublic
 from app.org import service as org_service
-from app.org.models import OrgUnit
+from app.org.models import OrgUnit, UnitKind
 from app.pledges import history
 from app.pledges import service as pledges_service
 from app.pledges.models import PledgeStatus
@@ -161,6 +162,9 @@ def build(session: Session, board: Board, unit: OrgUnit, year: int, *, january: 
     members = [m for m in members if m.named or m.id in found.by_member]
     owned: list[tuple[int | None, PledgePublic]] = [(m.id, p) for m in members for p in found.by_member.get(m.id, [])]
     owned += [(None, p) for p in found.by_unit.get(unit.id, [])]
+    # 双报到: members registered in this community branch, with the pledges they made to it
+    registered = _registered(session, unit, year)
+    owned += [(m.id, p) for m, _home, ps in registered for p in ps]
     pledges = [p for _, p in owned]
     satisfaction = {
         k: SatisfactionView(**v.model_dump())
@@ -176,6 +180,7 @@ def build(session: Session, board: Board, unit: OrgUnit, year: int, *, january: 
     collective: list[PledgeCard] = []
     cards: dict[int, PledgeCard] = {}
     names = {m.id: (m.name, m.post) for m in members}
+    names.update({m.id: (m.name, m.post) for m, _home, _ps in registered})
     owners: dict[int, tuple[str, str]] = {}
     image_keys: set[str] = set()
     updated_at = board.updated_at
@@ -195,6 +200,7 @@ def build(session: Session, board: Board, unit: OrgUnit, year: int, *, january: 
             if moment is not None and moment > updated_at:
                 updated_at = moment
     member_cards = []
+    pairings = pledges_service.pairing_counts(session, [m.id for m in members])
     for m in members:
         photo_url = None
         if m.photo_key:
@@ -209,8 +215,20 @@ def build(session: Session, board: Board, unit: OrgUnit, year: int, *, january: 
                 level=level_view(levels.get(m.id)),
                 pledges=by_member.get(m.id, []),
                 named=m.named,
+                pairings=pairings.get(m.id, 0),
             )
         )
+    registered_cards = [
+        MemberCard(
+            name=m.name,
+            post=m.post,
+            public_title="报到党员",
+            pledges=by_member.get(m.id, []),
+            named=m.named,
+            registered_from=home,
+        )
+        for m, home, _ps in registered
+    ]
     all_cards = list(cards.values())
     view = BoardView(
         title=board.title,
@@ -219,6 +237,7 @@ def build(session: Session, board: Board, unit: OrgUnit, year: int, *, january: 
         note=board.note,
         year=year,
         members=member_cards,
+        registered=registered_cards,
         collective=collective,
         pledges=len(all_cards),
         kept=sum(1 for p in pledges if p.status == "closed" and p.outcome == "kept"),
@@ -254,6 +273,16 @@ def _previous_year(
         return None
     kept = sum(1 for p in pledges if p.status == PledgeStatus.closed and p.outcome == "kept")
     return YearSummary(year=year - 1, pledges=len(pledges), kept=kept)
+
+
+def _registered(session: Session, unit: OrgUnit, year: int) -> list[tuple[MemberPublic, str, list[PledgePublic]]]:
+    """双报到 on a community branch's board: who pledged to it (public identity, own branch) with those
+    pledges. Three queries on a branch's board with such pledges, one otherwise; none on other boards."""
+    if unit.kind != UnitKind.branch or unit.id is None:
+        return []
+    found = pledges_service.public_registered_pledges(session, unit_id=unit.id, year=year)
+    people = registration.registered_public(session, list(found.by_member))
+    return [(m, home, found.by_member.get(m.id, [])) for m, home in people]
 
 
 def _suggestion(s: SuggestionPublic) -> SuggestionView:

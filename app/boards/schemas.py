@@ -132,6 +132,8 @@ class MemberCard(BaseModel):
     level: LevelView | None = None  # the member's current published star level
     pledges: list[PledgeCard] = Field(default_factory=list)
     named: bool = True  # False: 一名党员 and the post only (members.public)
+    pairings: int = 0  # 结对帮扶 N 户: a count only, never a household
+    registered_from: str = ""  # 双报到: a 报到党员's own branch, on the community's board
 
 
 class SuggestionView(BaseModel):
@@ -156,6 +158,7 @@ class BoardView(BaseModel):
     note: str
     year: int
     members: list[MemberCard]
+    registered: list[MemberCard] = Field(default_factory=list)  # 双报到: members registered in the community
     collective: list[PledgeCard]
     pledges: int
     kept: int

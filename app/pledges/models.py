@@ -85,6 +85,11 @@ class Pledge(SQLModel, table=True):
     outcome_comment: str | None = Field(default=None, max_length=500)
     # pairing (结对帮扶): the household helped; private to the branch (Permission.pledge_private)
     helped_household: str | None = Field(default=None, max_length=40)
+    # 结对帮扶: the pairing this pledge is for (app/pledges/pairing.py); the household stays private there
+    pairing_id: int | None = Field(default=None, foreign_key="pairing.id", index=True)
+    # 双报到: made to the community the member registered in; unit_id and branch_id are then that
+    # community branch, which vets it and shows it on its board (app/pledges/community.py)
+    registration_id: int | None = Field(default=None, foreign_key="community_registration.id", index=True)
     # denormalised from progress updates and revisions, so lists and boards need no aggregate query
     percent: int | None = Field(default=None)
     progress_count: int = Field(default=0)

@@ -122,7 +122,14 @@ def public_pledges_for_units(
     units = set(unit_ids)
     owner_conds: list[ColumnElement[bool]] = []
     if members:
-        owner_conds.append(and_(col(Pledge.owner_kind) == OwnerKind.member, col(Pledge.member_id).in_(members)))
+        # a pledge made to a community (双报到) is on that community's board, not the member's own
+        owner_conds.append(
+            and_(
+                col(Pledge.owner_kind) == OwnerKind.member,
+                col(Pledge.member_id).in_(members),
+                col(Pledge.registration_id).is_(None),
+            )
+        )
     if units:
         owner_conds.append(and_(col(Pledge.owner_kind) == OwnerKind.unit, col(Pledge.unit_id).in_(units)))
     result = PublicPledges()

@@ -19,9 +19,11 @@ the demo), flush and never commit: the request's session commits.
 from __future__ import annotations
 
 from app.pledges.access import Located, check_media_access, get_pledge, member_ids_of, visible_pledge
+from app.pledges.community import public_registered_pledges
 from app.pledges.drafting import create_pledge, revise, update_draft
 from app.pledges.lifecycle import act, publish_batch
 from app.pledges.news import ReminderResult, send_reminders
+from app.pledges.pairing import pairing_counts
 from app.pledges.progress import add_note, add_progress, report_progress
 from app.pledges.public import PublicPledges, public_pledges_for_units, public_timeline, public_year_of, public_years
 from app.pledges.queries import counts, list_pledges, review_queue, timeline
@@ -42,7 +44,9 @@ __all__ = [
     "is_public",
     "list_pledges",
     "member_ids_of",
+    "pairing_counts",
     "public_pledges_for_units",
+    "public_registered_pledges",
     "public_timeline",
     "public_year_of",
     "public_years",
