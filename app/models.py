@@ -1,6 +1,13 @@
 """Every domain's table models, imported in dependency order so Alembic and relationships see them all."""
 
 from app.appraisal.models import Representative, SelfEvaluation, SelfEvaluationPhoto, Slip, SlipAnswer, SlipBatch
+from app.appraisal.models_debrief import (
+    DebriefAttachment,
+    DebriefReport,
+    DebriefRound,
+    DebriefRoundEvent,
+    DebriefScore,
+)
 from app.auth.models import Account, LoginFailure, RefreshToken, RevokedAccessToken
 from app.boards.models import Board, BoardMember, BoardViewDay, RetiredBoardToken
 from app.core import db as _db  # noqa: F401  (naming convention before any table)
@@ -38,6 +45,11 @@ __all__ = [
     "Board",
     "BoardMember",
     "BoardViewDay",
+    "DebriefAttachment",
+    "DebriefReport",
+    "DebriefRound",
+    "DebriefRoundEvent",
+    "DebriefScore",
     "CommunityRegistration",
     "ChangeEvent",
     "CommunityRegistration",

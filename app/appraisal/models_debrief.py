@@ -19,7 +19,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.core.chain import LifecycleEvent
@@ -58,14 +58,14 @@ class DebriefRound(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     unit_id: int = Field(foreign_key="org_unit.id", index=True)
-    kind: DebriefKind = Field(max_length=10)
+    kind: DebriefKind = Field(sa_type=String(10))
     year: int
     title: str = Field(max_length=60)
     report_due: date  # reports saved after this day (China time) are marked late
     session_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # 述职会
     session_place: str | None = Field(default=None, max_length=100)
     rubric: list[dict[str, Any]] = Field(sa_type=JSON)  # [{"key", "label", "max"}], maxima sum to 100
-    status: DebriefStatus = Field(default=DebriefStatus.draft, max_length=20)
+    status: DebriefStatus = Field(default=DebriefStatus.draft, sa_type=String(20))
     version: int = 1
     created_by_account_id: int | None = Field(default=None, foreign_key="account.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

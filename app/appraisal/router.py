@@ -5,4 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from app.appraisal.router_debrief import router as debrief_router
+
 router = APIRouter()
+router.include_router(debrief_router)

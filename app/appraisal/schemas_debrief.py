@@ -36,7 +36,9 @@ class RoundCreate(_In):
     year: int = Field(ge=2000, le=2100)
     title: str | None = Field(default=None, max_length=60, description="默认如“2026年上半年支部书记述职评议”")
     report_due: date = Field(description="述职报告截止日（之后提交的标记为逾期）")
-    rubric: list[RubricItem] | None = Field(default=None, min_length=1, max_length=10, description="评分项，满分之和为 100")
+    rubric: list[RubricItem] | None = Field(
+        default=None, min_length=1, max_length=10, description="评分项，满分之和为 100"
+    )
 
 
 class RoundUpdate(_In):

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 
 from sqlmodel import Session
 
+from app.appraisal import debrief_public
 from app.boards import service, stars
 from app.boards.models import Board, BoardKind
 from app.boards.render import PageCache, Rendered, render
@@ -175,6 +176,7 @@ def build(session: Session, board: Board, unit: OrgUnit, year: int, *, january: 
     levels = stars.ratings.member_levels(session, [m.id for m in members if m.named])
     branch_level = stars.ratings.unit_levels(session, [branch.id]).get(branch.id) if branch and branch.id else None
     star_board = service.star_board_for(session, unit)
+    debriefs = debrief_public.published_reports(session, unit.id) if unit.kind == UnitKind.branch else []
 
     by_member: dict[int, list[PledgeCard]] = {}
     collective: list[PledgeCard] = []
@@ -251,6 +253,7 @@ def build(session: Session, board: Board, unit: OrgUnit, year: int, *, january: 
         current_year=current,
         years=years,
         previous=previous,
+        debriefs=debriefs,
     )
     pledge_suggestions = {pid: [_suggestion(s) for s in rows] for pid, rows in to_pledges.items()}
     return BoardModel(

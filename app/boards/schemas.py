@@ -5,6 +5,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from app.appraisal.schemas_debrief import DebriefPublic
 from app.boards.models import BOARD_KIND_LABELS, BoardKind
 from app.core.errors import register_labels
 from app.evaluations import formula
@@ -173,6 +174,7 @@ class BoardView(BaseModel):
     previous: YearSummary | None = None  # in January: last year's outcome
     has_members: bool = True  # a group's or branch's board; a committee's shows its collective pledges only
     satisfaction_formula: str = formula.TEXT  # stated on the page (evaluations.formula)
+    debriefs: list[DebriefPublic] = Field(default_factory=list)  # 述职报告 the committee published
 
 
 # the Chinese names of fields in validation messages (core.errors)
