@@ -23,6 +23,7 @@ const routes = [
   { path: '/moderation', component: () => import('./views/Moderation.vue'), meta: { title: '群众意见审核', secretary: true } },
   { path: '/my-board', component: () => import('./views/MyBoard.vue'), meta: { title: '我的公示牌' } },
   { path: '/group', component: () => import('./views/GroupStatus.vue'), meta: { title: '党小组情况' } },
+  { path: '/coverage', component: () => import('./views/Coverage.vue'), meta: { title: '承诺覆盖' } },
   { path: '/flags', component: () => import('./views/Flags.vue'), meta: { title: '监督提请' } },
   { path: '/org', component: () => import('./views/OrgTree.vue'), meta: { title: '组织架构' } },
   { path: '/notifications', component: () => import('./views/Notifications.vue'), meta: { tab: 'notifications', title: '消息' } },

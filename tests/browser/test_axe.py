@@ -101,11 +101,12 @@ def _screens(server: LiveServer) -> dict[str, list[str]]:
             "/moderation",
             "/flags",
             "/group",
+            "/coverage",
             "/org",
             f"/pledges/{member_pledge}",
         ],
         "supervisor": ["/", "/pledges", "/flags?mine=1", "/me"],
-        "group_leader": ["/", "/group", "/my-board"],
+        "group_leader": ["/", "/group", "/coverage", "/my-board"],
         "committee_admin": [
             "/",
             "/org",
@@ -116,6 +117,7 @@ def _screens(server: LiveServer) -> dict[str, list[str]]:
             "/import",
             "/pledges",
             "/moderation",
+            "/coverage",
         ],
     }
 
