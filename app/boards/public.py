@@ -177,6 +177,9 @@ def build(session: Session, board: Board, unit: OrgUnit, year: int, *, january: 
     branch_level = stars.ratings.unit_levels(session, [branch.id]).get(branch.id) if branch and branch.id else None
     star_board = service.star_board_for(session, unit)
     debriefs = debrief_public.published_reports(session, unit.id) if unit.kind == UnitKind.branch else []
+    branch_sat = (
+        evaluations_service.public_branch_satisfaction(session, unit.id, year) if unit.kind == UnitKind.branch else None
+    )
 
     by_member: dict[int, list[PledgeCard]] = {}
     collective: list[PledgeCard] = []
@@ -254,6 +257,7 @@ def build(session: Session, board: Board, unit: OrgUnit, year: int, *, january: 
         years=years,
         previous=previous,
         debriefs=debriefs,
+        branch_satisfaction=SatisfactionView(**branch_sat.model_dump()) if branch_sat is not None else None,
     )
     pledge_suggestions = {pid: [_suggestion(s) for s in rows] for pid, rows in to_pledges.items()}
     return BoardModel(

@@ -175,6 +175,8 @@ class BoardView(BaseModel):
     has_members: bool = True  # a group's or branch's board; a committee's shows its collective pledges only
     satisfaction_formula: str = formula.TEXT  # stated on the page (evaluations.formula)
     debriefs: list[DebriefPublic] = Field(default_factory=list)  # 述职报告 the committee published
+    # a branch's board: villagers' satisfaction across all the branch's pledges (evaluations.branch)
+    branch_satisfaction: SatisfactionView | None = None
 
 
 # the Chinese names of fields in validation messages (core.errors)

@@ -14,6 +14,7 @@ from app.core.idempotency import IdempotencyDep
 from app.core.pagination import Page, PageDep
 from app.core.validation import Id
 from app.evaluations import satisfaction, service
+from app.evaluations.branch import BranchSatisfaction
 from app.evaluations.models import RatingStatus, SuggestionStatus
 from app.evaluations.periods import PERIOD_PATTERN, Period
 from app.evaluations.satisfaction import PledgeSatisfaction
@@ -97,6 +98,17 @@ def review_rating(session: SessionDep, actor: ActorDep, rating_id: int, body: Ra
 def pledge_satisfaction(session: SessionDep, actor: ActorDep, pledge_id: int) -> PledgeSatisfaction:
     """一项承诺的群众满意度（各季度合计，供销诺时参考）。"""
     return satisfaction.pledge_satisfaction(session, actor=actor, pledge_id=pledge_id)
+
+
+@router.get("/branches/{branch_id}/satisfaction", response_model=BranchSatisfaction)
+def branch_satisfaction(
+    session: SessionDep,
+    actor: ActorDep,
+    branch_id: Id,
+    year: Annotated[int | None, Query(ge=2000, le=2100, description="年度，默认今年")] = None,
+) -> BranchSatisfaction:
+    """本支部群众满意度：该年度对本支部全部承诺（含集体承诺）的评价，每台手机算一人，与公示牌同一口径。"""
+    return service.branch_satisfaction(session, actor=actor, branch_id=branch_id, year=year)
 
 
 @router.get("/summary/pledges", response_model=Page[PledgeEvaluationSummary])

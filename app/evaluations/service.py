@@ -18,6 +18,7 @@ calls `org_service.touch`, so cached pages go stale.
 
 from __future__ import annotations
 
+from app.evaluations.branch import branch_satisfaction, public_branch_satisfaction
 from app.evaluations.intake import (
     FeedbackProblem,
     PledgeRef,
@@ -41,6 +42,7 @@ from app.evaluations.summaries import member_summaries, pledge_summaries
 __all__ = [
     "FeedbackProblem",
     "PledgeRef",
+    "branch_satisfaction",
     "counted_by_pledge",
     "member_summaries",
     "moderate",
@@ -48,6 +50,7 @@ __all__ = [
     "pledge_ref",
     "pledge_suggestions",
     "pledge_summaries",
+    "public_branch_satisfaction",
     "public_satisfaction",
     "public_suggestions",
     "public_suggestions_by_pledge",
