@@ -165,3 +165,85 @@ def _sqlite_path() -> Path:
     from app.core.config import settings
 
     return Path(make_url(settings.sqlalchemy_url).database or "")
+
+
+def _file_name(text: str) -> str:
+    return "".join("_" if c in '/\\:*?"<>|' else c for c in text).strip() or "档案"
+
+
+@export_app.command("dossier")
+def export_dossier(
+    out: Annotated[
+        Path, typer.Option("--out", help="输出目录（党支部：支部档案和每名党员的档案）或 .pdf 文件（单名党员）")
+    ],
+    unit: Annotated[
+        str | None, typer.Option("--unit", help="党支部：编号、名称或完整路径（如 平山镇党委/大洼社区党支部）")
+    ] = None,
+    member: Annotated[str | None, typer.Option("--member", help="单名党员：党员编号或手机号（代替 --unit）")] = None,
+    year: Annotated[int | None, typer.Option("--year", help="年度，默认今年")] = None,
+    members: Annotated[bool, typer.Option("--members/--branch-only", help="党支部时是否连同每名党员的档案")] = True,
+) -> None:
+    """导出年度承诺档案（A4 PDF，建档销号）：一个党支部（支部档案，和每名在册党员的档案）或单名党员。"""
+    from sqlalchemy import select
+    from sqlmodel import col
+
+    from app.core.db import new_session
+    from app.core.errors import AppError
+    from app.core.permissions import SYSTEM
+    from app.core.time import today_local
+    from app.members.models import Member, MemberStatus
+    from app.members.service import in_subtrees_sql
+    from app.reports import dossier, dossier_branch
+
+    if (unit is None) == (member is None):
+        console.print("[bold red]错误：[/]请给出 --unit（党支部）或 --member（党员）之一")
+        raise typer.Exit(2)
+    year = year or today_local().year
+    written: list[Path] = []
+
+    def save(path: Path, data: bytes) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".part")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+        written.append(path)
+
+    try:
+        with new_session(read_only=True) as session:
+            if member is not None:
+                key = member.strip()
+                by = col(Member.id) == int(key) if key.isdigit() and len(key) < 11 else col(Member.phone) == key
+                found = session.execute(select(col(Member.id)).where(by)).scalars().all()
+                if len(found) != 1:
+                    console.print(f"[bold red]错误：[/]找不到党员“{escape(key)}”（党员编号或手机号）")
+                    raise typer.Exit(2)
+                title, data = dossier.member_pdf(session, actor=SYSTEM, member_id=int(found[0]), year=year)
+                save(out / f"{_file_name(title)}.pdf" if out.suffix.lower() != ".pdf" else out, data)
+            else:
+                unit_id = _unit_id(unit)
+                assert unit_id is not None
+                branch = dossier_branch.branch_of_dossier(session, SYSTEM, unit_id)
+                people = (
+                    session.execute(
+                        select(col(Member.id), col(Member.name))
+                        .where(in_subtrees_sql(session, [branch.path]), col(Member.status) == MemberStatus.active.value)
+                        .order_by(col(Member.name), col(Member.id))
+                    ).all()
+                    if members
+                    else []
+                )
+                columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+                with Progress(*columns, console=console) as bar:
+                    task = bar.add_task(f"{branch.name} 档案", total=1 + len(people))
+                    title, data = dossier_branch.branch_pdf(session, actor=SYSTEM, unit_id=unit_id, year=year)
+                    save(out / f"{_file_name(title)}.pdf", data)
+                    bar.advance(task)
+                    for member_id, name in people:
+                        bar.update(task, description=f"{branch.name} · {name}")
+                        _title, data = dossier.member_pdf(session, actor=SYSTEM, member_id=int(member_id), year=year)
+                        save(out / "党员" / f"{_file_name(str(name))}-{member_id}-{year}.pdf", data)
+                        bar.advance(task)
+    except AppError as exc:
+        console.print(f"[bold red]错误：[/]{escape(str(exc.detail))}")
+        raise typer.Exit(1) from exc
+    console.print(f"[green]已导出[/] {year} 年度档案 {len(written)} 份 → {escape(str(out))}")

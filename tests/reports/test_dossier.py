@@ -10,7 +10,9 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlmodel import Session
+from typer.testing import CliRunner
 
+from app.cli import cli
 from app.core.permissions import SYSTEM
 from app.reports import dossier, dossier_branch
 from tests.factories import World
@@ -102,3 +104,25 @@ def test_branch_dossier_pdf_and_who_may_have_it(client: TestClient, world: World
     r = client.get(town_url, headers=world.committee_admin.headers)
     assert r.status_code == 422
     assert r.json()["code"] == "dossier_not_branch"
+
+
+def test_cli_export_dossier_of_a_branch_and_a_member(world: World, town: Any, tmp_path: Path) -> None:  # noqa: F811
+    path = f"{world.town.name}/{world.branch.name}"
+    result = CliRunner().invoke(cli, ["export", "dossier", "--unit", path, "--year", str(YEAR), "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "档案 5 份" in result.output  # the branch and its four active members
+    branch_pdf = tmp_path / f"大洼社区党支部 {YEAR} 年度承诺档案.pdf"
+    assert branch_pdf.read_bytes().startswith(b"%PDF")
+    members = sorted(p.name for p in (tmp_path / "党员").iterdir())
+    names = {"secretary": "书记", "group_leader": "组长", "member": "党员甲", "supervisor": "监督员"}
+    assert members == sorted(f"{name}-{getattr(world, who).member_id}-{YEAR}.pdf" for who, name in names.items())
+    one = tmp_path / "one.pdf"
+    result = CliRunner().invoke(cli, ["export", "dossier", "--member", str(world.member.phone), "--out", str(one)])
+    assert result.exit_code == 0, result.output
+    text = subprocess.run(["pdftotext", str(one), "-"], capture_output=True, text=True, check=True).stdout
+    assert "党员甲" in text
+    bad = CliRunner().invoke(cli, ["export", "dossier", "--unit", str(world.town.id), "--out", str(tmp_path)])
+    assert bad.exit_code == 1
+    assert "党支部" in bad.output
+    neither = CliRunner().invoke(cli, ["export", "dossier", "--out", str(tmp_path)])
+    assert neither.exit_code == 2
