@@ -12,13 +12,14 @@ from typing import Any
 from sqlalchemy import and_, case, delete, false, func, or_, select, update
 from sqlmodel import Session, col
 
-from app.auth import devices
+from app.auth import devices, history
 from app.auth.models import Account, LoginFailure, RefreshToken, RevokedAccessToken
 from app.auth.schemas import TokenPair
 from app.core import db, security
 from app.core.config import settings
 from app.core.db import pk
 from app.core.errors import AppError, Conflict, NotFound, TooManyRequests, Unauthorized, Unprocessable
+from app.core.permissions import SYSTEM, Actor
 from app.core.time import as_utc, utcnow
 from app.core.validation import PHONE_FORMAT_MESSAGE, is_valid_phone, normalize_phone
 
@@ -46,6 +47,7 @@ def create_account(
     password: str | None = None,
     password_hash: str | None = None,
     must_change_password: bool = True,
+    actor: Actor = SYSTEM,
 ) -> Account:
     """Create an account; the password is checked against the policy unless a hash is given."""
     phone = normalize_phone(phone)
@@ -68,11 +70,16 @@ def create_account(
     )
     session.add(account)
     session.flush()
+    history.created(session, actor, [account])
     return account
 
 
 def create_accounts(
-    session: Session, *, accounts: list[tuple[str, str, str]], must_change_password: bool = True
+    session: Session,
+    *,
+    accounts: list[tuple[str, str, str]],
+    must_change_password: bool = True,
+    actor: Actor = SYSTEM,
 ) -> list[Account]:
     """Many accounts at once (a roster import): (phone, display name, ready password hash) each. The
     rules of `create_account` hold for all of them, checked before anything is written (a phone a
@@ -99,10 +106,11 @@ def create_accounts(
     ]
     session.add_all(rows)
     session.flush()
+    history.created(session, actor, rows)
     return rows
 
 
-def change_phone(session: Session, *, account_id: int, phone: str) -> Account:
+def change_phone(session: Session, *, account_id: int, phone: str, actor: Actor = SYSTEM) -> Account:
     """Change an account's login phone (a member's phone changed); another account's is refused."""
     account = get_account(session, account_id)
     phone = normalize_phone(phone)
@@ -113,6 +121,7 @@ def change_phone(session: Session, *, account_id: int, phone: str) -> Account:
         raise Conflict(
             "该手机号已有账号", code="phone_taken", errors=[{"field": "phone", "message": "该手机号已有账号"}]
         )
+    history.changed(session, actor, account.id, "phone", {"phone": [account.phone, phone]})
     account.phone = phone
     session.add(account)
     session.flush()
@@ -391,6 +400,7 @@ def change_password(
     new_hash = security.hash_password(new)
     _check_passed(session, keys)
     set_password(session, account=account, password_hash=new_hash)
+    history.changed(session, Actor(account_id=account.id or 0), account.id, "password_change")
 
 
 def check_new_password(password: str, *, phone: str | None, field: str = "password") -> None:
@@ -439,27 +449,30 @@ def generate_initial_password(*, phone: str | None = None) -> str:
             return password
 
 
-def reset_password(session: Session, *, account_id: int, password_hash: str) -> Account:
+def reset_password(session: Session, *, account_id: int, password_hash: str, actor: Actor = SYSTEM) -> Account:
     """A password set by someone else (a secretary's reset): it must be changed at the next sign-in,
     and every session of the account ends now."""
     account = get_account(session, account_id)
     set_password(session, account=account, password_hash=password_hash, must_change=True)
+    history.changed(session, actor, account_id, "password_reset")
     security_log.info("password reset", extra={"event": "password_reset", "account_id": account_id})
     return account
 
 
-def disable_account(session: Session, *, account_id: int) -> Account:
+def disable_account(session: Session, *, account_id: int, actor: Actor = SYSTEM) -> Account:
     """The account can no longer sign in, and is signed out everywhere at once."""
     account = get_account(session, account_id)
     if not account.disabled:
+        history.changed(session, actor, account_id, "disable", {"disabled": [False, True]})
         account.disabled = True
         sign_out_everywhere(session, account)
     return account
 
 
-def enable_account(session: Session, *, account_id: int) -> Account:
+def enable_account(session: Session, *, account_id: int, actor: Actor = SYSTEM) -> Account:
     account = get_account(session, account_id)
     if account.disabled:
+        history.changed(session, actor, account_id, "enable", {"disabled": [True, False]})
         account.disabled = False
         session.add(account)
         session.flush()

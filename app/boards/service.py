@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete, func, select
 from sqlmodel import Session, col
 
+from app.boards import history
 from app.boards.models import Board, BoardKind, BoardMember, BoardViewDay, RetiredBoardToken
 from app.boards.schemas import BoardCreate, BoardRead, BoardUpdate, BoardViews, BoardViewsDay
 from app.core import db
@@ -197,6 +198,7 @@ def create_board(session: Session, *, actor: Actor, data: BoardCreate) -> Board:
     _set_members(session, board, ids)
     session.flush()
     _star_board_moved(session, board, unit)
+    history.changed(session, actor, board, None, "create", always=True)
     return board
 
 
@@ -231,6 +233,7 @@ def visible_board(session: Session, actor: Actor, board_id: int) -> tuple[Board,
 def update_board(session: Session, *, actor: Actor, board: Board, data: BoardUpdate) -> Board:
     before = org_service.get_unit(session, board.unit_id)
     require(actor, Permission.board_manage, before)
+    was = history.state(session, board)
     changes = data.model_fields_set
     if "member_ids" in changes:
         _no_members_on_star_boards(board.kind, data.member_ids)
@@ -251,7 +254,9 @@ def update_board(session: Session, *, actor: Actor, board: Board, data: BoardUpd
             current = selected_member_ids(session, [board.id or 0]).get(board.id or 0)
             ids = _check_members(session, target, current) if current is not None else None
         _set_members(session, board, ids)
-    return _bump(session, board)
+    _bump(session, board)
+    history.changed(session, actor, board, was, "update")
+    return board
 
 
 def _bump(session: Session, board: Board) -> Board:
@@ -269,6 +274,7 @@ def rotate_token(session: Session, *, actor: Actor, board: Board) -> Board:
     session.add(RetiredBoardToken(token_digest=token_digest(board.token), board_id=board.id))  # type: ignore[arg-type]
     board.token = new_token()
     _star_board_moved(session, board)
+    history.changed(session, actor, board, history.state(session, board), "rotate_token", always=True)
     return _bump(session, board)
 
 
@@ -277,6 +283,7 @@ def take_down(session: Session, *, actor: Actor, board: Board) -> Board:
     require_manage(session, actor, board)
     board.archived_at = utcnow()
     _star_board_moved(session, board)
+    history.changed(session, actor, board, {"archived": False}, "take_down")
     return _bump(session, board)
 
 

@@ -39,7 +39,7 @@ def reset_password(session: Session, *, actor: Actor, member: Member) -> Passwor
     # argon2 (~0.1 s) runs outside the write lock: nothing has been written yet
     end_read_phase(session)
     password_hash = security.hash_password(password)
-    auth_service.reset_password(session, account_id=member.account_id, password_hash=password_hash)
+    auth_service.reset_password(session, account_id=member.account_id, password_hash=password_hash, actor=actor)
     assert member.id is not None
     return PasswordResetRead(
         member_id=member.id,

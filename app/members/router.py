@@ -88,7 +88,9 @@ def move_member(
     idem: IdempotencyDep, session: SessionDep, actor: ActorDep, member: VisibleMember, body: MemberMove
 ) -> Response:
     """把党员转到另一个党支部。"""
-    moved = service.move_member(session, actor=actor, member=member, branch_id=body.branch_id, group_id=body.group_id)
+    moved = service.move_member(
+        session, actor=actor, member=member, branch_id=body.branch_id, group_id=body.group_id, reason=body.reason
+    )
     return idem.respond(session, service.read_for(session, actor, moved))
 
 

@@ -38,12 +38,14 @@ class MemberUpdate(BaseModel):
     joined_date: date | None = None
     status: MemberStatus | None = None
     board_consent: bool | None = None
+    reason: str | None = Field(default=None, max_length=500, description="变更原因（记入变更记录）")
 
 
 class MemberMove(BaseModel):
     model_config = ConfigDict(extra="forbid")
     branch_id: Id
     group_id: Id | None = None
+    reason: str | None = Field(default=None, max_length=500, description="转出原因（记入变更记录）")
 
 
 class MemberAccountCreate(BaseModel):

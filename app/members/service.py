@@ -20,6 +20,7 @@ from app.core.pagination import Page, PageParams, paginate
 from app.core.permissions import LOCAL_ROLES, SYSTEM, Actor, Permission, Role, allowed, require
 from app.core.storage import content_type_of, get_storage
 from app.core.time import utcnow
+from app.members import history
 from app.members.models import Member, MemberStatus
 from app.members.public import ANONYMOUS_NAME, is_named, named_sql, public_members, to_public  # noqa: F401 (the surface)
 from app.members.schemas import MemberCreate, MemberRead, MemberUpdate
@@ -202,6 +203,7 @@ def create_member(session: Session, *, actor: Actor, data: MemberCreate) -> Memb
     member = Member(**data.model_dump(exclude={"initial_password"}))
     session.add(member)
     session.flush()
+    history.created(session, actor, [member])
     org_service.touch(session, [member.branch_id, member.group_id])
     if password_hash is not None:
         open_account(session, actor=actor, member=member, password_hash=password_hash)
@@ -229,7 +231,9 @@ def create_members(
         if session.execute(taken).first() is not None:
             raise Conflict("该手机号已登记给另一名党员", code="phone_taken")
     accounts = auth_service.create_accounts(
-        session, accounts=[(p, item.name, h) for p, item, h in zip(phones, data, password_hashes, strict=True)]
+        session,
+        actor=actor,
+        accounts=[(p, item.name, h) for p, item, h in zip(phones, data, password_hashes, strict=True)],
     )
     members = [
         Member(**item.model_dump(exclude={"initial_password"}), account_id=account.id)
@@ -237,6 +241,7 @@ def create_members(
     ]
     session.add_all(members)
     session.flush()
+    history.created(session, actor, members)  # one INSERT for the batch
     org_service.grant_new_accounts(
         session,
         grants=[(pk(account), Role.member, item.branch_id) for item, account in zip(data, accounts, strict=True)],
@@ -281,8 +286,10 @@ def open_account(
         )
     if password_hash is None and initial_password is not None:
         password_hash = _initial_password_hash(session, phone=member.phone, password=initial_password)
+    before = history.state(member)
     account = auth_service.create_account(
         session,
+        actor=actor,
         phone=member.phone,
         display_name=member.name,
         password=initial_password,
@@ -294,6 +301,7 @@ def open_account(
     # the member role comes with the account, whoever opens it
     org_service.grant_role(session, actor=SYSTEM, account_id=pk(account), role=Role.member, unit_id=pk(branch))
     session.flush()
+    history.changed(session, actor, member, before, "open_account")
     return member
 
 
@@ -304,7 +312,8 @@ _REQUIRED_ON_UPDATE = ("name", "post", "public_title", "status", "board_consent"
 def update_member(session: Session, *, actor: Actor, member: Member, data: MemberUpdate) -> Member:
     branch = org_service.get_unit(session, member.branch_id)
     require(actor, Permission.member_manage, branch)
-    changes = data.model_dump(exclude_unset=True)
+    changes = data.model_dump(exclude_unset=True, exclude={"reason"})
+    before = history.state(member)
     cleared = [key for key in _REQUIRED_ON_UPDATE if key in changes and changes[key] is None]
     if cleared:
         raise Unprocessable(
@@ -325,7 +334,7 @@ def update_member(session: Session, *, actor: Actor, member: Member, data: Membe
                 code="phone_required",
                 errors=[{"field": "phone", "message": "必填"}],
             )
-        auth_service.change_phone(session, account_id=member.account_id, phone=changes["phone"])
+        auth_service.change_phone(session, account_id=member.account_id, phone=changes["phone"], actor=actor)
     old_status = MemberStatus(member.status)
     if "status" in changes and changes["status"] != old_status and member.account_id == actor.account_id:
         raise Conflict("不能更改自己的党员状态，请由其他管理员操作", code="own_status")
@@ -337,27 +346,32 @@ def update_member(session: Session, *, actor: Actor, member: Member, data: Membe
     session.flush()
     if member.account_id is not None:
         if old_status != member.status:
-            _account_follows_status(session, member, branch, was=old_status)
+            _account_follows_status(session, member, branch, was=old_status, actor=actor)
         if old_group is not None and old_group != member.group_id:
             _end_group_leadership(session, member.account_id, old_group)
     org_service.touch(session, [member.branch_id, old_group, member.group_id])
+    history.changed(session, actor, member, before, "update", reason=data.reason)
     return member
 
 
-def _account_follows_status(session: Session, member: Member, branch: OrgUnit, *, was: MemberStatus) -> None:
+def _account_follows_status(
+    session: Session, member: Member, branch: OrgUnit, *, was: MemberStatus, actor: Actor = SYSTEM
+) -> None:
     """A member who leaves the roll (转出 moved, 不在册 inactive) loses their login: every role in the
     branch ends, the account is disabled and signed out everywhere. Back on the roll (active), the
     account works again with the member role; any other role (group leader, supervisor, secretary)
     is granted again by whoever hands it out, as for anyone new in the post."""
     assert member.account_id is not None
     if member.status == MemberStatus.active:
-        auth_service.enable_account(session, account_id=member.account_id)
+        auth_service.enable_account(session, account_id=member.account_id, actor=actor)
         org_service.grant_role(
             session, actor=SYSTEM, account_id=member.account_id, role=Role.member, unit_id=pk(branch)
         )
     elif was == MemberStatus.active:
-        org_service.revoke_roles_in(session, account_id=member.account_id, unit=branch, roles=_BRANCH_ROLES)
-        auth_service.disable_account(session, account_id=member.account_id)
+        org_service.revoke_roles_in(
+            session, account_id=member.account_id, unit=branch, roles=_BRANCH_ROLES, actor=actor
+        )
+        auth_service.disable_account(session, account_id=member.account_id, actor=actor)
 
 
 def _end_group_leadership(session: Session, account_id: int, group_id: int) -> None:
@@ -371,13 +385,16 @@ def _end_group_leadership(session: Session, account_id: int, group_id: int) -> N
 _BRANCH_ROLES = (Role.member, Role.group_leader, Role.supervisor, Role.secretary)
 
 
-def move_member(session: Session, *, actor: Actor, member: Member, branch_id: int, group_id: int | None) -> Member:
+def move_member(
+    session: Session, *, actor: Actor, member: Member, branch_id: int, group_id: int | None, reason: str | None = None
+) -> Member:
     """Move a member to another branch (or group): needs member management on both branches.
 
     The member role moves with them; their other roles in the old branch end, and leading a group
     ends when they leave that group."""
     old_branch = org_service.get_unit(session, member.branch_id)
     old_group_id = member.group_id
+    before = history.state(member)
     require(actor, Permission.member_manage, old_branch)
     new_branch = _branch_for_write(session, actor, branch_id)
     org_service.touch(session, [member.branch_id, member.group_id, branch_id, group_id])
@@ -388,7 +405,9 @@ def move_member(session: Session, *, actor: Actor, member: Member, branch_id: in
     member.updated_at = utcnow()
     session.add(member)
     if member.account_id is not None and old_branch.id != new_branch.id:
-        org_service.revoke_roles_in(session, account_id=member.account_id, unit=old_branch, roles=_BRANCH_ROLES)
+        org_service.revoke_roles_in(
+            session, account_id=member.account_id, unit=old_branch, roles=_BRANCH_ROLES, actor=actor
+        )
         if member.status == MemberStatus.active:  # off the roll, they hold no role anywhere
             org_service.grant_role(
                 session, actor=SYSTEM, account_id=member.account_id, role=Role.member, unit_id=pk(new_branch)
@@ -396,6 +415,7 @@ def move_member(session: Session, *, actor: Actor, member: Member, branch_id: in
     elif member.account_id is not None and old_group_id is not None and old_group_id != group_id:
         _end_group_leadership(session, member.account_id, old_group_id)
     session.flush()
+    history.changed(session, actor, member, before, "move", reason=reason)
     return member
 
 
@@ -410,6 +430,7 @@ def set_photo(session: Session, *, actor: Actor, member: Member, upload: BinaryI
     re-encoded outside the transaction (Pillow takes a while; SQLite's write lock is not held)."""
     if member.account_id != actor.account_id:
         require(actor, Permission.member_manage, branch_path(session, member))
+    before = history.state(member)
     if upload is None:
         member.photo_key = None
     else:
@@ -423,6 +444,7 @@ def set_photo(session: Session, *, actor: Actor, member: Member, upload: BinaryI
     session.add(member)
     session.flush()
     org_service.touch(session, [member.branch_id, member.group_id])
+    history.changed(session, actor, member, before, "photo")
     return member
 
 

@@ -19,6 +19,7 @@ from app.core.errors import Conflict, NotFound, Unprocessable
 from app.core.pagination import Page, PageParams, paginate
 from app.core.permissions import (
     LOCAL_ROLES,
+    SYSTEM,
     Actor,
     Grant,
     Permission,
@@ -30,7 +31,7 @@ from app.core.permissions import (
 )
 from app.core.time import utcnow
 from app.core.validation import MAX_ID
-from app.org import editing
+from app.org import editing, history
 from app.org.models import ALLOWED_PARENTS, UNIT_KIND_LABELS, OrgUnit, RoleGrant, UnitKind
 from app.org.schemas import GrantRead, OrgTreeNode, OrgUnitRead
 
@@ -252,6 +253,7 @@ def create_root(session: Session, *, name: str) -> OrgUnit:
     session.flush()
     unit.path = f"/{unit.id}/"
     session.flush()
+    history.unit_created(session, SYSTEM, unit)
     return unit
 
 
@@ -266,11 +268,13 @@ def create_unit(
     session.flush()
     unit.path = f"{parent.path}{unit.id}/"
     session.flush()
+    history.unit_created(session, actor, unit)
     return unit
 
 
 def update_unit(session: Session, *, actor: Actor, unit: OrgUnit, name: str | None, sort_order: int | None) -> OrgUnit:
     require(actor, Permission.unit_manage, unit)
+    before = history.unit_state(unit)
     if name is not None:
         unit.name = name
     if sort_order is not None:
@@ -279,6 +283,7 @@ def update_unit(session: Session, *, actor: Actor, unit: OrgUnit, name: str | No
     session.add(unit)
     session.flush()
     touch_subtree(session, unit)  # boards below show the unit's (or their branch's) name
+    history.unit_changed(session, actor, unit, before, "update")
     return unit
 
 
@@ -293,7 +298,7 @@ def move_unit(session: Session, *, actor: Actor, unit: OrgUnit, parent_id: int) 
     if unit.kind == UnitKind.group and new_parent.id != unit.parent_id:
         # a member's group must lie in the member's branch: a group cannot take its members elsewhere
         raise Conflict("党小组不能移到其他党支部；请在目标党支部新建党小组，再把党员转过去", code="unit_group_move")
-    old_path, old_parent_id = unit.path, unit.parent_id
+    old_path, old_parent_id, before = unit.path, unit.parent_id, history.unit_state(unit)
     new_path = f"{new_parent.path}{unit.id}/"
     session.flush()
     session.execute(
@@ -312,6 +317,7 @@ def move_unit(session: Session, *, actor: Actor, unit: OrgUnit, parent_id: int) 
     session.expire_all()
     moved = get_unit(session, pk(unit))
     touch_subtree(session, moved)
+    history.unit_changed(session, actor, moved, before, "move")
     if old_parent_id is not None and old_parent_id != moved.parent_id:
         old_parent = get_unit(session, old_parent_id)
         if old_parent.kind in VERSIONED_KINDS:  # a branch's board shows its groups' content; a committee's not
@@ -330,6 +336,7 @@ def archive_unit(session: Session, *, actor: Actor, unit: OrgUnit) -> OrgUnit:
         raise Conflict("请先撤销或移走下级组织", code="unit_has_children")
     if unit.archived_at is None:
         unit.archived_at = utcnow()
+        history.unit_changed(session, actor, unit, {"archived": False}, "archive")
         session.add(unit)
         session.flush()
         touch_subtree(session, unit)
@@ -419,6 +426,7 @@ def grant_role(
     )
     session.add(grant)
     session.flush()
+    history.granted(session, actor, [grant])
     return grant
 
 
@@ -426,8 +434,10 @@ def grant_new_accounts(session: Session, *, grants: Sequence[tuple[int, Role, in
     """(account, role, unit) grants for accounts created just now in this transaction (a roster
     import's member roles), recorded as granted by the system as `open_account`'s are; one batched
     insert, as no earlier grant of theirs can exist."""
-    session.add_all(RoleGrant(account_id=a, role=r, unit_id=u) for a, r, u in grants)
+    rows = [RoleGrant(account_id=a, role=r, unit_id=u) for a, r, u in grants]
+    session.add_all(rows)
     session.flush()
+    history.granted(session, SYSTEM, rows)
 
 
 def get_grant(session: Session, *, actor: Actor, grant_id: int) -> tuple[RoleGrant, OrgUnit]:
@@ -443,10 +453,13 @@ def revoke_grant(session: Session, *, actor: Actor, grant_id: int) -> RoleGrant:
     grant.revoked_at = utcnow()
     session.add(grant)
     session.flush()
+    history.revoked(session, actor, [pk(grant)])
     return grant
 
 
-def revoke_roles_in(session: Session, *, account_id: int, unit: OrgUnit, roles: Iterable[Role]) -> int:
+def revoke_roles_in(
+    session: Session, *, account_id: int, unit: OrgUnit, roles: Iterable[Role], actor: Actor = SYSTEM
+) -> int:
     """Revoke an account's roles anywhere in a subtree (a member moving to another branch)."""
     result = session.execute(
         update(RoleGrant)
@@ -457,9 +470,12 @@ def revoke_roles_in(session: Session, *, account_id: int, unit: OrgUnit, roles: 
             col(RoleGrant.unit_id).in_(subtree_ids([unit.path])),
         )
         .values(revoked_at=utcnow())
+        .returning(col(RoleGrant.id))
         .execution_options(synchronize_session=False)
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    ids = list(result.scalars())
+    history.revoked(session, actor, ids)
+    return len(ids)
 
 
 def role_holders(session: Session, unit_ids: Iterable[int], roles: Iterable[Role]) -> dict[int, set[int]]:

@@ -12,6 +12,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from app.core import changes
+from app.core.changes import ChangeKind
 from app.core.errors import PreconditionFailed, PreconditionRequired, Unprocessable
 from app.core.pagination import Page, PageParams, paginate
 from app.core.permissions import Actor, Permission, require
@@ -86,6 +88,7 @@ def set_policy(
     policy = own_policy(session, unit.id or 0)
     _check_version(policy, expected_version)
     data: dict[str, Any] = rules.model_dump(mode="json")
+    _record(session, actor, unit, policy.rules if policy else {}, data, "set" if policy is None else "update")
     now = utcnow()
     if policy is None:
         policy = RatingPolicy(unit_id=unit.id or 0, rules=data, created_at=now)
@@ -106,10 +109,20 @@ def clear_policy(session: Session, *, actor: Actor, unit: OrgUnit, expected_vers
     if policy is None:
         return read_policy(session, actor=actor, unit=unit)
     _check_version(policy, expected_version)
+    _record(session, actor, unit, policy.rules, {}, "clear")
     session.delete(policy)
     session.flush()
     rules, inherited = effective(session, unit)
     return _read(unit, rules, inherited)
+
+
+def _record(
+    session: Session, actor: Actor, unit: OrgUnit, old: dict[str, Any], new: dict[str, Any], action: str
+) -> None:
+    """The history (变更记录) of a unit's own policy, keyed by the unit: each rule that changed,
+    [from, to] (None where the unit had no policy of its own before, or has none after)."""
+    found = {k: [old.get(k), new.get(k)] for k in dict.fromkeys([*old, *new]) if old.get(k) != new.get(k)}
+    changes.record(session, actor=actor, kind=ChangeKind.rating_policy, object_id=unit.id, action=action, changes=found)
 
 
 def list_policies(

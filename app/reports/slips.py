@@ -133,7 +133,7 @@ def reissue(session: Session, *, actor: Actor, member_ids: Sequence[int]) -> lis
         assert account.id is not None
         password = auth_service.generate_initial_password(phone=account.phone)
         auth_service.reset_password(
-            session, account_id=account.id, password_hash=security.hash_one_time_password(password)
+            session, account_id=account.id, password_hash=security.hash_one_time_password(password), actor=actor
         )
         branch = branches[member.branch_id]
         out.append(
