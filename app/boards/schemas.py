@@ -104,6 +104,8 @@ class PledgeCard(BaseModel):
     status: str
     status_label: str
     post: str = ""  # the post the pledge was made for (依岗承诺), not the member's current one
+    post_duties: str = ""  # its catalogue post's duties, when public (设岗定责)
+    pioneer_post: bool = False  # 党员先锋岗
     due_date: date | None = None
     outcome_label: str | None = None  # the secretary's closing comment is in the pledge page's timeline
     percent: int | None = None

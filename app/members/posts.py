@@ -63,7 +63,7 @@ def visible_post(session: Session, actor: Actor, post_id: int) -> tuple[Post, Or
     raise NotFound("未找到该岗位，或不在您的管理范围内", code="post_not_found")
 
 
-def _member_counts(session: Session, post_ids: Iterable[int]) -> dict[int, int]:
+def member_counts(session: Session, post_ids: Iterable[int]) -> dict[int, int]:
     ids = set(post_ids)
     if not ids:
         return {}
@@ -96,7 +96,7 @@ def to_read(post: Post, *, may_manage: bool, member_count: int = 0) -> PostRead:
 
 def read_one(session: Session, actor: Actor, post: Post, branch: OrgUnit) -> PostRead:
     may_manage = allowed(actor, Permission.member_manage, branch)
-    return to_read(post, may_manage=may_manage, member_count=_member_counts(session, [pk(post)]).get(pk(post), 0))
+    return to_read(post, may_manage=may_manage, member_count=member_counts(session, [pk(post)]).get(pk(post), 0))
 
 
 def list_posts(
@@ -111,7 +111,7 @@ def list_posts(
     stmt = stmt.order_by(col(Post.pioneer).desc(), col(Post.sort_order), col(Post.name), col(Post.id))
 
     def to_reads(rows: Sequence[Post]) -> list[PostRead]:
-        counts = _member_counts(session, (pk(p) for p in rows))
+        counts = member_counts(session, (pk(p) for p in rows))
         return [to_read(p, may_manage=may_manage, member_count=counts.get(pk(p), 0)) for p in rows]
 
     return paginate(session, stmt, params, to_reads)

@@ -19,6 +19,7 @@ from app.core.errors import Conflict, Unprocessable
 from app.core.lifecycle import check_version
 from app.core.permissions import Actor, Permission, allowed, require
 from app.core.time import today_local, utcnow
+from app.members import posts
 from app.members import service as members_service
 from app.org import service as org_service
 from app.org.models import OrgUnit
@@ -53,7 +54,7 @@ def _owning_unit_for_collective(session: Session, actor: Actor, unit_id: int) ->
 def create_pledge(session: Session, *, actor: Actor, data: PledgeCreate) -> Located:
     """A new draft: the caller's own, a member's entered by their secretary, or a unit's collective one."""
     member_id: int | None = None
-    post = data.post
+    post, post_id = data.post, data.post_id
     owner_kind = owner_kind_for(data.category)
     if owner_kind == OwnerKind.unit:
         assert data.unit_id is not None  # PledgeCreate: a collective pledge names its unit
@@ -75,7 +76,10 @@ def create_pledge(session: Session, *, actor: Actor, data: PledgeCreate) -> Loca
             raise Conflict("该党员已转出或不在册，不能新建承诺", code="member_inactive")
         unit = org_service.get_unit(session, member.group_id) if member.group_id else branch
         # 依岗承诺: the pledge keeps the post it was made for; by default the member's post of today
-        post = post or member.post
+        if post_id is None and not post:
+            post, post_id = member.post, member.post_id
+    if data.post_id is not None:  # a post chosen from the branch's catalogue (free text is the fallback)
+        post = posts.usable_post(session, post_id=data.post_id, branch_id=pk(branch)).name
     if unit.archived_at is not None or branch.archived_at is not None:
         raise Conflict("该组织已撤销", code="unit_archived")
     year = data.year or today_local().year
@@ -91,6 +95,7 @@ def create_pledge(session: Session, *, actor: Actor, data: PledgeCreate) -> Loca
         content=data.content,
         category=data.category,
         post=post,
+        post_id=post_id,
         year=year,
         due_date=due_date,
         helped_household=data.helped_household,
@@ -117,7 +122,7 @@ def check_due_date(year: int, due_date: date) -> None:
     raise Unprocessable(message, code="invalid_due_date", errors=[{"field": "due_date", "message": message}])
 
 
-def _changes(pledge: Pledge, data: PledgeUpdate) -> dict[str, Any]:
+def _changes(session: Session, pledge: Pledge, data: PledgeUpdate) -> dict[str, Any]:
     """The fields `data` really changes, validated against the pledge's kind."""
     given = data.model_dump(exclude_unset=True)
     for name, label in _REQUIRED_FIELDS.items():
@@ -139,6 +144,10 @@ def _changes(pledge: Pledge, data: PledgeUpdate) -> dict[str, Any]:
             )
         if pledge.helped_household is not None:
             given["helped_household"] = None
+    if given.get("post_id") is not None:  # chosen from the catalogue: its name is the post
+        given["post"] = posts.usable_post(session, post_id=given["post_id"], branch_id=pledge.branch_id).name
+    elif "post" in given and given["post"] != pledge.post:  # free text: no longer the catalogue post
+        given["post_id"] = None
     changes = {k: v for k, v in given.items() if getattr(pledge, k) != v}
     if "year" in changes or "due_date" in changes:
         check_due_date(changes.get("year", pledge.year), changes.get("due_date", pledge.due_date))
@@ -154,7 +163,7 @@ def update_draft(
     check_version(pledge, expected_version)
     if PledgeStatus(pledge.status) not in states.EDITABLE:
         raise wrong_state(actor, located, "直接修改（已公示的承诺请申请修改）")
-    changes = _changes(pledge, data)
+    changes = _changes(session, pledge, data)
     if not changes:
         return pledge
     for name, value in changes.items():
@@ -188,7 +197,7 @@ def revise(
     check_version(pledge, expected_version)
     if PledgeStatus(pledge.status) != PledgeStatus.published:
         raise wrong_state(actor, located, states.ACTION_LABELS[Action.revise])
-    changes = _changes(pledge, data)
+    changes = _changes(session, pledge, data)
     if not changes:
         raise Unprocessable("没有修改任何内容", code="no_changes")
     return act(

@@ -30,7 +30,7 @@ from app.pledges.models import Pledge, PledgeOutcome, PledgeRevision, PledgeStat
 from app.pledges.schemas import BatchPublishResult
 from app.pledges.states import Action, Who
 
-EDITABLE_FIELDS = ("title", "content", "category", "post", "year", "due_date", "helped_household")
+EDITABLE_FIELDS = ("title", "content", "category", "post", "post_id", "year", "due_date", "helped_household")
 PRIVATE_FIELDS = frozenset({"helped_household"})
 
 PledgeStep = Step[Located, PledgeStatus, Action]

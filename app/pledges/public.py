@@ -20,6 +20,7 @@ from app.core.db import pk
 from app.core.errors import NotFound
 from app.core.privacy import mask_personal
 from app.core.time import today_local
+from app.members.posts import PublicPost, public_posts
 from app.pledges import states
 from app.pledges.models import (
     CATEGORY_LABELS,
@@ -52,7 +53,9 @@ def _masked(value: Any) -> Any:
     return mask_personal(value) if isinstance(value, str) else value
 
 
-def _public(pledge: Pledge, today: date, latest: ProgressPublic | None = None) -> PledgePublic:
+def _public(
+    pledge: Pledge, today: date, latest: ProgressPublic | None = None, post: PublicPost | None = None
+) -> PledgePublic:
     status = PledgeStatus(pledge.status)
     return PledgePublic(
         id=pk(pledge),
@@ -62,6 +65,9 @@ def _public(pledge: Pledge, today: date, latest: ProgressPublic | None = None) -
         category=PledgeCategory(pledge.category),
         category_label=CATEGORY_LABELS[PledgeCategory(pledge.category)],
         post=mask_personal(pledge.post),
+        # the catalogue post's duties only when public (members.posts.public_posts blanks private ones)
+        post_duties=mask_personal(post.duties) if post else "",
+        pioneer_post=post.pioneer if post else False,
         year=pledge.year,
         due_date=pledge.due_date,
         status=status,
@@ -140,9 +146,10 @@ def public_pledges_for_units(
         stmt = stmt.where(col(Pledge.year) == year)
     pledges = list(session.execute(stmt).scalars())
     latest = _latest_progress(session, [pk(p) for p in pledges]) if with_progress else {}
+    post_of = public_posts(session, (p.post_id for p in pledges))  # a query only when a pledge has a post
     today = today_local()
     for p in pledges:
-        public = _public(p, today, latest.get(pk(p)))
+        public = _public(p, today, latest.get(pk(p)), post_of.get(p.post_id) if p.post_id else None)
         if p.owner_kind == OwnerKind.member and p.member_id is not None:
             result.by_member.setdefault(p.member_id, []).append(public)
         else:

@@ -49,6 +49,9 @@ class PledgeCreate(BaseModel):
     content: Content
     category: PledgeCategory
     post: ShortText = ""
+    post_id: int | None = Field(
+        default=None, ge=1, description="岗位目录中的岗位（依岗承诺）；给出时 post 取岗位名称，post 自填只作后备"
+    )
     year: Year | None = Field(default=None, description="承诺年度，默认今年")
     due_date: date | None = Field(default=None, description="完成时限，默认年度最后一天")
     member_id: int | None = None
@@ -77,6 +80,7 @@ class PledgeUpdate(BaseModel):
     content: Content | None = None
     category: PledgeCategory | None = None
     post: ShortText | None = None
+    post_id: int | None = Field(default=None, ge=1, description="岗位目录中的岗位；只改 post 文字则不再对应目录岗位")
     year: Year | None = None
     due_date: date | None = None
     helped_household: Household | None = None
@@ -156,6 +160,8 @@ class PledgePublic(BaseModel):
     category: PledgeCategory
     category_label: str
     post: str
+    post_duties: str = ""  # the catalogue post's duties, only when they are public
+    pioneer_post: bool = False  # 党员先锋岗
     year: int
     due_date: date
     status: PledgeStatus
@@ -252,6 +258,7 @@ class PledgeRead(BaseModel):
     category: PledgeCategory
     category_label: str = ""
     post: str
+    post_id: int | None = None
     year: int
     due_date: date
     status: PledgeStatus
