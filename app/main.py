@@ -21,6 +21,7 @@ from app.boards import fast as boards_fast
 from app.boards import service as boards_service
 from app.boards import static_files as static_boards
 from app.boards.public_routes import public_router as boards_public_router
+from app.boards.ranking import ranking_router as boards_ranking_router
 from app.core import db, idempotency
 from app.core.config import PROJECT_ROOT, settings
 from app.core.errors import install_error_handlers, problem
@@ -69,7 +70,7 @@ class SpaStaticFiles(PrecompressedStaticFiles):
 
 def _is_app_page(path: str, scope: Scope) -> bool:
     first = path.lstrip("./").split("/", 1)[0]
-    if first in ("api", "b", "s", "assets") or "." in path.rsplit("/", 1)[-1]:
+    if first in ("api", "b", "s", "r", "assets") or "." in path.rsplit("/", 1)[-1]:
         return False
     accept = dict(scope["headers"]).get(b"accept", b"").decode("latin-1")
     return "text/html" in accept
@@ -173,6 +174,7 @@ def create_app(*, check_schema_on_start: bool = True) -> FastAPI:
         return JSONResponse({"status": "ready", "schema": state.current})
 
     app.include_router(boards_public_router)  # the public boards at /b/{token} and /s/{token}, outside /api/v1
+    app.include_router(boards_ranking_router)  # the public 比学赶超 ranking at /r/{token}
     app.include_router(api_router)
 
     if (FRONTEND_DIST / "index.html").exists():

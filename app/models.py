@@ -8,6 +8,13 @@ from app.appraisal.models_debrief import (
     DebriefRoundEvent,
     DebriefScore,
 )
+from app.appraisal.models_tiers import (
+    BranchTier,
+    BranchTierEvent,
+    RankingEvent,
+    RankingPublication,
+    RectificationStep,
+)
 from app.auth.models import Account, LoginFailure, RefreshToken, RevokedAccessToken
 from app.boards.models import Board, BoardMember, BoardViewDay, RetiredBoardToken
 from app.core import db as _db  # noqa: F401  (naming convention before any table)
@@ -18,12 +25,10 @@ from app.evaluations.models import PublicRating, Suggestion
 from app.members.models import Member
 from app.members.models import Post as Post
 from app.members.models_registration import CommunityRegistration, RegistrationEvent
-from app.members.models_registration import CommunityRegistration, RegistrationEvent
 from app.notifications.models import Notification
 from app.org.models import OrgUnit, RoleGrant
 from app.pledges.models import Pledge, PledgeEvent, PledgeNote, PledgePhoto, PledgeProgress, PledgeRevision
 from app.pledges.models import PledgeDocument as PledgeDocument
-from app.pledges.models_pairing import Pairing
 from app.pledges.models_pairing import Pairing
 from app.ratings.models import (
     Assessment,
@@ -45,12 +50,13 @@ __all__ = [
     "Board",
     "BoardMember",
     "BoardViewDay",
+    "BranchTier",
+    "BranchTierEvent",
     "DebriefAttachment",
     "DebriefReport",
     "DebriefRound",
     "DebriefRoundEvent",
     "DebriefScore",
-    "CommunityRegistration",
     "ChangeEvent",
     "CommunityRegistration",
     "Honour",
@@ -59,7 +65,6 @@ __all__ = [
     "Member",
     "Notification",
     "OrgUnit",
-    "Pairing",
     "Pairing",
     "PeerFlag",
     "PeerReview",
@@ -70,6 +75,8 @@ __all__ = [
     "PledgeProgress",
     "PledgeRevision",
     "PublicRating",
+    "RankingEvent",
+    "RankingPublication",
     "RateHit",
     "RatingBranchStatus",
     "RatingDecision",
@@ -77,8 +84,8 @@ __all__ = [
     "RatingPeriodEvent",
     "RatingPolicy",
     "RatingResult",
+    "RectificationStep",
     "RefreshToken",
-    "RegistrationEvent",
     "RegistrationEvent",
     "Representative",
     "RetiredBoardToken",

@@ -68,7 +68,7 @@ RANKING_STATUS_LABELS: dict[RankingStatus, str] = {
 
 # the 五好 standard, in the seed's order (002: 领导班子、党员干部队伍、支部工作机制、发展经济业绩、农民群众反映)
 FIVE_GOOD: dict[str, str] = {
-    "leadership": "领导班子好",
+    "team": "领导班子好",
     "cadres": "党员干部队伍好",
     "mechanism": "支部工作机制好",
     "economy": "发展经济业绩好",

@@ -1,5 +1,6 @@
 """十佳党员承诺 and 十佳党组织承诺 of a year, and the 评先选优 candidates.
 
+十佳支书 (a secretary, no pledge) is nominated by the committee and selected the same way.
 Secretaries nominate closed, kept pledges of their branch (a member's pledge is a 党员承诺, a group's
 or branch's collective one a 党组织承诺); the committee selects at most ten of each kind per year, each
 with a reason. Members who moved up a level (晋星) or hold three stars or more in the year's latest
@@ -16,7 +17,7 @@ from sqlmodel import Session, col
 
 from app.core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, PreconditionRequired
 from app.core.pagination import Page, PageParams, paginate
-from app.core.permissions import Actor, Permission, allowed, require
+from app.core.permissions import Actor, Permission, Role, allowed, require
 from app.core.time import utcnow
 from app.members import service as members_service
 from app.org import service as org_service
@@ -74,6 +75,39 @@ def nominate(
         kind=kind,
         pledge_id=pledge_id,
         branch_id=pledge.branch_id,
+        nominated_by_account_id=None if actor.system else actor.account_id,
+        nominated_at=utcnow(),
+        nomination_reason=(reason or "").strip() or None,
+    )
+    session.add(honour)
+    session.flush()
+    return honour
+
+
+def nominate_secretary(
+    session: Session, *, actor: Actor, member_id: int, year: int, reason: str | None = None
+) -> Honour:
+    """The committee puts a branch secretary forward for the year's 十佳支书 (a secretary never
+    nominates themself: it is the committee's, rating.admin on the branch)."""
+    member = members_service.members_by_id(session, [member_id]).get(member_id)
+    if member is None:
+        raise NotFound("未找到该党员")
+    branch = org_service.get_unit(session, member.branch_id)
+    require(actor, Permission.rating_admin, branch)
+    holders = org_service.role_holders(session, [branch.id or 0], [Role.secretary]).get(branch.id or 0, set())
+    if member.account_id is None or member.account_id not in holders:
+        raise Conflict("只能推荐现任党支部书记", code="honour_not_secretary")
+    taken = select(func.count()).where(
+        col(Honour.year) == year, col(Honour.kind) == HonourKind.secretary.value, col(Honour.member_id) == member_id
+    )
+    if session.execute(taken).scalar_one():
+        raise Conflict("该书记已被推荐", code="honour_exists")
+    honour = Honour(
+        unit_id=_committee_of(session, branch).id or 0,
+        year=year,
+        kind=HonourKind.secretary,
+        member_id=member_id,
+        branch_id=branch.id or 0,
         nominated_by_account_id=None if actor.system else actor.account_id,
         nominated_at=utcnow(),
         nomination_reason=(reason or "").strip() or None,
@@ -144,8 +178,11 @@ def select_honour(
         honour.selected_by_account_id = None
     honour.reason = reason.strip()[:500]
     session.add(honour)
-    pledge = pledges_service.get_pledge(session, honour.pledge_id)
-    org_service.touch(session, [pledge.unit_id, pledge.branch_id])  # the star boards list the 十佳
+    if honour.pledge_id is not None:
+        pledge = pledges_service.get_pledge(session, honour.pledge_id)
+        org_service.touch(session, [pledge.unit_id, pledge.branch_id])  # the star boards list the 十佳
+    else:
+        org_service.touch(session, [honour.branch_id])  # a 十佳支书
     session.flush()
     return honour
 
@@ -176,14 +213,24 @@ def list_honours(
 def honour_reads(session: Session, rows: Any) -> list[HonourRead]:
     pledges = {
         p.id: p
-        for p in session.execute(select(Pledge).where(col(Pledge.id).in_([h.pledge_id for h in rows]))).scalars()
+        for p in session.execute(
+            select(Pledge).where(col(Pledge.id).in_([h.pledge_id for h in rows if h.pledge_id is not None]))
+        ).scalars()
     }
-    names = members_service.member_names(session, [p.member_id for p in pledges.values() if p.member_id])
+    names = members_service.member_names(
+        session,
+        [p.member_id for p in pledges.values() if p.member_id] + [h.member_id for h in rows if h.member_id],
+    )
     units = org_service.units_by_id(session, {h.branch_id for h in rows} | {p.unit_id for p in pledges.values()})
     out = []
     for h in rows:
-        p = pledges[h.pledge_id]
-        owner = names.get(p.member_id, "") if p.member_id else (units[p.unit_id].name if p.unit_id in units else "")
+        p = pledges.get(h.pledge_id)
+        if p is None:  # 十佳支书: the secretary
+            owner = names.get(h.member_id or 0, "")
+        elif p.member_id:
+            owner = names.get(p.member_id, "")
+        else:
+            owner = units[p.unit_id].name if p.unit_id in units else ""
         out.append(
             HonourRead(
                 id=h.id or 0,
@@ -191,7 +238,8 @@ def honour_reads(session: Session, rows: Any) -> list[HonourRead]:
                 kind=h.kind,
                 kind_label=HONOUR_KIND_LABELS[HonourKind(h.kind)],
                 pledge_id=h.pledge_id,
-                pledge_title=p.title,
+                pledge_title=p.title if p is not None else "",
+                member_id=h.member_id,
                 owner_name=owner,
                 branch_id=h.branch_id,
                 branch_name=units[h.branch_id].name if h.branch_id in units else "",

@@ -73,6 +73,7 @@ class DecisionKind(StrEnum):
 class HonourKind(StrEnum):
     member_pledge = "member_pledge"  # 十佳党员承诺
     org_pledge = "org_pledge"  # 十佳党组织承诺
+    secretary = "secretary"  # 十佳支书: a branch secretary (member_id), no pledge
 
 
 class RatingPolicy(SQLModel, table=True):
@@ -330,6 +331,7 @@ class Honour(SQLModel, table=True):
     __tablename__ = "honour"
     __table_args__ = (
         UniqueConstraint("year", "kind", "pledge_id"),
+        UniqueConstraint("year", "kind", "member_id"),
         Index("ix_honour_unit_id_year", "unit_id", "year"),
     )
 
@@ -337,7 +339,8 @@ class Honour(SQLModel, table=True):
     unit_id: int = Field(foreign_key="org_unit.id")  # the committee whose 十佳 it is
     year: int
     kind: HonourKind = Field(sa_type=String(14))
-    pledge_id: int = Field(foreign_key="pledge.id")
+    pledge_id: int | None = Field(default=None, foreign_key="pledge.id")  # None for a 十佳支书
+    member_id: int | None = Field(default=None, foreign_key="member.id")  # the secretary of a 十佳支书
     branch_id: int = Field(foreign_key="org_unit.id")
     nominated_by_account_id: int | None = Field(default=None, foreign_key="account.id")
     nominated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -366,6 +369,7 @@ FLAG_KIND_LABELS: dict[FlagKind, str] = {
 HONOUR_KIND_LABELS: dict[HonourKind, str] = {
     HonourKind.member_pledge: "十佳党员承诺",
     HonourKind.org_pledge: "十佳党组织承诺",
+    HonourKind.secretary: "十佳支书",
 }
 
 STAR_LABELS: dict[int, str] = {5: "五星", 4: "四星", 3: "三星", 2: "二星", 1: "一星"}

@@ -26,6 +26,7 @@ from app.ratings.models import (
     HONOUR_KIND_LABELS,
     STAR_LABELS,
     Honour,
+    HonourKind,
     PeriodKind,
     RatingBranchStatus,
     RatingPeriod,
@@ -222,6 +223,23 @@ def _honours(session: Session, unit: OrgUnit, year: int) -> list[HonourPublic]:
         unit_name = units[int(unit_id)].name if int(unit_id) in units else ""
         owner = member_name if owner_kind == OwnerKind.member and member_name and named else unit_name
         out.append(HonourPublic(kind_label=HONOUR_KIND_LABELS[kind], title=mask_personal(title), owner_name=owner))
+    # 十佳支书: the secretary by name when the boards may name them, with their branch
+    secretaries = session.execute(
+        select(col(Member.name), members_service.named_sql(), col(OrgUnit.name))
+        .select_from(h)
+        .join(Member, col(Member.id) == col(h.member_id))
+        .join(OrgUnit, col(OrgUnit.id) == col(h.branch_id))
+        .where(
+            col(h.unit_id).in_(committees),
+            col(h.year) == year,
+            col(h.kind) == HonourKind.secretary.value,
+            col(h.selected_at).is_not(None),
+        )
+        .order_by(col(h.selected_at), col(h.id))
+    ).all()
+    for name, named, branch_name in secretaries:
+        title = f"{name}（{branch_name}书记）" if named else f"{branch_name}书记"
+        out.append(HonourPublic(kind_label=HONOUR_KIND_LABELS[HonourKind.secretary], title=title, owner_name=""))
     return out
 
 

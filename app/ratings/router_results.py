@@ -41,6 +41,7 @@ from app.ratings.schemas_results import (
     PublishBody,
     PublishRead,
     ResultRead,
+    SecretaryNominateBody,
     SelectBody,
 )
 
@@ -315,6 +316,18 @@ def list_honours(
 def nominate(idem: IdempotencyDep, session: SessionDep, actor: ActorDep, body: NominateBody) -> Response:
     """推荐十佳承诺（支部书记）：本支部已销诺、已兑现的承诺。"""
     honour = honours.nominate(session, actor=actor, pledge_id=body.pledge_id, year=body.year, reason=body.reason)
+    (read,) = honours.honour_reads(session, [honour])
+    return idem.respond(session, read, status_code=201, headers={"Location": f"/api/v1/rating-honours/{read.id}"})
+
+
+@router.post("/rating-honours/secretaries", response_model=HonourRead, status_code=201)
+def nominate_secretary(
+    idem: IdempotencyDep, session: SessionDep, actor: ActorDep, body: SecretaryNominateBody
+) -> Response:
+    """推荐十佳支书（党委）：现任党支部书记；评选、撤销与十佳承诺相同。"""
+    honour = honours.nominate_secretary(
+        session, actor=actor, member_id=body.member_id, year=body.year, reason=body.reason
+    )
     (read,) = honours.honour_reads(session, [honour])
     return idem.respond(session, read, status_code=201, headers={"Location": f"/api/v1/rating-honours/{read.id}"})
 

@@ -60,6 +60,15 @@ class Thresholds(_Strict):
         return {5: self.star5, 4: self.star4, 3: self.star3, 2: self.star2}.get(stars)
 
 
+class TierLines(_Strict):
+    """The lines of the year's branch tiers by 五好 (app/appraisal/tiers.py): a branch whose year
+    level is at least `advanced_stars` is proposed 先进 (unless a 五好 item is marked 不好), at most
+    `backward_stars` 后进, otherwise 一般."""
+
+    advanced_stars: int = Field(4, ge=2, le=5)
+    backward_stars: int = Field(2, ge=1, le=4)
+
+
 class RubricItem(_Strict):
     key: str = Field(min_length=1, max_length=30, pattern=r"^[a-z][a-z0-9_]*$")
     label: str = Field(min_length=1, max_length=20)
@@ -103,6 +112,7 @@ class PolicyRules(_Strict):
     rubric: list[RubricItem] = Field(default_factory=default_rubric, min_length=1, max_length=12)
     branch_weights: BranchWeights = Field(default_factory=BranchWeights)
     branch_rubric: list[RubricItem] = Field(default_factory=default_branch_rubric, min_length=1, max_length=12)
+    tiers: TierLines = Field(default_factory=TierLines)  # 先进 / 后进 lines of the year's tiers
 
     @model_validator(mode="before")
     @classmethod
@@ -160,6 +170,10 @@ def problems(rules: PolicyRules) -> list[dict[str, str]]:
             out.append({"field": name, "message": f"{label}的项目名称不能重复"})
         if sum(1 for i in items if i.auto) > 1:
             out.append({"field": name, "message": f"{label}最多只能有一项由承诺践诺情况自动计分"})
+    lines = rules.tiers
+    if lines.advanced_stars <= lines.backward_stars:
+        now = f"{lines.advanced_stars} / {lines.backward_stars}"
+        out.append({"field": "tiers", "message": f"先进的星级线须高于后进的星级线（现为 {now}）"})
     if any(i.auto for i in rules.branch_rubric):
         out.append({"field": "branch_rubric", "message": "党支部考评细则不能自动计分"})
     return out

@@ -271,7 +271,7 @@ class LevelGroupPublic(BaseModel):
 
 
 class HonourPublic(BaseModel):
-    kind_label: str  # 十佳党员承诺 / 十佳党组织承诺
+    kind_label: str  # 十佳党员承诺 / 十佳党组织承诺 / 十佳支书
     title: str
     owner_name: str
 

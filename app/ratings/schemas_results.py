@@ -123,6 +123,12 @@ class NominateBody(_In):
     reason: str | None = Field(default=None, max_length=500, description="推荐理由")
 
 
+class SecretaryNominateBody(_In):
+    member_id: Id = Field(description="现任党支部书记")
+    year: int = Field(ge=2000, le=2100)
+    reason: str | None = Field(default=None, max_length=500, description="推荐理由")
+
+
 class SelectBody(_In):
     reason: Reason = Field(description="评选理由（必填）")
 
@@ -132,9 +138,10 @@ class HonourRead(BaseModel):
     year: int
     kind: HonourKind
     kind_label: str
-    pledge_id: int
+    pledge_id: int | None = Field(description="十佳支书为空")
     pledge_title: str
-    owner_name: str = Field(description="承诺人或承诺组织")
+    member_id: int | None = Field(default=None, description="十佳支书：书记本人")
+    owner_name: str = Field(description="承诺人或承诺组织；十佳支书为书记姓名")
     branch_id: int
     branch_name: str
     nominated_at: datetime
