@@ -17,6 +17,7 @@ from starlette.types import Scope
 
 from app import models  # noqa: F401  (all tables registered)
 from app.api import api_router
+from app.appraisal.public_routes import public_router as appraisal_public_router
 from app.boards import fast as boards_fast
 from app.boards import service as boards_service
 from app.boards import static_files as static_boards
@@ -70,7 +71,7 @@ class SpaStaticFiles(PrecompressedStaticFiles):
 
 def _is_app_page(path: str, scope: Scope) -> bool:
     first = path.lstrip("./").split("/", 1)[0]
-    if first in ("api", "b", "s", "r", "assets") or "." in path.rsplit("/", 1)[-1]:
+    if first in ("api", "b", "s", "r", "t", "assets") or "." in path.rsplit("/", 1)[-1]:
         return False
     accept = dict(scope["headers"]).get(b"accept", b"").decode("latin-1")
     return "text/html" in accept
@@ -174,6 +175,7 @@ def create_app(*, check_schema_on_start: bool = True) -> FastAPI:
         return JSONResponse({"status": "ready", "schema": state.current})
 
     app.include_router(boards_public_router)  # the public boards at /b/{token} and /s/{token}, outside /api/v1
+    app.include_router(appraisal_public_router)  # the representatives' slip forms at /t/…
     app.include_router(boards_ranking_router)  # the public 比学赶超 ranking at /r/{token}
     app.include_router(api_router)
 

@@ -94,6 +94,47 @@ def default_branch_rubric() -> list[RubricItem]:
     ]
 
 
+class AppraisalItem(_Strict):
+    """An item the representatives answer on their monthly slip (满意 / 基本满意 / 不满意)."""
+
+    key: str = Field(min_length=1, max_length=30, pattern=r"^[a-z][a-z0-9_]*$")
+    label: str = Field(min_length=1, max_length=20)
+
+
+def default_slip_items() -> list[AppraisalItem]:
+    return [
+        AppraisalItem(key="work", label="支部工作开展情况"),
+        AppraisalItem(key="pledges", label="党员承诺践诺情况"),
+        AppraisalItem(key="conduct", label="党员作风形象"),
+    ]
+
+
+def default_five_good() -> list[RubricItem]:
+    """The 五好 standard (seeds/002): the committee's rubric of a branch's quarterly self-evaluation."""
+    return [
+        RubricItem(key="team", label="领导班子好", max_points=20),
+        RubricItem(key="cadres", label="党员干部队伍好", max_points=20),
+        RubricItem(key="mechanism", label="支部工作机制好", max_points=20),
+        RubricItem(key="economy", label="发展经济业绩好", max_points=20),
+        RubricItem(key="masses", label="农民群众反映好", max_points=20),
+    ]
+
+
+class AppraisalRules(_Strict):
+    """党员群众代表每月测评 and 季度自评 (app/appraisal): how often slips are issued, what they ask, how
+    the answers and the self-evaluation count in a branch's score."""
+
+    # slips in every n-th month (1: every month; 3: January, April, July, October)
+    slip_every_months: int = Field(1, ge=1, le=12)
+    slip_items: list[AppraisalItem] = Field(default_factory=default_slip_items, min_length=1, max_length=10)
+    # villager: each representative's answer joins the branch's 群众测评 as one rating (its items' 满意度);
+    # none: answers are counted and shown, not scored
+    slip_counts_as: Literal["villager", "none"] = "villager"
+    self_rubric: list[RubricItem] = Field(default_factory=default_five_good, min_length=1, max_length=12)
+    # the self-evaluation's share (percent) of a branch's 组织考评 part; the committee's assessment the rest
+    self_weight: int = Field(0, ge=0, le=50)
+
+
 class PolicyRules(_Strict):
     """Everything a period runs under. Scores are on 0–100; a year by `sum` is on 0–400."""
 
@@ -113,6 +154,7 @@ class PolicyRules(_Strict):
     branch_weights: BranchWeights = Field(default_factory=BranchWeights)
     branch_rubric: list[RubricItem] = Field(default_factory=default_branch_rubric, min_length=1, max_length=12)
     tiers: TierLines = Field(default_factory=TierLines)  # 先进 / 后进 lines of the year's tiers
+    appraisal: AppraisalRules = Field(default_factory=AppraisalRules)  # 每月测评, 季度自评
 
     @model_validator(mode="before")
     @classmethod
@@ -176,6 +218,16 @@ def problems(rules: PolicyRules) -> list[dict[str, str]]:
         out.append({"field": "tiers", "message": f"先进的星级线须高于后进的星级线（现为 {now}）"})
     if any(i.auto for i in rules.branch_rubric):
         out.append({"field": "branch_rubric", "message": "党支部考评细则不能自动计分"})
+    ap = rules.appraisal
+    if len({i.key for i in ap.slip_items}) != len(ap.slip_items) or len({i.label for i in ap.slip_items}) != len(
+        ap.slip_items
+    ):
+        out.append({"field": "appraisal", "message": "测评票的项目代码和名称不能重复"})
+    keys = [i.key for i in ap.self_rubric]
+    if len(set(keys)) != len(keys) or len({i.label for i in ap.self_rubric}) != len(keys):
+        out.append({"field": "appraisal", "message": "季度自评细则的项目代码和名称不能重复"})
+    if any(i.auto for i in ap.self_rubric):
+        out.append({"field": "appraisal", "message": "季度自评细则不能自动计分"})
     return out
 
 
