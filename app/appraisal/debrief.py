@@ -261,7 +261,7 @@ def update_round(
     session: Session, *, actor: Actor, rnd: DebriefRound, unit: OrgUnit, data: RoundUpdate, expected_version: int
 ) -> DebriefRound:
     """A draft's title and rubric; the deadline and the session until scoring starts."""
-    require(actor, Permission.rating_admin, unit)
+    authorize(actor, unit, Who.admin)
     lifecycle.check_version(rnd, expected_version)
     changes = data.model_dump(exclude_unset=True, exclude_none=True)
     if {"title", "rubric"} & set(changes) and rnd.status not in states.EDITABLE:

@@ -49,6 +49,11 @@ const routes = [
       { path: '/ratings/:id(\\d+)/manage', component: v('PeriodManage'), meta: { title: '周期管理' }, beforeEnter: committeeOnly },
     ]
   })(),
+  // 述职评议 (appraisal): secretaries submit their report, the committee runs rounds and scores
+  { path: '/appraisal/debrief', component: () => import('./views/appraisal/DebriefRounds.vue'), meta: { title: '述职评议', secretary: true } },
+  { path: '/appraisal/debrief/:id(\\d+)', component: () => import('./views/appraisal/DebriefRound.vue'), meta: { title: '述职评议管理', secretary: true } },
+  { path: '/appraisal/debrief/reports/:id(\\d+)', component: () => import('./views/appraisal/DebriefReport.vue'), meta: { title: '述职报告', secretary: true } },
+  { path: '/appraisal/debrief/reports/:id(\\d+)/score', component: () => import('./views/appraisal/DebriefScore.vue'), meta: { title: '述职评议打分', secretary: true } },
   { path: '/:rest(.*)*', redirect: '/' },
 ]
 
