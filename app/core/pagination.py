@@ -13,10 +13,12 @@ from sqlmodel import Session
 
 T = TypeVar("T")
 MAX_PAGE_SIZE = 100
-COUNT_CAP = 10_000
+COUNT_CAP = 2_000
 """Rows a list counts at most: past it the total says "at least" (`total_capped`). A county-wide list
 (200 k pledges) would otherwise count every row on every page — its cost growing with the county —
-for a figure nobody pages through to the end of."""
+for a figure nobody pages through to the end of (2,000 rows are 100 pages of 20). Counting 10,001 of
+the county's pledges took 30 ms on PostgreSQL (EXPLAIN ANALYZE; the page itself 1 ms): 2,001 take a
+fifth of that."""
 
 
 class PageParams(BaseModel):
