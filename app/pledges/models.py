@@ -46,6 +46,11 @@ class PledgeOutcome(StrEnum):
     not_kept = "not_kept"
 
 
+class PledgeKind(StrEnum):
+    year = "year"  # 年度承诺: a year's promise (the default)
+    term = "term"  # 任期承诺: a cadre's promise for their term, across years, with a mid-term 回头看
+
+
 class OwnerKind(StrEnum):
     member = "member"
     unit = "unit"
@@ -80,6 +85,10 @@ class Pledge(SQLModel, table=True):
     post_id: int | None = Field(default=None, foreign_key="post.id", index=True)
     year: int = Field(index=True)
     due_date: date = Field(index=True)
+    # 任期承诺 (kind term): `year` is the term's first year, `term_start` its first day, `due_date` its last
+    # day (years later); it stays on the boards through every year of the term (rules.IN_YEAR)
+    kind: PledgeKind = Field(default=PledgeKind.year, sa_type=String(10), sa_column_kwargs={"server_default": "year"})
+    term_start: date | None = Field(default=None)
     status: PledgeStatus = Field(default=PledgeStatus.draft, sa_type=String(20), index=True)
     outcome: PledgeOutcome | None = Field(default=None, sa_type=String(20))
     outcome_comment: str | None = Field(default=None, max_length=500)
