@@ -169,8 +169,8 @@ def test_units_and_grants(client: TestClient, world: World, db: Session) -> None
     assert [e["action"] for e in entries] == ["archive", "update", "create"]
     assert _fields(entries[0]) == {"archived": ("否", "是")}
     assert _fields(entries[1]) == {"name": ("新党小组", "东街党小组")}
-    assert _fields(entries[2]) == {"kind": ("（无）", "党小组"), "name": ("（无）", "新党小组"),
-                                   "parent_id": ("（无）", "大洼社区党支部"), "sort_order": ("（无）", "0")}  # fmt: skip
+    created = {"kind": "党小组", "name": "新党小组", "parent_id": "大洼社区党支部", "sort_order": "0"}
+    assert _fields(entries[2]) == {k: ("（无）", v) for k, v in created.items()}
     assert client.get(f"{API}/units/{unit_id}/history", headers=world.outsider.headers).status_code == 404
     # a branch moved under another parent
     general = client.post(
