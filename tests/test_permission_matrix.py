@@ -11,6 +11,7 @@ from app.core.permissions import Role
 from app.org.models import RoleGrant, UnitKind
 from tests.factories import PASSWORD, World, create_member, create_unit
 from tests.matrix import ANONYMOUS, PERSONAS, Case, check, params
+from tests.pledges.matrix_documents import CASES as POST_AND_DOCUMENT_CASES
 
 API = "/api/v1"
 EVERYONE = list(PERSONAS)
@@ -190,6 +191,7 @@ CASES = [
         expect=201,
     ),
 ]
+CASES += POST_AND_DOCUMENT_CASES  # posts (设岗定责) and the 承诺书
 
 
 @pytest.mark.parametrize(("case", "persona"), params(CASES))
