@@ -24,6 +24,7 @@ from app.members.models import Gender, Member
 from app.org import service as org_service
 from app.org.models import OrgUnit, UnitKind
 from app.pledges.demo import seed_pledges
+from app.pledges.demo_pairing import seed_pairings, seed_registrations
 from app.ratings.demo import seed_ratings
 
 TOWN = "平山镇党委"
@@ -286,6 +287,18 @@ def seed(session: Session, *, progress: Callable[[int], None] | None = None) -> 
         demo_branch=demo_branch,
         demo_group=demo_group,
         persona_members={label: member for label, member, _role, _unit in personas},
+    )
+
+    # 结对帮扶 and 双报到 (issue 13): pairings across the town, members of other branches registered in
+    # the demo branch with pledges made to it
+    seed_pairings(session, rng=rng, branches=branches, members_by_branch=members_by_branch, persona_member=plain)
+    seed_registrations(
+        session,
+        rng=rng,
+        branches=branches,
+        members_by_branch=members_by_branch,
+        community_branch=demo_branch,
+        taken={pk(m) for _label, m, _role, _unit in logins},
     )
 
     # star ratings: the last quarter published (levels shaped like 平山镇's), the current one open
