@@ -33,8 +33,10 @@ def test_proposal_from_the_year_levels_and_the_lines(client: TestClient, world: 
     propose(client, world)
     mine = tier_of(client, world, world.branch.id or 0)
     assert (mine["proposed_tier"], mine["stars"], mine["score"]) == ("advanced", 4, 355.0)
-    assert mine["status"] == "proposed" and mine["tier"] is None and mine["tier_label"] == "待审定"
-    assert "年度星级四星，达到先进线（四星及以上），建议为先进。" == mine["explanation"]
+    assert mine["status"] == "proposed"
+    assert mine["tier"] is None
+    assert mine["tier_label"] == "待审定"
+    assert mine["explanation"] == "年度星级四星，达到先进线（四星及以上），建议为先进。"
     other = tier_of(client, world, world.other_branch.id or 0)
     assert other["proposed_tier"] == "backward"
     assert "在后进线（二星及以下）" in other["explanation"]
@@ -106,7 +108,8 @@ def test_approve_change_reopen_with_reasons(client: TestClient, world: World, db
     )
     # another tier than proposed needs a reason
     r = act(client, world.committee_admin, mine, "approve", {"tier": "ordinary"})
-    assert r.status_code == 422 and r.json()["code"] == "reason_required"
+    assert r.status_code == 422
+    assert r.json()["code"] == "reason_required"
     r = act(client, world.committee_admin, mine, "approve")
     assert r.status_code == 200, r.text
     approved = r.json()
@@ -114,7 +117,8 @@ def test_approve_change_reopen_with_reasons(client: TestClient, world: World, db
     assert r.headers["ETag"] == f'"{approved["version"]}"'
     # approving twice: 409 with what may be done instead
     again = act(client, world.committee_admin, approved, "approve")
-    assert again.status_code == 409 and "change" in again.json()["allowed_actions"]
+    assert again.status_code == 409
+    assert "change" in again.json()["allowed_actions"]
     # 动态升级/降级: a change needs a reason and another tier
     assert act(client, world.committee_admin, approved, "change", {"tier": "ordinary"}).status_code == 422
     assert (
@@ -128,7 +132,8 @@ def test_approve_change_reopen_with_reasons(client: TestClient, world: World, db
     assert act(client, world.committee_admin, approved, "reopen", {"reason": "重算"}).status_code == 412
     assert act(client, world.committee_admin, changed, "reopen").status_code == 422
     r = act(client, world.committee_admin, changed, "reopen", {"reason": "年度星级重新核算"})
-    assert r.status_code == 200 and r.json()["tier"] is None
+    assert r.status_code == 200
+    assert r.json()["tier"] is None
     events = client.get(f"{API}/branch-tiers/{mine['id']}/events", headers=h(world.committee_admin)).json()
     assert [(e["action"], e["reason"]) for e in events] == [
         ("propose", None),
@@ -146,7 +151,8 @@ def test_rectification_and_lifting_the_hat(client: TestClient, world: World, db:
     mine = tier_of(client, world, world.branch.id or 0)
     # only a 后进 branch is rectified and has a plan
     mine = act(client, world.committee_admin, mine, "approve").json()
-    assert "rectify" not in mine["allowed_actions"] and "add_step" not in mine["allowed_actions"]
+    assert "rectify" not in mine["allowed_actions"]
+    assert "add_step" not in mine["allowed_actions"]
     assert act(client, world.committee_admin, mine, "rectify").status_code == 409
     steps_url = f"{API}/branch-tiers/{mine['id']}/steps"
     assert (
@@ -157,7 +163,8 @@ def test_rectification_and_lifting_the_hat(client: TestClient, world: World, db:
     )
 
     other = act(client, world.committee_admin, other, "approve").json()
-    assert other["tier"] == "backward" and "add_step" in other["allowed_actions"]
+    assert other["tier"] == "backward"
+    assert "add_step" in other["allowed_actions"]
     steps_url = f"{API}/branch-tiers/{other['id']}/steps"
     for title, due in (("调整充实支部班子", "2027-03-31"), ("建立党员联系户制度", "2027-06-30")):
         r = client.post(steps_url, json={"title": title, "due_on": due}, headers=h(world.committee_admin))
@@ -182,7 +189,8 @@ def test_rectification_and_lifting_the_hat(client: TestClient, world: World, db:
 
     # 摘帽 refused while a step is open
     r = act(client, world.committee_admin, other, "lift", {"reason": "整顿到位"})
-    assert r.status_code == 409 and r.json()["code"] == "tier_steps_open"
+    assert r.status_code == 409
+    assert r.json()["code"] == "tier_steps_open"
     first, second = other["steps"]
     step_url = f"{API}/branch-tiers/{other['id']}/steps"
     # the branch's own secretary (the outsider persona) marks a step done, with what was done
@@ -190,7 +198,8 @@ def test_rectification_and_lifting_the_hat(client: TestClient, world: World, db:
         "complete" in tier_of(client, world, world.other_branch.id or 0, world.outsider)["steps"][0]["allowed_actions"]
     )
     r = client.post(f"{step_url}/{first['id']}/complete", json={}, headers=h(world.outsider, first["version"]))
-    assert r.status_code == 422 and "完成情况" in r.json()["detail"]
+    assert r.status_code == 422
+    assert "完成情况" in r.json()["detail"]
     r = client.post(
         f"{step_url}/{first['id']}/complete",
         json={"reason": "新选配支部委员 2 名"},
