@@ -1,6 +1,14 @@
 """Every domain's table models, imported in dependency order so Alembic and relationships see them all."""
 
-from app.appraisal.models import Representative, SelfEvaluation, SelfEvaluationPhoto, Slip, SlipAnswer, SlipBatch
+from app.appraisal.models import (
+    Representative,
+    SelfEvaluation,
+    SelfEvaluationEvent,
+    SelfEvaluationPhoto,
+    Slip,
+    SlipAnswer,
+    SlipBatch,
+)
 from app.appraisal.models_debrief import (
     DebriefAttachment,
     DebriefReport,
@@ -52,13 +60,13 @@ __all__ = [
     "BoardViewDay",
     "BranchTier",
     "BranchTierEvent",
+    "ChangeEvent",
+    "CommunityRegistration",
     "DebriefAttachment",
     "DebriefReport",
     "DebriefRound",
     "DebriefRoundEvent",
     "DebriefScore",
-    "ChangeEvent",
-    "CommunityRegistration",
     "Honour",
     "IdempotencyRecord",
     "LoginFailure",
@@ -92,6 +100,7 @@ __all__ = [
     "RevokedAccessToken",
     "RoleGrant",
     "SelfEvaluation",
+    "SelfEvaluationEvent",
     "SelfEvaluationPhoto",
     "SelfStatement",
     "Slip",

@@ -5,3 +5,7 @@ branch tiers by 五好 and 十佳支书 (tiers*), the public 比学赶超 rankin
 Sits between ratings and boards: it reads ratings (policy, periods) and everything below, and boards
 and reports may read it.
 """
+
+from app.appraisal import feed as _feed  # the ratings' inputs, registered once on import
+
+_feed.register()

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from app.core.chain import LifecycleEvent
 from app.core.db import UTCDateTime
 from app.core.time import utcnow
 
@@ -138,3 +139,14 @@ class SelfEvaluationPhoto(SQLModel, table=True):
     thumb_height: int
     size_bytes: int
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class SelfEvaluationEvent(LifecycleEvent, table=True):
+    """One accepted action on a self-evaluation (submit, return): who, when, from, to, why; one hash
+    chain per self-evaluation, written by the lifecycle engine."""
+
+    __tablename__ = "appraisal_self_evaluation_event"
+    __table_args__ = (UniqueConstraint("self_evaluation_id", "seq", name="uq_appraisal_self_evaluation_event_seq"),)
+
+    self_evaluation_id: int = Field(foreign_key="appraisal_self_evaluation.id", index=True)
+    actor_account_id: int | None = Field(default=None, foreign_key="account.id")

@@ -8,10 +8,12 @@ from fastapi import APIRouter
 from app.appraisal.router_debrief import router as debrief_router
 from app.appraisal.router_panels import router as panels_router
 from app.appraisal.router_ranking import router as ranking_router
+from app.appraisal.router_self import router as self_router
 from app.appraisal.router_tiers import router as tiers_router
 
 router = APIRouter()
 router.include_router(panels_router)
+router.include_router(self_router)
 router.include_router(debrief_router)
 router.include_router(tiers_router)
 router.include_router(ranking_router)

@@ -110,6 +110,22 @@ class SelfEvaluationWrite(_Body):
     notes: dict[str, str] = Field(default_factory=dict, max_length=12)
 
 
+class SelfEvaluationReturn(_Body):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class SelfEvaluationSummary(BaseModel):
+    """One branch in the committee's quarter view: its self-evaluation beside the committee's assessment."""
+
+    branch_id: int
+    branch_name: str
+    status: SelfEvaluationStatus | None
+    points: float | None
+    submitted_at: datetime | None
+    assessment_points: float | None
+    assessment_max: float | None
+
+
 SelfEvaluationItem.model_rebuild()
 
 register_labels(
@@ -121,6 +137,7 @@ register_labels(
         "month": "月份",
         "items": "得分",
         "notes": "说明",
+        "reason": "原因",
     },
     prefix="/api/v1/appraisal",
 )

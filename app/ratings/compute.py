@@ -20,7 +20,7 @@ result is recomputed; the new proposed level is shown beside it.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -52,6 +52,13 @@ from app.ratings.rules import PolicyRules
 from app.ratings.scoring import Part, fmt
 
 RESULT = RatingResult.metadata.tables["rating_result"]
+# What domains above ratings add to a branch's parts (app.appraisal.feed registers its own; ratings
+# never imports them): each is called with (session, period, rules, the branches' sub-select) and
+# answers branch → (count, points) added to the branch's villager part (the representatives' monthly
+# answers), or branch → (points, max points, weight %) blended into its assessment part (季度自评).
+BranchInput = Callable[[Session, RatingPeriod, PolicyRules, Any], dict[int, Any]]
+BRANCH_VILLAGER_INPUTS: list[BranchInput] = []
+BRANCH_ASSESSMENT_INPUTS: list[BranchInput] = []
 # the period states in which results may be (re)computed
 COMPUTABLE = frozenset({PeriodStatus.assessing, PeriodStatus.computed})
 
@@ -366,6 +373,28 @@ def _drop_stale(session: Session, period_id: int, branches: Any, frozen: set[int
 # ---------------------------------------------------------------- compute
 
 
+def _add_inputs(
+    session: Session,
+    period: RatingPeriod,
+    rules: PolicyRules,
+    branches: Any,
+    villagers: dict[int, tuple[int, float]],
+    assessed: dict[int, tuple[float, float, bool]],
+) -> None:
+    """The registered inputs of higher domains, merged into the branches' aggregates in place."""
+    for extra in BRANCH_VILLAGER_INPUTS:
+        for bid, (n, total) in extra(session, period, rules, branches).items():
+            n0, t0 = villagers.get(bid, (0, 0.0))
+            villagers[bid] = (n0 + int(n), t0 + float(total))
+    for blend in BRANCH_ASSESSMENT_INPUTS:
+        for bid, (points, max_points, weight) in blend(session, period, rules, branches).items():
+            own = assessed.get(bid)
+            if own is None or not own[1] or not max_points or not weight:
+                continue  # no committee assessment yet: nothing to blend with
+            share = (own[0] / own[1] * (100 - weight) + float(points) / float(max_points) * weight) / 100
+            assessed[bid] = (round(share * own[1], 2), own[1], own[2])
+
+
 def compute_results(session: Session, period: RatingPeriod, *, branch_id: int | None = None) -> Computed:
     """(Re)compute the results of the period's subtree, or of one branch of it. No permission or
     state check here (see approval.compute): this is the arithmetic and its few statements — each
@@ -426,6 +455,7 @@ def compute_results(session: Session, period: RatingPeriod, *, branch_id: int | 
     branch_ids = list(session.execute(bstmt).scalars())
     bvillagers = villager_totals(session, period, rules, branches, collective=True)
     bassessed = assessments_of(session, period_id, SubjectKind.branch, branches)
+    _add_inputs(session, period, rules, branches, bvillagers, bassessed)
     bprevious = previous_levels(session, previous_id, SubjectKind.branch, branches)
     bw = rules.branch_weights
     brows = []
