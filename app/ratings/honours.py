@@ -85,10 +85,31 @@ def nominate(
 
 
 def nominate_secretary(
-    session: Session, *, actor: Actor, member_id: int, year: int, reason: str | None = None
+    session: Session,
+    *,
+    actor: Actor,
+    year: int,
+    member_id: int | None = None,
+    branch_id: int | None = None,
+    reason: str | None = None,
 ) -> Honour:
     """The committee puts a branch secretary forward for the year's 十佳支书 (a secretary never
-    nominates themself: it is the committee's, rating.admin on the branch)."""
+    nominates themself: it is the committee's, rating.admin on the branch) — by member, or by branch
+    (its secretary; 409 when it has none or several)."""
+    if member_id is None:
+        branch = org_service.get_unit(session, branch_id or 0) if branch_id else None
+        if branch is None:
+            raise NotFound("未找到该党支部")
+        require(actor, Permission.rating_admin, branch)
+        accounts = org_service.role_holders(session, [branch.id or 0], [Role.secretary]).get(branch.id or 0, set())
+        found = [
+            m
+            for m in (members_service.member_for_account(session, a) for a in sorted(accounts))
+            if m is not None and m.branch_id == branch.id
+        ]
+        if len(found) != 1:
+            raise Conflict("该党支部没有唯一的现任书记，请指定书记", code="honour_no_secretary")
+        member_id = found[0].id or 0
     member = members_service.members_by_id(session, [member_id]).get(member_id)
     if member is None:
         raise NotFound("未找到该党员")

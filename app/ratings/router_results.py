@@ -326,7 +326,7 @@ def nominate_secretary(
 ) -> Response:
     """推荐十佳支书（党委）：现任党支部书记；评选、撤销与十佳承诺相同。"""
     honour = honours.nominate_secretary(
-        session, actor=actor, member_id=body.member_id, year=body.year, reason=body.reason
+        session, actor=actor, member_id=body.member_id, branch_id=body.branch_id, year=body.year, reason=body.reason
     )
     (read,) = honours.honour_reads(session, [honour])
     return idem.respond(session, read, status_code=201, headers={"Location": f"/api/v1/rating-honours/{read.id}"})

@@ -124,7 +124,8 @@ class NominateBody(_In):
 
 
 class SecretaryNominateBody(_In):
-    member_id: Id = Field(description="现任党支部书记")
+    member_id: Id | None = Field(default=None, description="现任党支部书记（或只给 branch_id：该支部的书记）")
+    branch_id: Id | None = Field(default=None, description="党支部：推荐其现任书记")
     year: int = Field(ge=2000, le=2100)
     reason: str | None = Field(default=None, max_length=500, description="推荐理由")
 

@@ -55,6 +55,10 @@ const routes = [
     ]
   })(),
   // 述职评议 (appraisal): secretaries submit their report, the committee runs rounds and scores
+  // 党支部分类（五好）、整顿方案、比学赶超排行榜
+  { path: '/appraisal/tiers', component: () => import('./views/appraisal/Tiers.vue'), meta: { title: '党支部分类', secretary: true } },
+  { path: '/appraisal/tiers/:id(\\d+)', component: () => import('./views/appraisal/TiersDetail.vue'), meta: { title: '整顿方案', secretary: true } },
+  { path: '/appraisal/ranking', component: () => import('./views/appraisal/Ranking.vue'), meta: { title: '比学赶超排行榜', secretary: true } },
   { path: '/appraisal/debrief', component: () => import('./views/appraisal/DebriefRounds.vue'), meta: { title: '述职评议', secretary: true } },
   { path: '/appraisal/debrief/:id(\\d+)', component: () => import('./views/appraisal/DebriefRound.vue'), meta: { title: '述职评议管理', secretary: true } },
   { path: '/appraisal/debrief/reports/:id(\\d+)', component: () => import('./views/appraisal/DebriefReport.vue'), meta: { title: '述职报告', secretary: true } },

@@ -168,8 +168,17 @@ def test_ten_best_secretaries(client: TestClient, world: World, db: Session) -> 
         None,
     )
     assert client.post(url, json=body, headers=h(world.committee_admin)).status_code == 409
+    # by branch: its one secretary; a branch without one is refused
+    by_branch = {"branch_id": world.other_branch.id, "year": YEAR}
+    r = client.post(url, json=by_branch, headers=h(world.committee_admin))
+    assert r.status_code == 201, r.text
+    assert r.json()["owner_name"] == "外支书"
+    r = client.post(url, json={"branch_id": world.office.id, "year": YEAR}, headers=h(world.committee_admin))  # type: ignore[union-attr]
+    assert r.status_code == 409
+    assert r.json()["code"] == "honour_no_secretary"
     listed = client.get(f"{API}/rating-honours", params={"kind": "secretary"}, headers=h(world.committee_admin)).json()
-    assert [x["id"] for x in listed["items"]] == [honour["id"]]
+    assert honour["id"] in [x["id"] for x in listed["items"]]
+    assert len(listed["items"]) == 2
     sel = f"{API}/rating-honours/{honour['id']}/select"
     assert client.post(sel, json={"reason": "x"}, headers=h(world.committee_admin)).status_code == 428
     r = client.post(sel, json={"reason": "群众公认"}, headers=h(world.committee_admin, honour["version"]))
