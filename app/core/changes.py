@@ -25,7 +25,7 @@ from datetime import date, datetime
 from enum import Enum, StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Index, String, column, insert, select, table
+from sqlalchemy import JSON, Index, String, and_, column, insert, or_, select, table
 from sqlmodel import Field, Session, SQLModel, col
 
 from app.core.db import UTCDateTime
@@ -185,10 +185,10 @@ def record(
     )
 
 
-def of(kind: ChangeKind, object_id: int) -> Any:
-    """The statement of an object's history, newest first (to page through)."""
-    return (
-        select(ChangeEvent)
-        .where(col(ChangeEvent.kind) == kind.value, col(ChangeEvent.object_id) == object_id)
-        .order_by(col(ChangeEvent.id).desc())
-    )
+def of(kind: ChangeKind, object_id: int, *, also: tuple[ChangeKind, int] | None = None) -> Any:
+    """The statement of an object's history (with `also` another object's: a member's account), newest
+    first (to page through)."""
+    where = and_(col(ChangeEvent.kind) == kind.value, col(ChangeEvent.object_id) == object_id)
+    if also is not None:
+        where = or_(where, and_(col(ChangeEvent.kind) == also[0].value, col(ChangeEvent.object_id) == also[1]))
+    return select(ChangeEvent).where(where).order_by(col(ChangeEvent.id).desc())

@@ -88,7 +88,8 @@ def set_policy(
     policy = own_policy(session, unit.id or 0)
     _check_version(policy, expected_version)
     data: dict[str, Any] = rules.model_dump(mode="json")
-    _record(session, actor, unit, policy.rules if policy else {}, data, "set" if policy is None else "update")
+    was = policy.rules if policy else effective(session, unit)[0].model_dump(mode="json")  # what applied before
+    _record(session, actor, unit, was, data, "set" if policy is None else "update")
     now = utcnow()
     if policy is None:
         policy = RatingPolicy(unit_id=unit.id or 0, rules=data, created_at=now)
@@ -109,20 +110,42 @@ def clear_policy(session: Session, *, actor: Actor, unit: OrgUnit, expected_vers
     if policy is None:
         return read_policy(session, actor=actor, unit=unit)
     _check_version(policy, expected_version)
-    _record(session, actor, unit, policy.rules, {}, "clear")
+    was = policy.rules
     session.delete(policy)
     session.flush()
     rules, inherited = effective(session, unit)
+    _record(session, actor, unit, was, rules.model_dump(mode="json"), "clear")
     return _read(unit, rules, inherited)
+
+
+def _flat(rules: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in rules.items():
+        if isinstance(value, dict):
+            out.update(_flat(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
 
 
 def _record(
     session: Session, actor: Actor, unit: OrgUnit, old: dict[str, Any], new: dict[str, Any], action: str
 ) -> None:
-    """The history (变更记录) of a unit's own policy, keyed by the unit: each rule that changed,
-    [from, to] (None where the unit had no policy of its own before, or has none after)."""
-    found = {k: [old.get(k), new.get(k)] for k in dict.fromkeys([*old, *new]) if old.get(k) != new.get(k)}
-    changes.record(session, actor=actor, kind=ChangeKind.rating_policy, object_id=unit.id, action=action, changes=found)
+    """The history (变更记录) of a unit's own policy, keyed by the unit: each rule that changed from
+    what applied before to what applies after (inherited rules when it has no policy of its own);
+    a group of rules (weights, thresholds) by its member ("weights.peer")."""
+    flat_old, flat_new = _flat(old), _flat(new)
+    found = {k: [flat_old.get(k), flat_new.get(k)] for k in dict.fromkeys([*flat_old, *flat_new])}
+    found = {k: pair for k, pair in found.items() if pair[0] != pair[1]}
+    changes.record(
+        session,
+        actor=actor,
+        kind=ChangeKind.rating_policy,
+        object_id=unit.id,
+        action=action,
+        changes=found,
+        always=action in ("set", "clear"),
+    )
 
 
 def list_policies(

@@ -85,6 +85,24 @@ FIELD_LABELS = {
     "tiers": "先进/后进线",
     "appraisal": "每月测评与季度自评",
 }
+# the members of a group of rules ("weights.peer": 三评权重·党员互评)
+SUB_LABELS = {
+    "peer": "党员互评",
+    "villager": "群众测评",
+    "assessment": "组织考评",
+    "members": "党员平均分",
+    "star5": "五星",
+    "star4": "四星",
+    "star3": "三星",
+    "star2": "二星",
+    "advanced_stars": "先进",
+    "backward_stars": "后进",
+    "slip_every_months": "测评间隔（月）",
+    "slip_items": "测评项目",
+    "slip_counts_as": "测评计入",
+    "self_rubric": "自评细则",
+    "self_weight": "自评权重",
+}
 ACTION_LABELS = {
     "create": "新建",
     "update": "修改",
@@ -121,25 +139,26 @@ def _unit_path(session: Session, unit_id: int) -> str:
     return org_service.get_unit(session, unit_id).path
 
 
-def check(session: Session, actor: Actor, kind: ChangeKind, object_id: int) -> None:
+def check(session: Session, actor: Actor, kind: ChangeKind, object_id: int) -> int | None:
     """404 when the object is missing or outside the actor's scope, 403 when the actor sees it but
-    may not read its history (the table in the module's docstring)."""
+    may not read its history (the table in the module's docstring). For a member: their account's id
+    (their history shows the account's entries too: the same readers)."""
     if kind in (ChangeKind.member, ChangeKind.account):
         column = Member.id if kind == ChangeKind.member else Member.account_id
         member = session.execute(select(Member).where(col(column) == object_id)).scalar_one_or_none()
         if member is not None:
             if not _own(actor, member.account_id):
                 require(actor, Permission.member_read_private, _unit_path(session, member.branch_id))
-            return
+            return member.account_id if kind == ChangeKind.member else None
         if kind == ChangeKind.account and session.get(Account, object_id) is not None:
             if _own(actor, object_id):
-                return
+                return None
             first = session.execute(
                 select(col(RoleGrant.unit_id)).where(col(RoleGrant.account_id) == object_id).order_by(col(RoleGrant.id))
             ).first()
             if first is not None:
                 require(actor, Permission.grant_read, _unit_path(session, first[0]))
-                return
+                return None
         raise NotFound("未找到该对象，或不在您的管理范围内")
     unit_id: int | None = None
     permission = Permission.unit_read
@@ -155,6 +174,7 @@ def check(session: Session, actor: Actor, kind: ChangeKind, object_id: int) -> N
     if unit is None:
         raise NotFound("未找到该对象，或不在您的管理范围内")
     require(actor, permission, unit)
+    return None
 
 
 def _text(field: str, value: Any, units: dict[int, str], members: dict[int, str]) -> str:
@@ -168,6 +188,8 @@ def _text(field: str, value: Any, units: dict[int, str], members: dict[int, str]
         return "、".join(members.get(i, f"#{i}") for i in value) or "（无）"
     if field in _ENUM_LABELS and value in _ENUM_LABELS[field]:
         return _ENUM_LABELS[field][value]
+    if isinstance(value, list) and all(isinstance(v, dict) and "label" in v for v in value):
+        return "、".join(f"{v['label']}{' ' + str(v['max_points']) + '分' if 'max_points' in v else ''}" for v in value)
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False, separators=(",", "："))
     return str(value)
@@ -190,6 +212,7 @@ def _entries(session: Session, rows: Sequence[ChangeEvent]) -> list[ChangeEntry]
     return [
         ChangeEntry(
             id=row.id or 0,
+            kind=row.kind,
             at=row.at,
             action=row.action,
             action_label=ACTION_LABELS.get(row.action, row.action),
@@ -198,7 +221,7 @@ def _entries(session: Session, rows: Sequence[ChangeEvent]) -> list[ChangeEntry]
             changes=[
                 FieldChange(
                     field=field,
-                    label=FIELD_LABELS.get(field, field),
+                    label="·".join(FIELD_LABELS.get(p, SUB_LABELS.get(p, p)) for p in field.split(".")),
                     old=_text(field, pair[0], units, members),
                     new=_text(field, pair[1], units, members),
                 )
@@ -212,6 +235,7 @@ def _entries(session: Session, rows: Sequence[ChangeEvent]) -> list[ChangeEntry]
 def history(
     session: Session, *, actor: Actor, kind: ChangeKind, object_id: int, params: PageParams
 ) -> Page[ChangeEntry]:
-    """One object's history, newest first, a page at a time."""
-    check(session, actor, kind, object_id)
-    return paginate(session, changes.of(kind, object_id), params, lambda rows: _entries(session, rows))
+    """One object's history, newest first, a page at a time; a member's with their account's."""
+    account_id = check(session, actor, kind, object_id)
+    stmt = changes.of(kind, object_id, also=(ChangeKind.account, account_id) if account_id else None)
+    return paginate(session, stmt, params, lambda rows: _entries(session, rows))

@@ -16,6 +16,7 @@ class FieldChange(BaseModel):
 
 class ChangeEntry(BaseModel):
     id: int
+    kind: str = Field(description="member、account、grant、unit、board、rating_policy（党员的记录里也有其账号的）")
     at: datetime
     action: str
     action_label: str

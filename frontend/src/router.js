@@ -31,6 +31,7 @@ const routes = [
   { path: '/registrations', component: () => import('./views/Registration.vue'), meta: { title: '双报到' } },
   { path: '/pairings', component: () => import('./views/Pairings.vue'), meta: { title: '结对帮扶' } },
   { path: '/org', component: () => import('./views/OrgTree.vue'), meta: { title: '组织架构' } },
+  { path: '/history/:kind(members|accounts|grants|units|boards|rating-policies)/:id(\\d+)', component: () => import('./views/History.vue'), meta: { title: '变更记录' } },
   { path: '/notifications', component: () => import('./views/Notifications.vue'), meta: { tab: 'notifications', title: '消息' } },
   { path: '/outbox', component: () => import('./views/Outbox.vue'), meta: { title: '待发送' } },
   { path: '/me', component: () => import('./views/Me.vue'), meta: { tab: 'me', title: '我的' } },

@@ -95,6 +95,7 @@ def _screens(server: LiveServer) -> dict[str, list[str]]:
             "/pledges",
             "/members",
             f"/members/{member_id}",
+            f"/history/members/{member_id}",
             "/members/new",
             "/import",
             "/boards",
@@ -110,6 +111,7 @@ def _screens(server: LiveServer) -> dict[str, list[str]]:
         "committee_admin": [
             "/",
             "/org",
+            f"/history/members/{member_id}",
             "/ratings",
             "/review",
             "/boards",

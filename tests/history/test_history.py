@@ -121,9 +121,17 @@ def test_accounts_record_no_secret(client: TestClient, world: World, db: Session
     assert entries[1]["changes"] == []
     assert _fields(entries[0]) == {"disabled": ("否", "是")}
     assert _fields(entries[2]) == {"phone": ("（无）", member.phone), "display_name": ("（无）", "钱七")}
-    [opened, off] = reversed(_history(client, f"members/{member.id}", world.secretary)[:2])
-    assert _fields(opened) == {"account": ("否", "是")}
-    assert _fields(off) == {"status": ("在册", "不在册")}
+    # the member's own history shows their account's entries too (the same readers)
+    timeline = _history(client, f"members/{member.id}", world.secretary)
+    assert [(e["kind"], e["action"]) for e in timeline] == [
+        ("member", "update"),
+        ("account", "disable"),
+        ("account", "password_reset"),
+        ("member", "open_account"),
+        ("account", "create"),
+    ]
+    assert _fields(timeline[0]) == {"status": ("在册", "不在册")}
+    assert _fields(timeline[3]) == {"account": ("否", "是")}
     # the member role that came with the account: granted, then revoked when they left the roll
     grants = db.execute(select(ChangeEvent).where(col(ChangeEvent.kind) == "grant")).scalars().all()
     mine = [g for g in grants if g.action == "grant" and g.changes.get("account_id") == [None, member.account_id]]
@@ -231,23 +239,27 @@ def test_boards(client: TestClient, world: World, db: Session) -> None:
 
 
 def test_rating_policies(client: TestClient, world: World) -> None:
+    """Keyed by the unit; each rule that changed from what applied before (the inherited rules when
+    the unit had none of its own), a group of rules by its member."""
     admin = world.committee_admin
     url = f"{API}/rating-policies/{world.branch.id}"
     rules = PolicyRules().model_dump(mode="json")
-    assert client.put(url, json=rules, headers=admin.headers).status_code == 200
-    changed = {**rules, "villager_min_count": 5}
+    assert client.put(url, json=rules, headers=admin.headers).status_code == 200  # the inherited rules, own now
+    changed = {**rules, "villager_min_count": 5, "weights": {"peer": 30, "villager": 30, "assessment": 40}}
     assert client.put(url, json=changed, headers={**admin.headers, "If-Match": '"1"'}).status_code == 200
     assert client.put(url, json=changed, headers={**admin.headers, "If-Match": '"2"'}).status_code == 200  # same rules
     assert client.delete(url, headers={**admin.headers, "If-Match": '"3"'}).status_code == 200
     entries = _history(client, f"rating-policies/{world.branch.id}", world.secretary)
     assert [e["action"] for e in entries] == ["clear", "update", "set"]
-    assert _fields(entries[1]) == {"villager_min_count": ("3", "5")}
-    assert len(entries[2]["changes"]) == len(rules)
-    assert _fields(entries[0])["villager_min_count"] == ("5", "（无）")
-    assert (
-        client.get(f"{API}/rating-policies/{world.branch.id}/history", headers=world.outsider.headers).status_code
-        == 404
-    )
+    assert entries[2]["changes"] == []
+    assert {c["label"]: (c["old"], c["new"]) for c in entries[1]["changes"]} == {
+        "群众测评最少人数": ("3", "5"),
+        "三评权重·党员互评": ("35", "30"),
+        "三评权重·群众测评": ("25", "30"),
+    }
+    assert _fields(entries[0]) == {"villager_min_count": ("5", "3"), "weights.peer": ("30", "35"),
+                                   "weights.villager": ("30", "25")}  # fmt: skip
+    assert client.get(f"{url}/history", headers=world.outsider.headers).status_code == 404
 
 
 def test_a_roster_batch_writes_its_history_in_fixed_statements(
