@@ -54,6 +54,18 @@ def _shot(page: Any, shots: Path, name: str) -> None:
     page.screenshot(path=str(shots / f"dashboard-{name}.png"), full_page=True)
 
 
+def _branch_dossier(page: Any) -> int:
+    """At a branch (and only there) the branch's year-end dossier opens as a PDF: 1 if it did."""
+    button = page.get_by_test_id("branch-dossier")
+    if not button.count():
+        return 0
+    with page.expect_popup() as popup:
+        button.click()
+    popup.value.wait_for_url(lambda url: url.startswith("blob:"), wait_until="commit")
+    popup.value.close()
+    return 1
+
+
 def test_committee_drills_down_town_branch_group(server: LiveServer, axe_page: Any, screenshots: Path) -> None:
     page = axe_page
     sign_in(page, server, "committee_admin")
@@ -63,6 +75,7 @@ def test_committee_drills_down_town_branch_group(server: LiveServer, axe_page: A
     title = page.get_by_test_id("dash-title")
     title.wait_for()
     assert "党委" in title.inner_text()
+    assert page.get_by_test_id("branch-dossier").count() == 0  # only at a branch
     page.locator("[data-testid=by-status-chart] svg").first.wait_for()
     _shot(page, screenshots, "1-town")
     assert _serious(page) == []
@@ -77,11 +90,14 @@ def test_committee_drills_down_town_branch_group(server: LiveServer, axe_page: A
         "n => document.querySelector('[data-testid=dash-title]').innerText.startsWith(n)", arg=branch_name
     )
     _shot(page, screenshots, "2-branch")
+    dossiers = _branch_dossier(page)
 
     group_row = page.locator("[data-testid^=row-unit-]").first
     group_row.click()
     page.wait_for_function("() => document.querySelector('[data-testid^=row-member-]')")
     assert page.locator("[data-testid^=row-member-]").count() >= 1
+    dossiers += _branch_dossier(page)
+    assert dossiers == 1  # the branch on the way down offered its dossier
     # a member's year-end dossier opens as a PDF
     with page.expect_popup() as popup:
         page.locator("[data-testid^=dossier-]").first.click()
@@ -107,6 +123,7 @@ def test_secretary_sees_their_branch(server: LiveServer, axe_page: Any, screensh
     page.locator("[data-testid=by-status-chart] svg").first.wait_for()
     _shot(page, screenshots, "4-secretary")
     assert _serious(page) == []
+    assert _branch_dossier(page) == 1  # their branch's year-end dossier
     # the ledger of the branch, from the dashboard's button
     with page.expect_download() as got:
         page.get_by_test_id("ledger-xlsx").click()
