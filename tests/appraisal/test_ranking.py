@@ -97,7 +97,8 @@ def test_the_public_page(client: TestClient, world: World, db: Session) -> None:
     assert page.headers["content-type"].startswith("text/html")
     text = page.text
     # order, figures and words
-    assert text.index("第 1 名　大洼社区党支部") < text.index("第 2 名　花车村党支部") < text.index("机关党支部")
+    first, second = text.index("第 1 名</span>　大洼社区党支部"), text.index("第 2 名</span>　花车村党支部")
+    assert first < second < text.index("机关党支部")
     assert "年度得分 <b>355</b> 分" in text
     assert "分类：<b>先进</b>" in text
     assert "承诺覆盖 50%（2 / 4 名党员有公示承诺）" in text

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +105,7 @@ def _screens(server: LiveServer) -> dict[str, list[str]]:
             "/group",
             "/coverage",
             "/org",
+            "/appraisal/tiers",
             f"/pledges/{member_pledge}",
         ],
         "supervisor": ["/", "/pledges", "/flags?mine=1", "/me"],
@@ -120,6 +122,8 @@ def _screens(server: LiveServer) -> dict[str, list[str]]:
             "/pledges",
             "/moderation",
             "/coverage",
+            "/appraisal/tiers",
+            "/appraisal/ranking",
         ],
     }
 
@@ -133,7 +137,19 @@ def _public_pages(server: LiveServer, page: Any) -> list[str]:
     urls.append(server.base_url + href if href.startswith("/") else href)
     stars = [b["public_url"] for b in boards if b["kind"] == "stars"]
     urls.extend(stars[:1])
+    urls.append(_ranking_url(server))
     return urls
+
+
+def _ranking_url(server: LiveServer) -> str:
+    """The town's 比学赶超 ranking of this year, published for the audit (or as published before)."""
+    committee = Api(server, "committee_admin")
+    town = next(g["unit_id"] for g in committee.get("/auth/me")["grants"] if g["role"] == "committee_admin")
+    year = date.today().year
+    status, body, _ = committee.call("POST", "/rankings", {"unit_id": town, "year": year})
+    if status == 201:
+        return str(body["url"])
+    return str(next(p["url"] for p in committee.get("/rankings?size=50")["items"] if p["year"] == year))
 
 
 def test_every_screen_and_public_page_has_no_serious_axe_violation(server: LiveServer, new_page: Any) -> None:
