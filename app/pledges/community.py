@@ -69,7 +69,7 @@ def create_community_pledge(session: Session, *, actor: Actor, registration_id: 
         title=data.title,
         content=data.content,
         category=data.category,
-        post=data.post or "报到党员",
+        post=data.post,
         year=year,
         due_date=due_date,
         created_by_account_id=actor.recorded_account_id,
