@@ -55,6 +55,10 @@ const routes = [
       { path: '/ratings/:id(\\d+)/manage', component: v('PeriodManage'), meta: { title: '周期管理' }, beforeEnter: committeeOnly },
     ]
   })(),
+  // 党员群众代表测评 and 季度自评 (appraisal): the branch's secretary and the committee
+  { path: '/appraisal/panel/:branchId(\\d+)', component: () => import('./views/appraisal/AppraisalPanel.vue'), meta: { title: '党员群众代表测评', secretary: true } },
+  { path: '/appraisal/self/:branchId(\\d+)', component: () => import('./views/appraisal/AppraisalSelf.vue'), meta: { title: '季度自评', secretary: true } },
+  { path: '/appraisal/committee', component: () => import('./views/appraisal/AppraisalCommittee.vue'), meta: { title: '代表测评与季度自评', secretary: true } },
   // 述职评议 (appraisal): secretaries submit their report, the committee runs rounds and scores
   // 党支部分类（五好）、整顿方案、比学赶超排行榜
   { path: '/appraisal/tiers', component: () => import('./views/appraisal/Tiers.vue'), meta: { title: '党支部分类', secretary: true } },
