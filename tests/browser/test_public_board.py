@@ -109,6 +109,9 @@ def test_privacy_crawl_of_every_public_page(server: LiveServer) -> None:
     with engine.connect() as conn:
         phones = {p for (p,) in conn.execute(text("SELECT phone FROM member")) if p}
         households = {h for (h,) in conn.execute(text("SELECT helped_household FROM pledge")) if h}
+        # the pairing register (结对帮扶, issue 13): every household's name and its needs (private)
+        pairings = list(conn.execute(text("SELECT household_name, village_group, needs FROM pairing")))
+        households |= {h for h, _g, _n in pairings} | {n for _h, _g, n in pairings if n}
         tokens = [
             f"/{PREFIX[k]}/{t}"
             for k, t in conn.execute(text("SELECT kind, token FROM board WHERE archived_at IS NULL"))
@@ -123,6 +126,7 @@ def test_privacy_crawl_of_every_public_page(server: LiveServer) -> None:
     unnamed_photos = {k for _n, k, ok in people if not ok and k}
     assert len(unnamed) > 10, len(unnamed)
     assert len(phones) > 1000
+    assert len(pairings) > 300  # the demo town's register (app/pledges/demo_pairing.py)
     # groups, branches, the town's star board — and any board an earlier test on this server made (crawled too)
     assert len(tokens) >= 52 + 37 + 1
     assert len({n for n, _w, _s in server.planted}) >= 40  # the issue's 16 shapes and 24 drawn ones
