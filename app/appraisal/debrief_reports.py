@@ -261,7 +261,7 @@ def _check_submit(session: Session, actor: Actor, located: Located, text: str, p
             f"该述职评议当前为“{states.STATUS_LABELS[DebriefStatus(located.rnd.status)]}”，不能提交述职报告",
             code="debrief_round_wrong_state",
         )
-    text = text.strip()
+    text = text.replace("\r\n", "\n").strip()  # a form's textarea sends CRLF
     if not text:
         raise Unprocessable("请填写述职报告", code="invalid", errors=[{"field": "text", "message": "必填"}])
     if existing + photos > MAX_PHOTOS:
