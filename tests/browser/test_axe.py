@@ -109,6 +109,7 @@ def _screens(server: LiveServer) -> dict[str, list[str]]:
             "/org",
             "/appraisal/tiers",
             f"/pledges/{member_pledge}",
+            "/appraisal/debrief",
             "/registrations",
             "/pairings",
         ],
@@ -129,6 +130,7 @@ def _screens(server: LiveServer) -> dict[str, list[str]]:
             "/pairings",
             "/appraisal/tiers",
             "/appraisal/ranking",
+            "/appraisal/debrief",
         ],
     }
 
