@@ -66,3 +66,14 @@ def changed(
         changes=changes.diff(before, state(member)),
         reason=reason,
     )
+
+
+def renamed_post(session: Session, actor: Actor, member_ids: Sequence[int], old: str, new: str) -> None:
+    """A catalogue post renamed: each holder's `post` text follows (one INSERT for them all)."""
+    changes.record_many(
+        session,
+        actor=actor,
+        kind=ChangeKind.member,
+        action="post",
+        items=[(i, {"post": [old, new]}) for i in member_ids],
+    )

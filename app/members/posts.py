@@ -28,6 +28,7 @@ from app.core.errors import Conflict, NotFound, Unprocessable
 from app.core.pagination import Page, PageParams, paginate
 from app.core.permissions import Actor, Permission, allowed, require
 from app.core.time import utcnow
+from app.members import history
 from app.members.models import Member, MemberStatus, Post
 from app.members.schemas_posts import PostCreate, PostRead, PostUpdate
 from app.org import service as org_service
@@ -150,9 +151,13 @@ def update_post(session: Session, *, actor: Actor, post: Post, branch: OrgUnit, 
         return post
     if "name" in changes:
         _name_taken(session, post.branch_id, changes["name"], exclude_id=pk(post))
-        session.execute(
-            update(Member).where(col(Member.post_id) == pk(post)).values(post=changes["name"], updated_at=utcnow())
-        )
+        holders = session.execute(
+            update(Member)
+            .where(col(Member.post_id) == pk(post))
+            .values(post=changes["name"], updated_at=utcnow())
+            .returning(col(Member.id))
+        ).scalars()
+        history.renamed_post(session, actor, list(holders), post.name, changes["name"])
     for name, value in changes.items():
         setattr(post, name, value)
     post.version += 1
@@ -183,6 +188,7 @@ def assign(session: Session, *, actor: Actor, member: Member, post_id: int | Non
     fills the member's `post`. None ends the assignment and keeps the text."""
     branch = org_service.get_unit(session, member.branch_id)
     require(actor, Permission.member_manage, branch)
+    before = history.state(member)
     if post_id is not None:
         post = session.get(Post, post_id)
         if post is None or post.branch_id != member.branch_id:
@@ -196,6 +202,7 @@ def assign(session: Session, *, actor: Actor, member: Member, post_id: int | Non
     session.add(member)
     session.flush()
     org_service.touch(session, [member.branch_id, member.group_id])
+    history.changed(session, actor, member, before, "post")
     return member
 
 

@@ -108,6 +108,7 @@ ACTION_LABELS = {
     "update": "修改",
     "move": "转移",
     "photo": "更换照片",
+    "post": "设定岗位",
     "open_account": "开通账号",
     "phone": "更换登录手机号",
     "password_reset": "密码已重置",

@@ -316,3 +316,27 @@ def test_history_pages_cost_fixed_queries(
             headers=world.secretary.headers,
         )
     assert page() == one + 1  # the unit names the entries now mention: one query more, not one per entry
+
+
+def test_a_catalogue_post_assigned_and_renamed(client: TestClient, world: World) -> None:
+    """设岗定责: assigning a member to a post, and renaming the post (every holder's post text follows,
+    one entry each, written in one INSERT)."""
+    post = client.post(
+        f"{API}/units/{world.branch.id}/posts", json={"name": "环境卫生监督岗"}, headers=world.secretary.headers
+    ).json()
+    member_id = world.member.member_id
+    assert (
+        client.put(
+            f"{API}/members/{member_id}/post", json={"post_id": post["id"]}, headers=world.secretary.headers
+        ).status_code
+        == 200
+    )
+    assert (
+        client.patch(
+            f"{API}/posts/{post['id']}", json={"name": "人居环境监督岗"}, headers=world.secretary.headers
+        ).status_code
+        == 200
+    )
+    renamed, assigned = _history(client, f"members/{member_id}", world.secretary)[:2]
+    assert (renamed["action_label"], _fields(renamed)) == ("设定岗位", {"post": ("环境卫生监督岗", "人居环境监督岗")})
+    assert _fields(assigned) == {"post": ("（无）", "环境卫生监督岗")}
