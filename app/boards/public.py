@@ -126,6 +126,11 @@ def _card(base: str, p: PledgePublic, satisfaction: dict[int, SatisfactionView],
         # a past year's pledge is read only (its year's ratings are closed)
         rateable=status != PledgeStatus.cancelled and not past,
         past=past,
+        term=(
+            f"任期承诺：{p.term_start.year}年{p.term_start.month}月至{p.due_date.year}年{p.due_date.month}月"
+            if p.term_start is not None
+            else ""
+        ),
     )
 
 

@@ -114,6 +114,7 @@ class PledgeCard(BaseModel):
     url: str = ""
     rateable: bool = False
     past: bool = False  # of a past year: read only (its board states that year)
+    term: str = ""  # 任期承诺: its term, from its start to its last day (pledges.terms)
 
 
 class LevelView(BaseModel):

@@ -35,7 +35,7 @@ from app.org import service as org_service
 from app.org.models import OrgUnit, UnitKind
 from app.pledges.group_status import NOT_PLEDGED, STATUS_UNITS
 from app.pledges.models import OwnerKind, Pledge
-from app.pledges.rules import PUBLIC
+from app.pledges.rules import IN_YEAR, PUBLIC
 from app.pledges.schemas_coverage import CoveragePage, CoverageRow, ReminderSent
 
 Missing = Literal["pledge", "published"]
@@ -60,7 +60,7 @@ def _per_member(year: int) -> Any:
         .where(
             col(Pledge.owner_kind) == OwnerKind.member.value,
             col(Pledge.member_id).is_not(None),
-            col(Pledge.year) == year,
+            IN_YEAR.sql(year),  # a term pledge (任期承诺) covers every year of its term
         )
         .group_by(col(Pledge.member_id))
         .subquery()

@@ -23,10 +23,10 @@ from app.members import posts
 from app.members import service as members_service
 from app.org import service as org_service
 from app.org.models import OrgUnit
-from app.pledges import access, states
+from app.pledges import access, states, terms
 from app.pledges.access import Located
 from app.pledges.lifecycle import act, record_event, wrong_state
-from app.pledges.models import OwnerKind, Pledge, PledgeCategory, PledgeStatus
+from app.pledges.models import OwnerKind, Pledge, PledgeCategory, PledgeKind, PledgeStatus
 from app.pledges.rules import may_own, owner_kind_for
 from app.pledges.schemas import PledgeCreate, PledgeUpdate
 from app.pledges.states import Action, Who
@@ -82,9 +82,16 @@ def create_pledge(session: Session, *, actor: Actor, data: PledgeCreate) -> Loca
         post = posts.usable_post(session, post_id=data.post_id, branch_id=pk(branch)).name
     if unit.archived_at is not None or branch.archived_at is not None:
         raise Conflict("该组织已撤销", code="unit_archived")
-    year = data.year or today_local().year
-    due_date = data.due_date or date(year, 12, 31)
-    check_due_date(year, due_date)
+    term_start = None
+    if data.kind == PledgeKind.term:  # 任期承诺: a cadre's own, across years (pledges.terms)
+        if owner_kind != OwnerKind.member:
+            raise Unprocessable("任期承诺是党员个人的承诺", code="invalid_term")
+        terms.require_cadre(session, member)
+        year, term_start, due_date = terms.term_dates(data.term_start, data.due_date)
+    else:
+        year = data.year or today_local().year
+        due_date = data.due_date or date(year, 12, 31)
+        check_due_date(year, due_date)
     now = utcnow()
     pledge = Pledge(
         owner_kind=owner_kind,
@@ -98,6 +105,8 @@ def create_pledge(session: Session, *, actor: Actor, data: PledgeCreate) -> Loca
         post_id=post_id,
         year=year,
         due_date=due_date,
+        kind=data.kind,
+        term_start=term_start,
         helped_household=data.helped_household,
         created_by_account_id=actor.recorded_account_id,
         created_at=now,
@@ -149,7 +158,10 @@ def _changes(session: Session, pledge: Pledge, data: PledgeUpdate) -> dict[str, 
     elif "post" in given and given["post"] != pledge.post:  # free text: no longer the catalogue post
         given["post_id"] = None
     changes = {k: v for k, v in given.items() if getattr(pledge, k) != v}
-    if "year" in changes or "due_date" in changes:
+    if pledge.kind == PledgeKind.term and ("year" in changes or "due_date" in changes):
+        changes.pop("year", None)  # a term's first year follows its start
+        terms.term_dates(pledge.term_start, changes.get("due_date", pledge.due_date))
+    elif "year" in changes or "due_date" in changes:
         check_due_date(changes.get("year", pledge.year), changes.get("due_date", pledge.due_date))
     return changes
 

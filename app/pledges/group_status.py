@@ -27,7 +27,7 @@ from app.members.models import Member, MemberStatus
 from app.org import service as org_service
 from app.org.models import OrgUnit, UnitKind
 from app.pledges.models import OwnerKind, Pledge, PledgeStatus
-from app.pledges.rules import PUBLIC
+from app.pledges.rules import IN_YEAR, PUBLIC
 from app.pledges.schemas_group import GroupStatusPage, MemberPledgeStatus
 
 Missing = Literal["pledge", "report", "published"]
@@ -70,10 +70,10 @@ def group_status(
     per_member = (
         select(
             col(Pledge.member_id).label("member_id"),
-            func.sum(case((and_(col(Pledge.year) == year, col(Pledge.status).not_in(NOT_PLEDGED)), 1), else_=0)).label(
+            func.sum(case((and_(IN_YEAR.sql(year), col(Pledge.status).not_in(NOT_PLEDGED)), 1), else_=0)).label(
                 "pledges"
             ),
-            func.sum(case((and_(col(Pledge.year) == year, PUBLIC.sql()), 1), else_=0)).label("published"),
+            func.sum(case((and_(IN_YEAR.sql(year), PUBLIC.sql()), 1), else_=0)).label("published"),
             func.max(col(Pledge.last_progress_at)).label("last_report_at"),
         )
         .where(col(Pledge.owner_kind) == OwnerKind.member.value, col(Pledge.member_id).is_not(None))

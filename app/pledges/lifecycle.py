@@ -24,7 +24,7 @@ from app.core.lifecycle import Lifecycle, Move, Step
 from app.core.permissions import Actor, Permission, require
 from app.org import service as org_service
 from app.org.models import OrgUnit
-from app.pledges import access, history, news, states
+from app.pledges import access, history, news, states, terms
 from app.pledges.access import Located
 from app.pledges.models import Pledge, PledgeOutcome, PledgeRevision, PledgeStatus, RevisionStatus
 from app.pledges.schemas import BatchPublishResult
@@ -108,6 +108,8 @@ def record_event(session: Session, pledge: Pledge, *, actor: Actor, **values: An
 def _validate(step: PledgeStep) -> None:
     if step.row.action == Action.revise and not step.inputs.get("changes"):
         raise Unprocessable("申请修改请提交修改后的内容", code="revise_needs_changes")
+    if step.row.action == Action.review:
+        terms.check_review(step.subject.pledge)
 
 
 def _enter(session: Session, step: PledgeStep) -> None:
@@ -161,7 +163,10 @@ PLEDGES: Lifecycle[Located, PledgeStatus, Action] = Lifecycle(
 
 def allowed_actions(actor: Actor, located: Located) -> list[str]:
     """What `actor` may do with the pledge now: transitions from the table plus edit, progress, note."""
-    return PLEDGES.allowed_actions(actor, located)
+    actions = PLEDGES.allowed_actions(actor, located)
+    if Action.review.value in actions and not terms.offers_review(located.pledge):
+        actions.remove(Action.review.value)  # 回头看 is for term pledges only
+    return actions
 
 
 def wrong_state(actor: Actor, located: Located, what: str) -> Conflict:

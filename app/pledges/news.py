@@ -45,6 +45,7 @@ OWNER_NEWS: dict[tuple[Action, str], tuple[str, str]] = {
     (Action.close, "*"): ("pledge_closed", "您的承诺已销诺"),
     (Action.reopen, "*"): ("pledge_reopened", "销诺申请未通过，请继续践诺"),
     (Action.cancel, "*"): ("pledge_cancelled", "您的承诺已被取消"),
+    (Action.review, "*"): ("term_reviewed", "您的任期承诺有了回头看意见"),
 }
 REVIEW_NEWS: dict[Action, tuple[str, str]] = {
     Action.submit: ("review_waiting", "有承诺等待审核（定诺）"),

@@ -35,7 +35,7 @@ from app.pledges.models import (
 )
 from app.pledges.queries import history
 from app.pledges.reads import photo_public, photos_by_progress
-from app.pledges.rules import OVERDUE, PUBLIC, is_public
+from app.pledges.rules import IN_YEAR, OVERDUE, PUBLIC, is_public
 from app.pledges.schemas import PledgePublic, ProgressPublic, TimelineEntryPublic
 from app.pledges.states import Action
 
@@ -70,6 +70,8 @@ def _public(
         pioneer_post=post.pioneer if post else False,
         year=pledge.year,
         due_date=pledge.due_date,
+        kind=pledge.kind,
+        term_start=pledge.term_start,
         status=status,
         status_label=states.STATUS_LABELS[status],
         outcome=PledgeOutcome(pledge.outcome) if pledge.outcome else None,
@@ -142,8 +144,8 @@ def public_pledges_for_units(
     if not owner_conds:
         return result
     stmt = select(Pledge).where(or_(*owner_conds), PUBLIC.sql()).order_by(col(Pledge.due_date), col(Pledge.id))
-    if year is not None:
-        stmt = stmt.where(col(Pledge.year) == year)
+    if year is not None:  # a term pledge (任期承诺) is on the board of every year of its term
+        stmt = stmt.where(IN_YEAR.sql(year))
     pledges = list(session.execute(stmt).scalars())
     latest = _latest_progress(session, [pk(p) for p in pledges]) if with_progress else {}
     post_of = public_posts(session, (p.post_id for p in pledges))  # a query only when a pledge has a post
@@ -163,6 +165,7 @@ _PUBLIC_EVENT_ACTIONS = {
     Action.reopen.value,
     Action.close.value,
     Action.cancel.value,
+    Action.review.value,
 }
 _PUBLIC_LABELS = {
     Action.publish.value: "公开承诺（亮诺）",
@@ -170,6 +173,7 @@ _PUBLIC_LABELS = {
     Action.reopen.value: "继续践诺",
     Action.close.value: "销诺",
     Action.cancel.value: "承诺取消",
+    Action.review.value: "任期承诺回头看",
     "revised": "承诺内容经审核修改",
 }
 _PUBLIC_FIELDS = ("title", "content", "category", "post", "due_date")
@@ -210,7 +214,8 @@ def public_timeline(session: Session, pledge_id: int) -> list[TimelineEntryPubli
                 action=e.action,
                 label=_PUBLIC_LABELS[e.action],
                 outcome=PledgeOutcome(data["outcome"]) if closing and data.get("outcome") else None,
-                comment=mask_personal(e.reason) if closing and e.reason else None,
+                # the outcome's comment, and the branch's 回头看 note on a term pledge, are public
+                comment=mask_personal(e.reason) if (closing or e.action == Action.review) and e.reason else None,
             )
         else:
             continue

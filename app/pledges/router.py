@@ -187,6 +187,7 @@ _ACTION_DOCS: dict[Action, tuple[str, str]] = {
     Action.request_close: ("request-close", "申请销诺：承诺人报告承诺已完成。"),
     Action.close: ("close", "销诺：支部书记核实后销诺，选择结果并写明核实意见。"),
     Action.reopen: ("reopen", "继续践诺：销诺申请未通过，退回继续践诺，须写明原因。"),
+    Action.review: ("review", "回头看：支部对任期承诺的中期检查意见（须填写，公示牌上公开），承诺继续践诺。"),
 }
 
 

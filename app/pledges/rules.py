@@ -7,7 +7,8 @@ disagree:
 
 - OVERDUE: the due date matters (states.DUE) and it is past — a pledge due today is not overdue;
 - PUBLIC: on the boards (states.PUBLIC), or cancelled after it was published (nothing shown publicly
-  is taken back).
+  is taken back);
+- IN_YEAR: a pledge of a year — made for it, or a term pledge (任期承诺) whose term covers it.
 
 And two rules asked in Python only:
 
@@ -29,7 +30,7 @@ from sqlmodel import col
 from app.core.time import today_local
 from app.members.models import Member, MemberStatus
 from app.pledges import states
-from app.pledges.models import OwnerKind, Pledge, PledgeCategory, PledgeStatus
+from app.pledges.models import OwnerKind, Pledge, PledgeCategory, PledgeKind, PledgeStatus
 
 
 class Rule:
@@ -72,8 +73,22 @@ def _public() -> ColumnElement[bool]:
     )
 
 
+def _in_year(year: int) -> ColumnElement[bool]:
+    """A pledge of `year`: made for that year, or a term pledge (任期承诺) whose term covers it (from its
+    first year to the year of its last day, the due date) — it stays on the boards through the term."""
+    return or_(
+        col(Pledge.year) == year,
+        and_(
+            col(Pledge.kind) == PledgeKind.term.value,
+            col(Pledge.year) <= year,
+            col(Pledge.due_date) >= date(year, 1, 1),
+        ),
+    )
+
+
 OVERDUE = Rule(_overdue)
 PUBLIC = Rule(_public)
+IN_YEAR = Rule(_in_year)
 
 
 def is_overdue(pledge: Pledge, today: date | None = None) -> bool:

@@ -21,6 +21,7 @@ from app.pledges.models import (
     FlagStatus,
     OwnerKind,
     PledgeCategory,
+    PledgeKind,
     PledgeOutcome,
     PledgeStatus,
     RevisionStatus,
@@ -57,6 +58,11 @@ class PledgeCreate(BaseModel):
     member_id: int | None = None
     unit_id: int | None = Field(default=None, description="集体承诺：作出承诺的党小组或党支部")
     helped_household: Household | None = Field(default=None, description="结对帮扶的对象（仅支部内可见）")
+    kind: PledgeKind = Field(
+        default=PledgeKind.year,
+        description="year 年度承诺；term 任期承诺（担任支部职务的党员，跨年度，term_start 起、due_date 止）",
+    )
+    term_start: date | None = Field(default=None, description="任期承诺：任期开始日期（默认今天）")
 
     @model_validator(mode="after")
     def _owner_and_category(self) -> PledgeCreate:
@@ -164,6 +170,8 @@ class PledgePublic(BaseModel):
     pioneer_post: bool = False  # 党员先锋岗
     year: int
     due_date: date
+    kind: PledgeKind = PledgeKind.year  # 任期承诺 (term): from term_start to due_date, across years
+    term_start: date | None = None
     status: PledgeStatus
     status_label: str
     outcome: PledgeOutcome | None
@@ -261,6 +269,8 @@ class PledgeRead(BaseModel):
     post_id: int | None = None
     year: int
     due_date: date
+    kind: PledgeKind = PledgeKind.year
+    term_start: date | None = None
     status: PledgeStatus
     status_label: str = ""
     outcome: PledgeOutcome | None

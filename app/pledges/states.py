@@ -51,6 +51,7 @@ class Action(StrEnum):
     close = "close"
     reopen = "reopen"
     revise = "revise"
+    review = "review"  # 回头看: the branch's mid-term note on a term pledge (任期承诺)
 
 
 class Who(StrEnum):
@@ -86,6 +87,9 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(S.published, Action.revise, S.revising, Who.owner),
     Transition(S.revising, Action.approve, S.published, Who.reviewer),
     Transition(S.revising, Action.return_, S.published, Who.reviewer, reason_required=True),
+    # 任期承诺回头看: the branch's review note on a term pledge while it is kept (terms.check_review);
+    # the status stays, the engine writes the note as an event, the board shows it
+    Transition(S.published, Action.review, S.published, Who.reviewer, reason_required=True, reason_label="回头看意见"),
 )
 
 TABLE: Table[PledgeStatus, Action] = Table(TRANSITIONS)
@@ -133,6 +137,7 @@ ACTION_LABELS: dict[str, str] = {
     Action.close: "销诺",
     Action.reopen: "重新践诺",
     Action.revise: "申请修改",
+    Action.review: "回头看",
     "progress": "践诺进展",
     "note": "监督意见",
 }
@@ -143,7 +148,7 @@ DESTRUCTIVE: frozenset[str] = frozenset({Action.withdraw, Action.cancel})
 # actions whose dialog asks for a reason the record keeps, though it may stay empty (the demo and
 # paper records withdraw without one); `reason_required` rows must have it
 REASON_ASKED: frozenset[str] = frozenset({Action.withdraw})
-REASON_LABELS: dict[str, str] = {Action.withdraw: "撤回原因"}
+REASON_LABELS: dict[str, str] = {Action.withdraw: "撤回原因", Action.review: "回头看意见"}
 
 # what each action does, in full words: the confirm dialog's text (vocabulary.py)
 CONFIRM: dict[str, str] = {
@@ -159,6 +164,7 @@ CONFIRM: dict[str, str] = {
     Action.close: "销诺：按所选结果结束承诺，结果和核实意见将在公示牌上公开，不能再改",
     Action.reopen: "重新践诺：销诺申请不通过，承诺回到践诺中",
     Action.revise: "申请修改：修改内容须经支部书记审核，通过前公示牌仍显示原内容",
+    Action.review: "回头看：记下支部对这项任期承诺的中期检查意见，意见将在公示牌上公开，承诺继续践诺",
     "progress": "践诺进展：进展和照片将在公示牌上公开",
     "note": "监督意见：记入承诺的记录，仅支部内可见，不公示",
 }

@@ -17,7 +17,7 @@ def test_the_vocabulary_is_the_servers_table_and_labels(client: TestClient, worl
     assert v["statuses"] == {s.value: label for s, label in states.STATUS_LABELS.items()}
     assert v["categories"] == {c.value: label for c, label in CATEGORY_LABELS.items()}
     assert v["outcomes"] == {o.value: label for o, label in OUTCOME_LABELS.items()}
-    assert v["reason_required"] == ["cancel", "close", "reopen", "return"]
+    assert v["reason_required"] == ["cancel", "close", "reopen", "return", "review"]
     assert v["outcome_required"] == ["close"]
     assert v["actions"]["close"] == {
         "label": "销诺",
