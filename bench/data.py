@@ -123,6 +123,7 @@ def main() -> None:
         print(json.dumps(_ledger(args.child_ledger)))
         return
     imports, exports = [], []
+    failed = False
     for database in args.databases.split(","):
         env = {k: v for k, v in os.environ.items() if not k.startswith("LIANGNUO_")}
         env.pop("BENCH_DATABASE_URL", None)
@@ -142,10 +143,12 @@ def main() -> None:
         )
         if found:
             imports.append((found, load))
+        failed |= found is None
         load = os.getloadavg()[0]
         found = _child([__file__, "--child-ledger", args.scale], env)
         if found:
             exports.append((found, load))
+        failed |= found is None
 
     print(f"\nRoster import, {args.rows:,} rows into {args.branches} branches (target: confirm ≤ 10 s)\n")
     print(f"{'database':<11}{'run':<17}{'read':>7}{'check':>7}{'confirm':>9}{'SQL':>8}  result{'':<28}load")
@@ -166,6 +169,8 @@ def main() -> None:
                 f"{r['database']:<11}{fmt:<8}{f['rows']:>9,}{f['mb']:>7.1f}MB{f['s']:>8.1f}s"
                 f"{f['rss_before']:>10}MB{f['peak_rss']:>8}MB  {load:.1f}"
             )
+    if failed:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ BENCH_PG_URL (default the suite's test database, schemas of their own):
 - ratings.py and verify.py: generation time, `compute` and `verify` at each scale, both databases
   (province-sample on PostgreSQL only);
 - api.py: the secretary's lists at town (SQLite and PostgreSQL) and county (PostgreSQL);
+- data.py: the 10 k-row roster import and the ledger export (county, or town) on both databases;
 - board.py (the demo town, live server, wrk or the Python client) and board_render.py (SQLite).
 """
 
@@ -150,6 +151,15 @@ def main() -> None:
                 {"BENCH_DATABASE_URL": pg},
             )
         )
+    data_scale = "county" if "county" in scales else "town"
+    sections.append(
+        _run(
+            f"data.py, roster import (10 k rows) and ledger export ({data_scale})",
+            f".venv/bin/python bench/data.py --databases sqlite,postgresql --scale {data_scale}",
+            ["bench/data.py", "--databases", "sqlite,postgresql", "--scale", data_scale],
+            pg_env,
+        )
+    )
     sections.append(
         _run(
             "board.py, the demo town (SQLite)",

@@ -26,6 +26,10 @@ BENCHES = {
     "board": (["--duration", "1", "--rounds", "1", "--connections", "4"], ["of ceiling", "board warm"]),
     "board_render": (["--boards", "3"], ["cold render, ms", "304 revalidation, ms"]),
     "static": (["--rounds", "1", "--duration", "1", "--connections", "4"], ["nginx static board", "of the plain file"]),
+    "data": (
+        ["--databases", DATABASE, "--rows", "200", "--branches", "4", "--scale", "town"],
+        ["Roster import, 200 rows", "first import", "Ledger export", "peak RSS", f"{DATABASE:<11}csv"],
+    ),
 }
 
 
