@@ -57,7 +57,7 @@ def _roster(rows: int, branches: list[str], *, edited: bool = False) -> bytes:
     return out.getvalue()
 
 
-def _run_one(rows: int, branch_count: int) -> dict[str, Any]:
+def _run_one(rows: int, branch_count: int, profile: str | None = None) -> dict[str, Any]:
     """In a process whose environment names a fresh database: build the town, import, report figures."""
     sys.path.insert(0, str(ROOT / "bench"))
     from _setup import prepare_environment
@@ -117,11 +117,20 @@ def _run_one(rows: int, branch_count: int) -> dict[str, Any]:
         check_s, check_q = time.perf_counter() - started, statements
         assert plan.ok, report.problems[:5]
         statements = 0
+        profiler = None
+        if profile and label == "first import":
+            from pyinstrument import Profiler
+
+            profiler = Profiler(interval=0.002)
+            profiler.start()
         started = time.perf_counter()
         with db.new_session() as session:
             done = imports.confirm(session, actor=SYSTEM, kind=ImportKind.members, unit_id=town_id, upload=upload)
             session.commit()
         confirm_s, confirm_q = time.perf_counter() - started, statements
+        if profiler is not None:
+            profiler.stop()
+            Path(profile).write_text(profiler.output_text(unicode=True, show_all=False))
         out[label] = {
             "file_kb": round(len(data) / 1024),
             "read_s": round(read_s, 2),
@@ -144,10 +153,11 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--branches", type=int, default=40)
     parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--profile", help="write a pyinstrument profile of the first confirm to this file")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(_run_one(args.rows, args.branches), ensure_ascii=False))
+        print(json.dumps(_run_one(args.rows, args.branches, args.profile), ensure_ascii=False))
         return
     results = []
     for database in args.databases.split(","):
@@ -156,7 +166,8 @@ def main() -> None:
         if database == "postgresql":
             env["BENCH_DATABASE_URL"] = os.environ.get("BENCH_PG_URL", DEFAULT_PG)
         run = subprocess.run(
-            [sys.executable, __file__, "--child", "--rows", str(args.rows), "--branches", str(args.branches)],
+            [sys.executable, __file__, "--child", "--rows", str(args.rows), "--branches", str(args.branches)]
+            + (["--profile", f"{args.profile}.{database}.txt"] if args.profile else []),
             env=env,
             capture_output=True,
             text=True,

@@ -65,8 +65,8 @@ def _apply_members(session: Session, *, actor: Actor, plan: Plan, progress: Any)
         )
         for row, member in zip(batch, members, strict=True):
             slips[row.row] = _slip(member, row, passwords[row.row])
-            _settle_role(session, actor, member, row)
             ids[row.row] = int(member.id or 0)
+        _settle_fresh_roles(session, actor, batch, members)
         if progress:
             progress(len(batch))
     done = {r.row for r in fresh}
@@ -146,6 +146,26 @@ def _update(session: Session, actor: Actor, row: MemberRow) -> Member:
     if changed:
         members_service.update_member(session, actor=actor, member=member, data=MemberUpdate(**changed))
     return member
+
+
+def _settle_fresh_roles(session: Session, actor: Actor, rows: list[MemberRow], members: list[Member]) -> None:
+    """The roles of members created just now with their accounts: nothing to revoke (no grant of
+    theirs can exist yet), so a group leader's or a supervisor's grant goes into one batched insert
+    (`org.service.grant_new_accounts`) — not a revoke, lookups and an insert per member, which cost a
+    round trip each on PostgreSQL. The units were checked with the plan (existing, not archived, the
+    group under the row's branch); the actor's right to grant is checked for each row here."""
+    grants: list[tuple[int, Role, int]] = []
+    for row, member in zip(rows, members, strict=True):
+        if not row.settle_role or member.account_id is None:
+            continue
+        for role in _ROLE_LOCAL:
+            require(actor, grant_permission(role), row.branch)
+        if row.role == Role.group_leader and row.group is not None:
+            grants.append((member.account_id, Role.group_leader, int(row.group.id or 0)))
+        elif row.role == Role.supervisor:
+            grants.append((member.account_id, Role.supervisor, int(row.branch.id or 0)))
+    if grants:
+        org_service.grant_new_accounts(session, grants=grants)
 
 
 def _settle_role(session: Session, actor: Actor, member: Member, row: MemberRow) -> None:
