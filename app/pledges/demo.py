@@ -35,6 +35,7 @@ from app.notifications.service import Message
 from app.org.models import OrgUnit
 from app.pledges import history, news, progress
 from app.pledges.access import Located
+from app.pledges.demo_posts import seed_posts
 from app.pledges.lifecycle import PLEDGES, event_row
 from app.pledges.models import (
     OwnerKind,
@@ -232,6 +233,7 @@ def seed_pledges(
     jan = date(year, 1, 1)
     span = max((today - jan).days, 30)
     plans: list[_Plan] = []
+    post_ids = seed_posts(session, branches=branches, members_by_branch=members_by_branch)  # 设岗定责
 
     def plan(
         *,
@@ -270,6 +272,7 @@ def seed_pledges(
             content=content,
             category=category,
             post=post,
+            post_id=post_ids.get((pk(branch), post)) if post else None,
             year=year,
             due_date=due,
             helped_household=rng.choice(HOUSEHOLDS) if category == PledgeCategory.pairing else None,
