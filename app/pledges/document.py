@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any, BinaryIO
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlmodel import Session, col
 
 from app.core import images
@@ -54,8 +54,18 @@ from app.pledges.schemas_document import (
 )
 from app.pledges.states import Action, Who
 
-# what a document leaves out: a pledge the member took back before it was vetted
+# what a document leaves out: a pledge the member took back before it was vetted, and a draft never
+# submitted (not yet a pledge: the branch has not seen it); a returned one (a draft again) stays
 _LEFT_OUT = (PledgeStatus.withdrawn,)
+
+
+def _in_document() -> Any:
+    return and_(
+        col(Pledge.status).not_in(_LEFT_OUT),
+        or_(col(Pledge.status) != PledgeStatus.draft, col(Pledge.submitted_at).is_not(None)),
+    )
+
+
 _VETTING = {Action.approve.value: "支部审核通过", Action.return_.value: "支部退回修改"}
 PHOTO_MAX_SIDE = 1600
 
@@ -76,7 +86,7 @@ def _pledges(session: Session, member_id: int, year: int) -> list[Pledge]:
             col(Pledge.member_id) == member_id,
             col(Pledge.owner_kind) == OwnerKind.member,
             col(Pledge.year) == year,
-            col(Pledge.status).not_in(_LEFT_OUT),
+            _in_document(),
         )
         .order_by(col(Pledge.created_at), col(Pledge.id))
     )
@@ -388,7 +398,7 @@ def _counts_sql(year: int) -> Any:
         .where(
             col(Pledge.owner_kind) == OwnerKind.member,
             col(Pledge.year) == year,
-            col(Pledge.status).not_in(_LEFT_OUT),
+            _in_document(),
         )
         .group_by(col(Pledge.member_id))
         .subquery()
@@ -415,7 +425,7 @@ def documents_of_branch(session: Session, *, actor: Actor, unit_id: int, year: i
                     col(Pledge.member_id).in_(ids),
                     col(Pledge.owner_kind) == OwnerKind.member,
                     col(Pledge.year) == year,
-                    col(Pledge.status).not_in(_LEFT_OUT),
+                    _in_document(),
                 )
                 .order_by(col(Pledge.created_at), col(Pledge.id))
             ).scalars()
