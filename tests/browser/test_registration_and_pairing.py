@@ -59,7 +59,7 @@ def new_page(pwa_built: None, browser: Any) -> Iterator[Any]:
 
 def _shot(page: Any, shots: Path, name: str) -> None:
     """A screenshot for a person to look at, and axe-core: nothing serious or critical."""
-    page.wait_for_timeout(400)
+    page.wait_for_timeout(2400)  # a success toast has faded (it would cover the screen in the picture)
     page.screenshot(path=str(shots / f"pairing-{name}.png"), full_page=True)
     page.add_script_tag(path=str(AXE))
     violations = page.evaluate(AXE_RUN)
