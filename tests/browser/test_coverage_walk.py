@@ -51,6 +51,11 @@ def test_secretary_reminds_who_has_not_pledged(server: LiveServer, axe_page: Any
     page.get_by_test_id("me-coverage").click()
     page.wait_for_url("**/coverage")
     page.get_by_test_id("coverage-summary").wait_for()
+    # the branch's villager satisfaction, as its board states it
+    sat = page.get_by_test_id("branch-satisfaction")
+    sat.wait_for()
+    assert "人评价" in sat.inner_text()
+    assert "满意度 =" in sat.inner_text()
     page.get_by_test_id("coverage-filter-published").click()
     page.locator("[data-testid^=coverage-member-]").first.wait_for()
     page.get_by_test_id("coverage-filter-pledge").click()
