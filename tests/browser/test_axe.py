@@ -74,6 +74,7 @@ def _screens(server: LiveServer) -> dict[str, list[str]]:
     member_pledge = published_pledge(server, "axe 走一遍的承诺")
     secretary = Api(server, "secretary")
     member_id = secretary.get("/members?size=1")["items"][0]["id"]
+    branch_id = next(g["unit_id"] for g in secretary.get("/auth/me")["grants"] if g["role"] == "secretary")
     return {
         "member": [
             "/",
@@ -108,6 +109,8 @@ def _screens(server: LiveServer) -> dict[str, list[str]]:
             "/coverage",
             "/org",
             "/appraisal/tiers",
+            f"/appraisal/panel/{branch_id}",
+            f"/appraisal/self/{branch_id}",
             f"/pledges/{member_pledge}",
             "/appraisal/debrief",
             "/registrations",
@@ -131,6 +134,7 @@ def _screens(server: LiveServer) -> dict[str, list[str]]:
             "/appraisal/tiers",
             "/appraisal/ranking",
             "/appraisal/debrief",
+            "/appraisal/committee",
         ],
     }
 
