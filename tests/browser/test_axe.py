@@ -75,6 +75,7 @@ def _screens(server: LiveServer) -> dict[str, list[str]]:
     secretary = Api(server, "secretary")
     member_id = secretary.get("/members?size=1")["items"][0]["id"]
     branch_id = next(g["unit_id"] for g in secretary.get("/auth/me")["grants"] if g["role"] == "secretary")
+    me_id, year = Api(server, "member").get("/auth/me")["member"]["id"], date.today().year  # 承诺书
     return {
         "member": [
             "/",
@@ -82,6 +83,7 @@ def _screens(server: LiveServer) -> dict[str, list[str]]:
             f"/pledges/{member_pledge}",
             f"/pledges/{member_pledge}/progress",
             "/pledges/new",
+            f"/documents/{me_id}/{year}",
             "/notifications",
             "/outbox",
             "/me",
@@ -112,6 +114,9 @@ def _screens(server: LiveServer) -> dict[str, list[str]]:
             f"/appraisal/panel/{branch_id}",
             f"/appraisal/self/{branch_id}",
             f"/pledges/{member_pledge}",
+            "/posts",
+            "/documents",
+            f"/documents/{member_id}/{year}",
             "/appraisal/debrief",
             "/registrations",
             "/pairings",
