@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from app.pledges.demo_posts import DUTIES
 from tests.browser.helpers import Api, sign_in, small_jpeg
 from tests.live import LiveServer
 
@@ -148,4 +149,12 @@ def test_secretary_posts_member_picks_a_post_and_the_document_is_vetted_signed_a
     assert "依岗承诺：巡河护河岗（党员先锋岗）" in text
     assert "岗位职责：每周沿河巡查一次" in text
     _shot(board_page, screenshots, "posts-5-board-pledge")
+    # private duties never reach a public page: the demo keeps 帮扶济困岗's private; crawl the board
+    board_page.goto(board)
+    html = board_page.content()
+    assert "依岗承诺" in html
+    assert DUTIES["帮扶济困岗"] not in html
+    for href in board_page.locator("a.pt").evaluate_all("els => els.map((e) => e.href)")[:15]:
+        board_page.goto(href)
+        assert DUTIES["帮扶济困岗"] not in board_page.content()
     member_context.close()
