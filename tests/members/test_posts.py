@@ -19,7 +19,8 @@ def _create(client: TestClient, world: World, **body: object) -> dict:
 def test_secretary_builds_the_catalogue_and_members_read_it(client: TestClient, world: World) -> None:
     post = _create(client, world)
     _create(client, world, name="矛盾纠纷调解岗", pioneer=False, duties="调解邻里纠纷", duties_public=False)
-    assert post["pioneer"] is True and post["allowed_actions"] == ["edit", "archive"]
+    assert post["pioneer"] is True
+    assert post["allowed_actions"] == ["edit", "archive"]
     # a member reads the catalogue (the pledge form's picker) but may not manage it
     page = client.get(f"{API}/units/{world.branch.id}/posts", headers=world.member.headers).json()
     assert [p["name"] for p in page["items"]] == ["环境卫生监督岗", "矛盾纠纷调解岗"]  # pioneer posts first
@@ -38,7 +39,8 @@ def test_secretary_builds_the_catalogue_and_members_read_it(client: TestClient, 
     assert made.status_code == 201
     # posts stand in a branch, not in the committee
     above = client.post(f"{API}/units/{world.town.id}/posts", json={"name": "x"}, headers=world.committee_admin.headers)
-    assert above.status_code == 409 and above.json()["code"] == "post_needs_branch"
+    assert above.status_code == 409
+    assert above.json()["code"] == "post_needs_branch"
 
 
 def test_names_are_unique_among_posts_in_use(client: TestClient, world: World) -> None:
@@ -46,16 +48,19 @@ def test_names_are_unique_among_posts_in_use(client: TestClient, world: World) -
     again = client.post(
         f"{API}/units/{world.branch.id}/posts", json={"name": "环境卫生监督岗"}, headers=world.secretary.headers
     )
-    assert again.status_code == 409 and again.json()["code"] == "post_name_taken"
+    assert again.status_code == 409
+    assert again.json()["code"] == "post_name_taken"
     archived = client.post(f"{API}/posts/{post['id']}/archive", headers=world.secretary.headers)
-    assert archived.status_code == 200 and archived.json()["archived"] is True
+    assert archived.status_code == 200
+    assert archived.json()["archived"] is True
     assert client.get(f"{API}/units/{world.branch.id}/posts", headers=world.secretary.headers).json()["total"] == 0
     listed = client.get(f"{API}/units/{world.branch.id}/posts?archived=true", headers=world.secretary.headers).json()
     assert [p["id"] for p in listed["items"]] == [post["id"]]
     assert listed["items"][0]["allowed_actions"] == ["edit", "restore"]
     _create(client, world)  # the name is free again
     restored = client.post(f"{API}/posts/{post['id']}/restore", headers=world.secretary.headers)
-    assert restored.status_code == 409 and restored.json()["code"] == "post_name_taken"
+    assert restored.status_code == 409
+    assert restored.json()["code"] == "post_name_taken"
 
 
 def test_assigning_a_post_fills_the_members_post_and_renaming_follows(client: TestClient, world: World) -> None:
@@ -65,12 +70,14 @@ def test_assigning_a_post_fills_the_members_post_and_renaming_follows(client: Te
         f"{API}/members/{member_id}/post", json={"post_id": post["id"]}, headers=world.secretary.headers
     )
     assert assigned.status_code == 200, assigned.text
-    assert assigned.json()["post"] == "环境卫生监督岗" and assigned.json()["post_id"] == post["id"]
+    assert assigned.json()["post"] == "环境卫生监督岗"
+    assert assigned.json()["post_id"] == post["id"]
     assert client.get(f"{API}/posts/{post['id']}", headers=world.secretary.headers).json()["member_count"] == 1
     renamed = client.patch(
         f"{API}/posts/{post['id']}", json={"name": "人居环境监督岗"}, headers=world.secretary.headers
     )
-    assert renamed.status_code == 200 and renamed.json()["version"] == 2
+    assert renamed.status_code == 200
+    assert renamed.json()["version"] == 2
     assert client.get(f"{API}/members/{member_id}", headers=world.secretary.headers).json()["post"] == "人居环境监督岗"
     # the member may not assign themself; the outsider does not see the member
     mine = client.put(f"{API}/members/{member_id}/post", json={"post_id": post["id"]}, headers=world.member.headers)
@@ -81,7 +88,8 @@ def test_assigning_a_post_fills_the_members_post_and_renaming_follows(client: Te
     ended = client.put(
         f"{API}/members/{member_id}/post", json={"post_id": None}, headers=world.secretary.headers
     ).json()
-    assert ended["post_id"] is None and ended["post"] == "人居环境监督岗"
+    assert ended["post_id"] is None
+    assert ended["post"] == "人居环境监督岗"
 
 
 def test_a_post_of_another_branch_or_archived_cannot_be_assigned(client: TestClient, world: World) -> None:
@@ -97,7 +105,8 @@ def test_a_post_of_another_branch_or_archived_cannot_be_assigned(client: TestCli
     response = client.put(
         f"{API}/members/{world.member.member_id}/post", json={"post_id": post["id"]}, headers=world.secretary.headers
     )
-    assert response.status_code == 409 and response.json()["code"] == "post_archived"
+    assert response.status_code == 409
+    assert response.json()["code"] == "post_archived"
 
 
 def test_the_catalogue_costs_a_fixed_number_of_queries(
