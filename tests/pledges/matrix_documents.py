@@ -21,6 +21,7 @@ NOT_MANAGERS = ["group_leader", "member", "supervisor"]
 DOCUMENT_READERS = ["committee_admin", "secretary", "member"]
 NOT_DOCUMENT_READERS = ["group_leader", "supervisor"]
 
+
 def _post_id(w: World, *, archived: bool = False) -> int:
     assert w.db is not None
     post, branch = posts.create_post(w.db, actor=SYSTEM, unit_id=int(w.branch.id or 0), data=PostCreate(name="岗位甲"))
