@@ -46,11 +46,11 @@ class PublicPost:
 
 def branch_for(session: Session, actor: Actor, unit_id: int) -> OrgUnit:
     """The branch whose catalogue a unit shows: the branch itself, or a group's branch. 404 outside
-    the actor's sight, 409 above branch level (posts stand in a branch)."""
+    the actor's sight, 422 above branch level (posts stand in a branch)."""
     unit = org_service.visible_unit(session, actor, unit_id)
     branch = org_service.branch_of(session, unit) if unit.kind == UnitKind.group else unit
     if branch is None or branch.kind != UnitKind.branch:
-        raise Conflict("岗位设在党支部，请选择一个党支部", code="post_needs_branch")
+        raise Unprocessable("岗位设在党支部，请选择一个党支部", code="post_needs_branch")
     return branch
 
 
