@@ -51,4 +51,4 @@ class CommunityOption(BaseModel):
     name: str
 
 
-register_labels({"branch_id": "报到的党支部", "note": "备注"})
+register_labels({"note": "备注"})
