@@ -23,7 +23,7 @@ from app.members import posts
 from app.members import service as members_service
 from app.org import service as org_service
 from app.org.models import OrgUnit
-from app.pledges import access, states, terms
+from app.pledges import access, household_text, states, terms
 from app.pledges.access import Located
 from app.pledges.lifecycle import act, record_event, wrong_state
 from app.pledges.models import OwnerKind, Pledge, PledgeCategory, PledgeKind, PledgeStatus
@@ -92,6 +92,7 @@ def create_pledge(session: Session, *, actor: Actor, data: PledgeCreate) -> Loca
         year = data.year or today_local().year
         due_date = data.due_date or date(year, 12, 31)
         check_due_date(year, due_date)
+    household_text.check_texts([data.helped_household], data.title, data.content)
     now = utcnow()
     pledge = Pledge(
         owner_kind=owner_kind,
@@ -158,6 +159,14 @@ def _changes(session: Session, pledge: Pledge, data: PledgeUpdate) -> dict[str, 
     elif "post" in given and given["post"] != pledge.post:  # free text: no longer the catalogue post
         given["post_id"] = None
     changes = {k: v for k, v in given.items() if getattr(pledge, k) != v}
+    if changes.keys() & {"title", "content", "helped_household"}:
+        household_text.check_pledge_texts(
+            session,
+            pledge,
+            changes.get("title", pledge.title),
+            changes.get("content", pledge.content),
+            helped_household=changes.get("helped_household"),
+        )
     if pledge.kind == PledgeKind.term and ("year" in changes or "due_date" in changes):
         changes.pop("year", None)  # a term's first year follows its start
         terms.term_dates(pledge.term_start, changes.get("due_date", pledge.due_date))

@@ -10,7 +10,8 @@ Who writes: the member for themself (pledge.own somewhere), or pledge.review on 
 branch (drafting.create_pledge) with `category = pairing` and `pairing_id` set; it goes through the
 five steps as any other. A visit (走访) is a progress report on that pledge (progress.add_progress: the
 owner's step, the same checks and rows). Because pledge titles, contents and progress reports are
-public, none of them may contain the household's name (422 `pairing_name_public`).
+public, none of them may contain the household's name (422 `pairing_name_public`, by whatever route they
+are written: app/pledges/household_text.py).
 
 Counts for the committee (`branch_counts`) are one GROUP BY per branch.
 """
@@ -33,7 +34,7 @@ from app.members import service as members_service
 from app.members.models import Member, MemberStatus
 from app.org import service as org_service
 from app.org.models import OrgUnit, UnitKind
-from app.pledges import access, drafting, progress, states
+from app.pledges import access, drafting, household_text, progress, states
 from app.pledges.access import Located
 from app.pledges.models import Pledge, PledgeCategory, PledgeProgress
 from app.pledges.models_pairing import Pairing
@@ -134,6 +135,8 @@ def update_pairing(
             raise Unprocessable("帮扶对象不能为空", code="invalid", errors=[{"field": name, "message": "不能为空"}])
     if not changes:
         return located
+    if "household_name" in changes:
+        household_text.check_renamed_household(session, pk(pairing), changes["household_name"])
     for name, value in changes.items():
         setattr(pairing, name, value)
     pairing.version += 1
@@ -145,19 +148,6 @@ def update_pairing(
     return located
 
 
-def _check_public_text(pairing: Pairing, *texts: str | None) -> None:
-    """What goes on a board never names the household (nor its village group with it)."""
-    name = pairing.household_name.strip()
-    core = name.removesuffix("户").removesuffix("家")
-    for text in texts:
-        if text and (name in text or (len(core) >= 2 and core in text)):
-            raise Unprocessable(
-                "承诺和走访记录会公开，请不要写帮扶对象的姓名（可写“结对户”）",
-                code="pairing_name_public",
-                errors=[{"field": "text", "message": "不要写帮扶对象的姓名"}],
-            )
-
-
 def create_pairing_pledge(
     session: Session, *, actor: Actor, located: LocatedPairing, data: PairingPledgeCreate
 ) -> Located:
@@ -166,7 +156,7 @@ def create_pairing_pledge(
     pairing = located.pairing
     if pairing.ended_on is not None:
         raise Conflict("该结对已结束", code="pairing_ended")
-    _check_public_text(pairing, data.title, data.content)
+    household_text.check_texts([pairing.household_name], data.title, data.content)
     body = PledgeCreate(
         title=data.title,
         content=data.content,
@@ -203,7 +193,7 @@ def log_visit(session: Session, *, actor: Actor, located: LocatedPairing, data: 
     pairing = located.pairing
     if not _own(actor, pairing) and not allowed(actor, Permission.pledge_review, located.branch):
         raise Forbidden("只有结对的党员本人（或支部书记代办）可以记录走访", code="forbidden.pairing.visit")
-    _check_public_text(pairing, data.text)
+    household_text.check_texts([pairing.household_name], data.text)
     pledge_located = _visit_pledge(session, actor, pairing, data.pledge_id)
     return progress.add_progress(
         session, actor=actor, located=pledge_located, text=f"走访结对户：{data.text}", percent=data.percent, uploads=[]

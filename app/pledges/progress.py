@@ -20,7 +20,7 @@ from app.core.errors import Unprocessable
 from app.core.permissions import Actor
 from app.core.storage import get_storage
 from app.core.time import utcnow
-from app.pledges import access, states
+from app.pledges import access, household_text, states
 from app.pledges.access import Located
 from app.pledges.lifecycle import actor_account_id, actor_name, wrong_state
 from app.pledges.models import PledgeNote, PledgePhoto, PledgeProgress, PledgeStatus
@@ -84,8 +84,9 @@ def _read_photo(file: BinaryIO) -> bytes:
     return data
 
 
-def _checked_progress(actor: Actor, located: Located, text: str, photo_count: int) -> str:
-    """The report's text, stripped; 422 when empty or with too many photos; 403 / 409 (who, state)."""
+def _checked_progress(session: Session, actor: Actor, located: Located, text: str, photo_count: int) -> str:
+    """The report's text, stripped; 422 when empty, naming the helped household or with too many
+    photos; 403 / 409 (who, state)."""
     text = text.strip()
     if not text:
         raise Unprocessable("请填写进展情况", code="invalid", errors=[{"field": "text", "message": "必填"}])
@@ -96,6 +97,7 @@ def _checked_progress(actor: Actor, located: Located, text: str, photo_count: in
             errors=[{"field": "photos", "message": "太多了"}],
         )
     check_progress_allowed(actor, located)
+    household_text.check_pledge_texts(session, located.pledge, text)
     return text
 
 
@@ -120,7 +122,7 @@ def report_progress(
 
     The uploads themselves were received and hashed (Idempotency-Key fingerprint) before the route
     ran, so checking first saves the decoding, not the upload."""
-    text = _checked_progress(actor, located, text, len(photos))
+    text = _checked_progress(session, actor, located, text, len(photos))
     end_read_phase(session)
     stored = store_photos(_read_photo(f) for f in photos)
     return _record_progress(
@@ -139,7 +141,7 @@ def add_progress(
 ) -> ProgressRead:
     """A progress report in the caller's one transaction (the demo seeder, tests): the same checks,
     photos and rows as report_progress(), without ending the transaction in between."""
-    text = _checked_progress(actor, located, text, len(uploads))
+    text = _checked_progress(session, actor, located, text, len(uploads))
     return _record_progress(
         session, actor=actor, pledge_id=pk(located.pledge), text=text, percent=percent, photos=store_photos(uploads)
     )

@@ -155,7 +155,7 @@ def test_a_debrief_round_from_draft_to_the_board(browser: Any, server: LiveServe
         look(page, screenshots, "secretary-result", audits)
 
     # ---- the villagers: the branch's board shows the text, masked, without the photo
-    boards = committee.get("/boards?size=100")["items"]
+    boards = committee.get(f"/boards?unit_id={branch_id}&kind=pledges&size=100")["items"]
     board = next(b for b in boards if b["kind"] == "pledges" and b["unit_id"] == branch_id)
     with phone(browser) as page:
         page.goto(board["public_url"])

@@ -141,7 +141,7 @@ def test_secretary_posts_member_picks_a_post_and_the_document_is_vetted_signed_a
 
     # the board's pledge line shows the post and its public duties once the pledge is published
     api.act(pledge_id, "publish")
-    boards = Api(server, "committee_admin").get("/boards?size=100")["items"]
+    boards = Api(server, "committee_admin").get(f"/boards?unit_id={pledge['unit_id']}&kind=pledges")["items"]
     board = next(b["public_url"] for b in boards if b["kind"] == "pledges" and b["unit_id"] == pledge["unit_id"])
     board_page = context.new_page()
     board_page.goto(f"{board}/p/{pledge_id}")

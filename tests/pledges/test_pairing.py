@@ -14,7 +14,7 @@ from app.pledges.models import PledgeCategory, PledgeStatus
 from app.pledges.schemas_pairing import PairingCreate
 from tests.factories import World
 from tests.matrix import Case, check, params
-from tests.pledges.api import API, act, ok
+from tests.pledges.api import API, act, ok, progress
 from tests.pledges.factories import create_pledge
 
 HOUSEHOLD = "程大山户"
@@ -270,3 +270,66 @@ CASES = [
 @pytest.mark.parametrize(("case", "persona"), params(CASES))
 def test_permission_matrix(client: TestClient, world: World, case: Case, persona: str) -> None:
     check(client, world, case, persona)
+
+
+def test_no_route_puts_the_household_name_on_a_board(client: TestClient, world: World) -> None:
+    """The household's name is refused by every route that writes public text, not only the pairing
+    routes: editing a draft, proposing a revision, a plain progress report, renaming the household to
+    a name already public, and a pledge's own helped_household (spaces and case do not slip through)."""
+    pair = _pair(client, world.member)
+    draft = ok(
+        client.post(
+            f"{API}/pairings/{pair['id']}/pledges",
+            json={"title": "结对帮扶一户困难老人", "content": "每月走访一次。"},
+            headers=world.member.headers,
+        ),
+        201,
+    )
+    etag = client.get(f"{API}/pledges/{draft['id']}", headers=world.member.headers).headers["etag"]
+    edited = client.patch(
+        f"{API}/pledges/{draft['id']}",
+        json={"content": "每月看望程 大 山老人"},
+        headers={**world.member.headers, "If-Match": etag},
+    )
+    assert (edited.status_code, edited.json()["code"]) == (422, "pairing_name_public")
+
+    pledge = _published_pledge(client, world, pair["id"])
+    revised = act(client, world.member, pledge["id"], "revise", title="帮扶程大山")
+    assert (revised.status_code, revised.json()["code"]) == (422, "pairing_name_public")
+    assert ok(client.get(f"{API}/pledges/{pledge['id']}", headers=world.member.headers))["status"] == "published"
+
+    report = progress(client, world.member, pledge["id"], text="给程大山户送去米和油")
+    assert (report.status_code, report.json()["code"]) == (422, "pairing_name_public")
+    ok(progress(client, world.member, pledge["id"], text="给结对户送去米和油"), 201)
+    assert ok(client.get(f"{API}/pairings/{pair['id']}", headers=world.member.headers))["visits"] == 1
+
+    # renaming the household to a name the public texts already contain is refused; another is fine
+    version = ok(client.get(f"{API}/pairings/{pair['id']}", headers=world.member.headers))["version"]
+    etag = f'"{version}"'
+    renamed = client.patch(
+        f"{API}/pairings/{pair['id']}",
+        json={"household_name": "困难老人"},
+        headers={**world.member.headers, "If-Match": etag},
+    )
+    assert (renamed.status_code, renamed.json()["code"]) == (422, "pairing_name_public")
+    fine = client.patch(
+        f"{API}/pairings/{pair['id']}",
+        json={"household_name": "程小山户"},
+        headers={**world.member.headers, "If-Match": etag},
+    )
+    assert ok(fine)["household_name"] == "程小山户"
+
+    # a plain pledge's own helped household, as drafted and as edited
+    body = {"title": "帮汪某某家修屋顶", "content": "雨季前修好。", "category": "pairing"}
+    body["helped_household"] = "汪某某家"
+    created = client.post(f"{API}/pledges", json=body, headers=world.member.headers)
+    assert (created.status_code, created.json()["code"]) == (422, "pairing_name_public")
+    body["title"] = "帮结对户修屋顶"
+    plain = ok(client.post(f"{API}/pledges", json=body, headers=world.member.headers), 201)
+    etag = client.get(f"{API}/pledges/{plain['id']}", headers=world.member.headers).headers["etag"]
+    named = client.patch(
+        f"{API}/pledges/{plain['id']}",
+        json={"helped_household": "修屋顶"},
+        headers={**world.member.headers, "If-Match": etag},
+    )
+    assert (named.status_code, named.json()["code"]) == (422, "pairing_name_public")
