@@ -30,7 +30,6 @@ from app.appraisal.models_debrief import (
 from app.appraisal.schemas_debrief import (
     DEFAULT_RUBRIC,
     RoundCreate,
-    RoundEventRead,
     RoundRead,
     RoundUpdate,
     RubricItem,
@@ -159,29 +158,10 @@ def list_rounds(
     return paginate(session, stmt, params, transform)
 
 
-def list_events(session: Session, *, rnd: DebriefRound, params: PageParams) -> Page[RoundEventRead]:
-    stmt = (
-        select(DebriefRoundEvent)
-        .where(col(DebriefRoundEvent.round_id) == rnd.id)
-        .order_by(col(DebriefRoundEvent.at), col(DebriefRoundEvent.id))
+def list_events(session: Session, *, rnd: DebriefRound, params: PageParams) -> Page[lifecycle.EventRead]:
+    return lifecycle.list_events(
+        session, DebriefRoundEvent, "round_id", rnd.id or 0, labels=states.ACTION_LABELS, params=params
     )
-
-    def transform(rows: Any) -> list[RoundEventRead]:
-        return [
-            RoundEventRead(
-                id=e.id or 0,
-                action=e.action,
-                action_label=states.ACTION_LABELS.get(e.action, e.action),
-                from_status=e.from_status,
-                to_status=e.to_status,
-                actor_name=e.actor_name,
-                reason=e.reason,
-                at=e.at,
-            )
-            for e in rows
-        ]
-
-    return paginate(session, stmt, params, transform)
 
 
 # ---------------------------------------------------------------- events

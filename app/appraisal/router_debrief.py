@@ -19,7 +19,6 @@ from app.appraisal.schemas_debrief import (
     ReportRead,
     RoundActionBody,
     RoundCreate,
-    RoundEventRead,
     RoundRead,
     RoundUpdate,
     ScoreBody,
@@ -29,6 +28,7 @@ from app.core import images, storage
 from app.core.db import SessionDep
 from app.core.errors import NotFound
 from app.core.idempotency import Idempotency, IdempotencyDep
+from app.core.lifecycle import EventRead
 from app.core.middleware import body_limit
 from app.core.pagination import Page, PageDep
 from app.core.permissions import Actor
@@ -156,8 +156,8 @@ for _action, _doc in _ACTIONS.items():
     )
 
 
-@router.get("/debrief-rounds/{round_id}/events", response_model=Page[RoundEventRead])
-def list_events(located: VisibleRound, session: SessionDep, paging: PageDep) -> Page[RoundEventRead]:
+@router.get("/debrief-rounds/{round_id}/events", response_model=Page[EventRead])
+def list_events(located: VisibleRound, session: SessionDep, paging: PageDep) -> Page[EventRead]:
     """述职评议的全过程记录：每一步由谁、何时、为何办理。"""
     return debrief.list_events(session, rnd=located[0], params=paging)
 

@@ -72,17 +72,6 @@ class RoundRead(BaseModel):
     created_at: datetime
 
 
-class RoundEventRead(BaseModel):
-    id: int
-    action: str
-    action_label: str
-    from_status: str | None
-    to_status: str
-    actor_name: str
-    reason: str | None
-    at: datetime
-
-
 class AttachmentRead(BaseModel):
     id: int
     url: str

@@ -48,9 +48,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Generic, Protocol, TypeVar
 
-from sqlmodel import Session
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlmodel import Session, col
 
+from app.core.chain import LifecycleEvent
 from app.core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, PreconditionRequired, Unprocessable
+from app.core.pagination import Page, PageParams, paginate
 from app.core.permissions import Actor
 from app.core.time import utcnow
 
@@ -278,6 +282,7 @@ def apply(
 
 
 __all__ = [
+    "EventRead",
     "Lifecycle",
     "Move",
     "Row",
@@ -287,5 +292,53 @@ __all__ = [
     "apply",
     "apply_many",
     "check_version",
+    "list_events",
     "permitted",
 ]
+
+
+# ---------------------------------------------------------------- the history a lifecycle wrote
+
+
+class EventRead(BaseModel):
+    """One event of a lifecycle's history as every domain answers it (a period's, a round's)."""
+
+    id: int
+    action: str
+    action_label: str
+    from_status: str | None
+    to_status: str
+    actor_name: str
+    reason: str | None
+    at: datetime
+
+
+def list_events(
+    session: Session,
+    model: type[LifecycleEvent],
+    key: str,
+    subject_id: int,
+    *,
+    labels: Mapping[str, str],
+    params: PageParams,
+) -> Page[EventRead]:
+    """The events of one subject's chain (`key` the event table's column naming it), oldest first,
+    each with its action's label (`labels`: the lifecycle's action labels, the unknown shown as is)."""
+    stmt = select(model).where(col(getattr(model, key)) == subject_id).order_by(col(model.at), col(model.id))
+
+    def transform(rows: Any) -> list[EventRead]:
+        return [
+            EventRead(
+                id=e.id or 0,
+                action=e.action,
+                action_label=labels.get(e.action, e.action),
+                from_status=e.from_status,
+                to_status=e.to_status,
+                actor_name=e.actor_name,
+                reason=e.reason,
+                at=e.at,
+            )
+            for e in rows
+        ]
+
+    return paginate(session, stmt, params, transform)

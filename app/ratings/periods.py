@@ -34,7 +34,7 @@ from app.ratings.models import (
     RatingPeriodEvent,
 )
 from app.ratings.rules import PolicyRules
-from app.ratings.schemas import PeriodCreate, PeriodEventRead, PeriodRead, PeriodUpdate
+from app.ratings.schemas import PeriodCreate, PeriodRead, PeriodUpdate
 from app.ratings.states import Action, Who
 
 QUARTER_NAMES = "一二三四"
@@ -205,29 +205,10 @@ def list_periods(
     return paginate(session, stmt, params, transform)
 
 
-def list_events(session: Session, *, period: RatingPeriod, params: PageParams) -> Page[PeriodEventRead]:
-    stmt = (
-        select(RatingPeriodEvent)
-        .where(col(RatingPeriodEvent.period_id) == period.id)
-        .order_by(col(RatingPeriodEvent.at), col(RatingPeriodEvent.id))
+def list_events(session: Session, *, period: RatingPeriod, params: PageParams) -> Page[lifecycle.EventRead]:
+    return lifecycle.list_events(
+        session, RatingPeriodEvent, "period_id", period.id or 0, labels=states.ACTION_LABELS, params=params
     )
-
-    def transform(rows: Any) -> list[PeriodEventRead]:
-        return [
-            PeriodEventRead(
-                id=e.id or 0,
-                action=e.action,
-                action_label=states.ACTION_LABELS.get(e.action, e.action),
-                from_status=e.from_status,
-                to_status=e.to_status,
-                actor_name=e.actor_name,
-                reason=e.reason,
-                at=e.at,
-            )
-            for e in rows
-        ]
-
-    return paginate(session, stmt, params, transform)
 
 
 # ---------------------------------------------------------------- writing

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 
 from app.core.db import SessionDep
 from app.core.idempotency import Idempotency, IdempotencyDep
+from app.core.lifecycle import EventRead
 from app.core.pagination import Page, PageDep
 from app.core.permissions import Actor
 from app.members.dependencies import ActorDep
@@ -27,7 +28,6 @@ from app.ratings.schemas import (
     BranchProgress,
     PeriodActionBody,
     PeriodCreate,
-    PeriodEventRead,
     PeriodRead,
     PeriodUpdate,
     PolicyRead,
@@ -158,8 +158,8 @@ for _action, (_slug, _doc) in _ACTIONS.items():
     )
 
 
-@router.get("/rating-periods/{period_id}/events", response_model=Page[PeriodEventRead])
-def list_events(located: VisiblePeriod, session: SessionDep, paging: PageDep) -> Page[PeriodEventRead]:
+@router.get("/rating-periods/{period_id}/events", response_model=Page[EventRead])
+def list_events(located: VisiblePeriod, session: SessionDep, paging: PageDep) -> Page[EventRead]:
     """测评周期的全过程记录：每一步由谁、何时、为何办理。"""
     return periods.list_events(session, period=located[0], params=paging)
 

@@ -86,17 +86,6 @@ class PeriodRead(BaseModel):
     published_at: datetime | None
 
 
-class PeriodEventRead(BaseModel):
-    id: int
-    action: str
-    action_label: str
-    from_status: str | None
-    to_status: str
-    actor_name: str
-    reason: str | None
-    at: datetime
-
-
 class BranchProgress(BaseModel):
     """One branch's progress through a period: counts only, never a score."""
 
