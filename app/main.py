@@ -146,7 +146,7 @@ def create_app(*, check_schema_on_start: bool = True) -> FastAPI:
     app.add_middleware(
         FastLane,
         exact={"/healthz": _alive},
-        prefixes={"/b/": boards_fast.board, "/s/": boards_fast.star_board},
+        prefixes={"/b/": boards_fast.board, "/s/": boards_fast.star_board, "/r/": boards_fast.ranking},
     )
     if settings.bench_ceiling_file is not None:  # bench/board.py's in-memory ceiling, never in production
         app.add_middleware(BenchCeilingMiddleware, file=settings.bench_ceiling_file)

@@ -2,7 +2,8 @@
 board this process keeps (PageMemo, boards.public_routes) is answered before the app's middleware
 and routing — the same bytes, headers, 304s and view counting as the route, from `shared_page`.
 
-The pledge page (`/b/{token}/p/{id}`) too, with the visitor's own form token put in and the device
+The public ranking (`/r/{token}`, boards.ranking) too, from the same memo (no view count: it is no
+board). The pledge page (`/b/{token}/p/{id}`) too, with the visitor's own form token put in and the device
 cookie set as the route does (`form_page`). Only these plain addresses (with nothing or `big=1` as
 their query) are taken; anything else — a miss, another query, another path under the board — goes
 through the app, which also answers every error.
@@ -18,6 +19,7 @@ from starlette.types import Scope
 
 from app.boards import service
 from app.boards.public_routes import GZIP_ONLY, HTML, count_view, form_page, remembered, shared_page
+from app.boards.ranking import memo_key
 from app.core.fastlane import Answer
 from app.core.http import accepted
 from app.evaluations import dependencies as guard
@@ -25,6 +27,7 @@ from app.evaluations import dependencies as guard
 BOARD_ROUTE = "/b/{token}"
 STAR_ROUTE = "/s/{token}"
 PLEDGE_ROUTE = "/b/{token}/p/{pledge_id:int}"  # as the route names it
+RANKING_ROUTE = "/r/{token}"
 
 
 def _big(scope: Scope) -> bool | None:
@@ -71,8 +74,17 @@ async def _answer(scope: Scope, kind: str, route: str) -> Answer | None:
     if page is None:
         return None
     status, headers, body = shared_page(_header(scope, b"if-none-match"), encoding, page)
-    after = _flush_views if count_view(board) else None
+    after = _flush_views if board is not None and count_view(board) else None
     return Answer(status, _raw_headers(tuple(headers.items()), status == 200), body, route, after)
+
+
+async def _shared(scope: Scope, key: tuple[object, ...], encoding: str | None, route: str) -> Answer | None:
+    """A shared page without a view count (the ranking) from the memo, as the route answers it."""
+    found = await remembered(key)
+    if found is None or found[0] is None:
+        return None
+    status, headers, body = shared_page(_header(scope, b"if-none-match"), encoding, found[0])
+    return Answer(status, _raw_headers(tuple(headers.items()), status == 200), body, route)
 
 
 async def _pledge(scope: Scope, path: str, big: bool) -> Answer | None:
@@ -103,3 +115,12 @@ async def board(scope: Scope) -> Answer | None:
 async def star_board(scope: Scope) -> Answer | None:
     """GET /s/{token} (and ?big=1), when this process keeps the page."""
     return await _answer(scope, "s", STAR_ROUTE)
+
+
+async def ranking(scope: Scope) -> Answer | None:
+    """GET /r/{token} (and ?big=1), when this process keeps the page."""
+    token, big = scope["path"][3:], _big(scope)
+    if big is None or not token or "/" in token:
+        return None
+    encoding = accepted(scope)
+    return await _shared(scope, memo_key(token, big, encoding), encoding, RANKING_ROUTE)

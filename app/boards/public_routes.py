@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from anyio import CapacityLimiter, to_thread
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -66,6 +66,8 @@ def cached_response(request: Request, page: Rendered) -> Response:
     status, headers, body = shared_page(request.headers.get("if-none-match"), accepted(request.scope), page)
     if status == 304:
         return Response(status_code=304, headers=headers)
+    if request.method == "HEAD":  # GET's headers, its length included, without the body
+        return Response(media_type=HTML, headers={**headers, "Content-Length": str(len(body))})
     return Response(body, media_type=HTML, headers=headers)
 
 
@@ -103,10 +105,11 @@ class PageMemo:
     at once. A page read while a write was under way is not kept (the generation moved on meanwhile)."""
 
     def __init__(self) -> None:
-        self._items: dict[tuple[object, ...], tuple[float, int, Rendered | None, service.Resolved]] = {}
+        # the page and what its route needs beside it (a board's `Resolved`, for its view count)
+        self._items: dict[tuple[object, ...], tuple[float, int, Rendered | None, Any]] = {}
         self.generation = 0
 
-    def get(self, key: tuple[object, ...], shared: int | None) -> tuple[Rendered | None, service.Resolved] | None:
+    def get(self, key: tuple[object, ...], shared: int | None) -> tuple[Rendered | None, Any] | None:
         item = self._items.get(key)
         if item is None or shared is None or item[1] != shared:
             return None
@@ -120,7 +123,7 @@ class PageMemo:
         generation: int,
         shared: int | None,
         page: Rendered | None,
-        board: service.Resolved,
+        board: Any,
     ) -> None:
         if generation != self.generation or shared is None or settings.public_recheck_seconds <= 0:
             return
@@ -158,16 +161,22 @@ def _committed(session: Session) -> None:
         page_memo.forget()
 
 
-async def remembered(key: tuple[object, ...]) -> tuple[Rendered | None, service.Resolved] | None:
+async def remembered(key: tuple[object, ...]) -> tuple[Rendered | None, Any] | None:
     """The page this process keeps for `key`, when it is still good (see PageMemo); else None."""
     if settings.public_recheck_seconds <= 0:
         return None
     return page_memo.get(key, await content_generation.current())
 
 
-async def _memoized(
-    key: tuple[object, ...], work: Callable[[], tuple[Rendered | None, service.Resolved]]
-) -> tuple[Rendered | None, service.Resolved]:
+Beside = TypeVar("Beside")
+
+
+async def memoized(
+    key: tuple[object, ...], work: Callable[[], tuple[Rendered | None, Beside]]
+) -> tuple[Rendered | None, Beside]:
+    """The page for `key` from this process's memo, or `work()` in the thread pool (then kept): the
+    one path of the boards, the star boards and the ranking (boards.ranking); the fast lane
+    (boards.fast) answers a repeat from the same memo."""
     shared = await content_generation.current() if settings.public_recheck_seconds > 0 else None
     found = page_memo.get(key, shared)
     if found is not None:
@@ -210,7 +219,7 @@ async def board_page(request: Request, token: str) -> Response:
     big, encoding = big_text(request), accepted(request.scope)
     year = board_year(request, service.current_year())
     key = ("b", token, big, encoding) if year is None else ("b", token, big, encoding, year)
-    page, board = await _memoized(key, partial(_board_page, token, big, encoding, year))
+    page, board = await memoized(key, partial(_board_page, token, big, encoding, year))
     assert page is not None
     return counted(cached_response(request, page), board)
 
@@ -258,7 +267,7 @@ def _pledge_page(token: str, pledge_id: int, big: bool) -> tuple[Rendered | None
 async def pledge_page(request: Request, token: str, pledge_id: int) -> Response:
     """Cached like the board (see board_page); the device's form token is put in here."""
     big = big_text(request)
-    page, board = await _memoized(("p", token, pledge_id, big), partial(_pledge_page, token, pledge_id, big))
+    page, board = await memoized(("p", token, pledge_id, big), partial(_pledge_page, token, pledge_id, big))
     if page is None:
         raise forms.pledge_not_found(board.token)
     gzip = accepted(request.scope, GZIP_ONLY) is not None
@@ -374,7 +383,7 @@ def _star_page(token: str, big: bool, encoding: str | None) -> tuple[Rendered, s
 async def star_board_page(request: Request, token: str) -> Response:
     """As the board: one thread-pool call and one query when the page is cached, none for a repeat."""
     big, encoding = big_text(request), accepted(request.scope)
-    page, board = await _memoized(("s", token, big, encoding), partial(_star_page, token, big, encoding))
+    page, board = await memoized(("s", token, big, encoding), partial(_star_page, token, big, encoding))
     assert page is not None
     return counted(cached_response(request, page), board)
 

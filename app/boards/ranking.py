@@ -3,24 +3,30 @@ with their star level, tier, pledge coverage, kept rate and villagers' 满意度
 person (app/appraisal/ranking.py builds the view). Published only while the committee's decision
 stands: an unknown or withdrawn token is the Chinese 404 page.
 
-As the star board: no script, large text at ?big=1, one thread-pool call with a session of its own,
-the page cached by (token, the publication's version, the sum of content_version over the town's
-subtree — tiers, levels, pledges and ratings touch their branches), a strong ETag and 304, every error
+On the boards' path (boards.public_routes): one thread-pool call with a session of its own, the
+rendered page kept by (token, the publication's version, the sum of content_version over the town's
+subtree — tiers, levels, pledges and ratings touch their branches, big), and the answer memoised in
+this process while the content generation every worker reads stays the same (`memoized`; a publish
+or a withdrawal is a commit that moves it, so the next request everywhere sees it), a repeat answered
+by the fast lane before the app (boards.fast.ranking); a strong ETag that also carries the
+publication's version (a republish is a new ETag even when the figures are the same), 304, brotli or
+gzip as stored, HEAD answered like GET without the body, no script, large text at ?big=1, every error
 under /r/ a Chinese HTML page.
 """
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import replace
 from functools import partial
 
-from anyio import to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from app.appraisal import ranking as appraisal_ranking
 from app.boards import qr
 from app.boards.pages import PageError, big_text, error_page
-from app.boards.public_routes import cached_response, qr_response
+from app.boards.public_routes import cached_response, memoized, qr_response
 from app.boards.render import PageCache, Rendered, render
 from app.boards.stars import subtree_version
 from app.core import db
@@ -43,7 +49,18 @@ def not_found() -> PageError:
     )
 
 
-def ranking_page(token: str, big: bool, encoding: str | None) -> Rendered:
+def memo_key(token: str, big: bool, encoding: str | None) -> tuple[object, ...]:
+    """The page's key in the process memo (the route's and the fast lane's)."""
+    return ("r", token, big, encoding)
+
+
+def _etag(page: Rendered, version: int) -> str:
+    """The content's digest with the publication's version in it: a republish is a new ETag."""
+    body = hashlib.sha256(page.body + f"\0ranking:{version}".encode()).hexdigest()[:32]
+    return f'"{body}"'
+
+
+def ranking_page(token: str, big: bool, encoding: str | None) -> tuple[Rendered, None]:
     """The page for the current versions, from the cache or rendered once (one session, read only)."""
     with db.new_session(read_only=True) as session:
         found = appraisal_ranking.public_by_token(session, token)
@@ -55,16 +72,22 @@ def ranking_page(token: str, big: bool, encoding: str | None) -> Rendered:
         if page is None:
             view = appraisal_ranking.view(session, committee, publication.year, publication.title)
             base = f"/r/{token}"
-            page = Rendered.of(render("ranking.html", r=view, base=base, big=big, title=view.title))
+            html = render(
+                "ranking.html", r=view, base=base, big=big, title=view.title, published_at=publication.published_at
+            )
+            page = Rendered.of(html)
+            page = replace(page, etag=_etag(page, publication.version))
             ranking_cache.put(key, page)
         page.encoded(encoding)  # compressed here once, not on the event loop
-        return page
+        return page, None
 
 
-@ranking_router.get("/r/{token}")
+@ranking_router.api_route("/r/{token}", methods=["GET", "HEAD"])
 async def ranking_public(request: Request, token: str) -> Response:
-    """比学赶超排行榜（公开，无需登录）。"""
-    page = await to_thread.run_sync(partial(ranking_page, token, big_text(request), accepted(request.scope)))
+    """比学赶超排行榜（公开，无需登录）；HEAD 与 GET 相同，只是没有正文。"""
+    big, encoding = big_text(request), accepted(request.scope)
+    page, _ = await memoized(memo_key(token, big, encoding), partial(ranking_page, token, big, encoding))
+    assert page is not None
     return cached_response(request, page)
 
 
