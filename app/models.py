@@ -15,6 +15,7 @@ from app.appraisal.models_debrief import (
     DebriefRound,
     DebriefRoundEvent,
     DebriefScore,
+    DebriefSlipAnswer,
 )
 from app.appraisal.models_tiers import (
     BranchTier,
@@ -67,6 +68,7 @@ __all__ = [
     "DebriefRound",
     "DebriefRoundEvent",
     "DebriefScore",
+    "DebriefSlipAnswer",
     "Honour",
     "IdempotencyRecord",
     "LoginFailure",

@@ -124,6 +124,7 @@ def to_read(actor: Actor, rnd: DebriefRound, unit: OrgUnit) -> RoundRead:
         session_at=rnd.session_at,
         session_place=rnd.session_place,
         rubric=rubric_of(rnd),
+        representative_weight=rnd.representative_weight,
         status=rnd.status,
         status_label=states.STATUS_LABELS[DebriefStatus(rnd.status)],
         version=rnd.version,
@@ -229,6 +230,7 @@ def create_round(session: Session, *, actor: Actor, data: RoundCreate) -> tuple[
         title=data.title or default_title(data.kind, data.year),
         report_due=data.report_due,
         rubric=rubric,
+        representative_weight=data.representative_weight,
         created_by_account_id=None if actor.system else actor.account_id,
     )
     session.add(rnd)
@@ -240,7 +242,8 @@ def create_round(session: Session, *, actor: Actor, data: RoundCreate) -> tuple[
 def update_round(
     session: Session, *, actor: Actor, rnd: DebriefRound, unit: OrgUnit, data: RoundUpdate, expected_version: int
 ) -> DebriefRound:
-    """A draft's title and rubric; the deadline and the session until scoring starts."""
+    """A draft's title and rubric; the deadline, the session and the representatives' weight until
+    scoring starts."""
     authorize(actor, unit, Who.admin)
     lifecycle.check_version(rnd, expected_version)
     changes = data.model_dump(exclude_unset=True, exclude_none=True)

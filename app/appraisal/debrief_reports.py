@@ -10,14 +10,14 @@ own report. A scorer reads back only their own score; everybody else reads count
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from app.appraisal import debrief
+from app.appraisal import debrief, debrief_slips
 from app.appraisal import debrief_states as states
 from app.appraisal.models_debrief import (
     DebriefAttachment,
@@ -79,9 +79,26 @@ def visible_report(session: Session, actor: Actor, report_id: int, *, for_update
 # ---------------------------------------------------------------- reading
 
 
-def results(session: Session, unit: OrgUnit, report_ids: Sequence[int]) -> dict[int, DebriefResult]:
-    """The committee's scores of each report as aggregates (one GROUP BY): the mean, 去掉一个最高分和
-    一个最低分 from five scorers when the policy trims the peers' scores (app.ratings.scoring)."""
+def combine(committee: float | None, representatives: float | None, weight: int) -> tuple[float | None, str]:
+    """The combined score and its rule in words: the two means weighed by the round's representatives'
+    share (`weight` per cent; the committee has the rest); a side without scores leaves the other alone."""
+    if committee is not None and representatives is not None:
+        combined = scoring.r1(committee * (100 - weight) / 100 + representatives * weight / 100)
+        return combined, f"党委成员评分占 {100 - weight}%，党员群众代表评议占 {weight}%"
+    if committee is not None:
+        return committee, "没有代表评议，按党委成员评分计"
+    if representatives is not None:
+        return representatives, "没有党委成员评分，按代表评议计"
+    return None, ""
+
+
+def results(
+    session: Session, unit: OrgUnit, report_ids: Sequence[int], weights: Mapping[int, int]
+) -> dict[int, DebriefResult]:
+    """Each report's result as aggregates (one GROUP BY of the committee's scores, one of the
+    representatives' answers): the committee's mean, 去掉一个最高分和一个最低分 from five scorers when
+    the policy trims the peers' scores (app.ratings.scoring); the representatives' mean; and the two
+    combined by the round's weight (`weights`: report id → the representatives' per cent)."""
     if not report_ids:
         return {}
     trimmed = ratings_policy.effective(session, unit)[0].peer_combine == PeerCombine.trimmed
@@ -96,10 +113,28 @@ def results(session: Session, unit: OrgUnit, report_ids: Sequence[int]) -> dict[
         .where(col(DebriefScore.report_id).in_(report_ids))
         .group_by(col(DebriefScore.report_id))
     ).all()
+    committee = {
+        int(report_id): (int(count), scoring.peer_raw(total, count, low, high, trimmed=trimmed))
+        for report_id, count, total, low, high in rows
+    }
+    answered = debrief_slips.answers(session, report_ids)
     out = {}
-    for report_id, count, total, low, high in rows:
-        score = scoring.peer_raw(total, count, low, high, trimmed=trimmed)
-        out[report_id] = DebriefResult(scorers=count, score=score, trimmed=trimmed and count >= 5)
+    for report_id in set(committee) | set(answered):
+        count, score = committee.get(report_id, (0, None))
+        reps, mean = answered.get(report_id, (0, None))
+        rep_score = scoring.r1(mean) if mean is not None else None
+        weight = weights.get(report_id, 0)
+        combined, rule = combine(score, rep_score, weight)
+        out[report_id] = DebriefResult(
+            scorers=count,
+            score=score,
+            trimmed=trimmed and count >= 5,
+            representatives=reps,
+            representative_score=rep_score,
+            representative_weight=weight,
+            combined=combined,
+            rule=rule,
+        )
     return out
 
 
@@ -145,7 +180,9 @@ def _reads(session: Session, actor: Actor, rows: Sequence[Located]) -> list[Repo
             .order_by(col(DebriefAttachment.report_id), col(DebriefAttachment.sort_order))
         ).scalars():
             attachments.setdefault(a.report_id, []).append(_attachment_read(a))
-    scored: dict[int, DebriefResult] = results(session, rows[0].unit, ids) if rows else {}
+    weights = {pk(r.report): r.rnd.representative_weight for r in rows}
+    scored: dict[int, DebriefResult] = results(session, rows[0].unit, ids, weights) if rows else {}
+    slip_counts = debrief_slips.counts(session, {(pk(r.rnd), r.report.branch_id) for r in rows})
     mine: dict[int, dict[str, float]] = {}
     if ids and not actor.system:
         for s in session.execute(
@@ -180,6 +217,7 @@ def _reads(session: Session, actor: Actor, rows: Sequence[Located]) -> list[Repo
                 published_at=report.published_at,
                 attachments=attachments.get(pk(report), []),
                 result=scored.get(pk(report)) if show_result else None,
+                slips=slip_counts.get((pk(rnd), report.branch_id)),
                 my_score=mine.get(pk(report)),
                 allowed_actions=allowed_actions(actor, located, own_branch),
             )

@@ -4,7 +4,9 @@ self-evaluation (季度自评).
 Anonymity by construction: a slip (`appraisal_slip`) and an answer (`appraisal_answer`) have no column
 and no foreign key that leads to a representative; a slip keeps only a hash of its code, its branch,
 its month, its batch and whether it was used; an answer keeps its branch, its month and its values, and
-not even the slip it came from. The codes exist in clear only in the PDF made at issue time.
+not even the slip it came from. The codes exist in clear only in the PDF made at issue time. A slip of
+a 述职评议 round (purpose `debrief`) is the same row with the round instead of the month; its answer is
+a `debrief_slip_answer` (app/appraisal/models_debrief.py): the round, the report and the points only.
 """
 
 from __future__ import annotations
@@ -19,6 +21,11 @@ from sqlmodel import Field, SQLModel
 from app.core.chain import LifecycleEvent
 from app.core.db import UTCDateTime
 from app.core.time import utcnow
+
+
+class SlipPurpose(StrEnum):
+    month = "month"  # 每月测评: a month's branch work, answered 满意 / 基本满意 / 不满意
+    debrief = "debrief"  # 述职评议: a round's 述职 report, scored on the round's rubric
 
 
 class RepresentativeKind(StrEnum):
@@ -45,22 +52,35 @@ class Representative(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class SlipBatch(SQLModel, table=True):
-    """One issue of a branch's slips for a month; printing again voids the live batch and issues a new one.
+# a slip is for a month (year and month set) or for a 述职评议 round (round_id set), never both
+PURPOSE_SCOPE = (
+    "(purpose = 'month' AND year IS NOT NULL AND month IS NOT NULL AND round_id IS NULL)"
+    " OR (purpose = 'debrief' AND round_id IS NOT NULL AND year IS NULL AND month IS NULL)"
+)
 
-    `live` is True for the one batch in force and NULL once voided, so the unique constraint allows one
-    live batch per branch and month on both databases (NULLs never collide)."""
+
+class SlipBatch(SQLModel, table=True):
+    """One issue of a branch's slips, for a month or for a 述职评议 round (`purpose`); printing again
+    voids the live batch and issues a new one.
+
+    `live` is True for the one batch in force and NULL once voided, so the unique constraints allow one
+    live batch per branch and month, and one per branch and round, on both databases (NULLs never
+    collide: a round's batch has no month, a month's batch no round)."""
 
     __tablename__ = "appraisal_slip_batch"
     __table_args__ = (
         UniqueConstraint("branch_id", "year", "month", "live", name="uq_appraisal_slip_batch_live"),
+        UniqueConstraint("round_id", "branch_id", "live", name="uq_appraisal_slip_batch_round_live"),
         CheckConstraint("month >= 1 AND month <= 12", name="month_range"),
+        CheckConstraint(PURPOSE_SCOPE, name="purpose_scope"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     branch_id: int = Field(foreign_key="org_unit.id", index=True)
-    year: int
-    month: int
+    purpose: SlipPurpose = Field(default=SlipPurpose.month, sa_type=String(10))
+    round_id: int | None = Field(default=None, foreign_key="debrief_round.id")
+    year: int | None = None
+    month: int | None = None
     count: int
     live: bool | None = Field(default=True)
     issued_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -69,16 +89,23 @@ class SlipBatch(SQLModel, table=True):
 
 
 class Slip(SQLModel, table=True):
-    """A one-time slip: the hash of its code, whose branch and month it is, and whether it was used."""
+    """A one-time slip: the hash of its code, whose branch and month (or 述职评议 round) it is, and
+    whether it was used."""
 
     __tablename__ = "appraisal_slip"
-    __table_args__ = (Index("ix_appraisal_slip_branch_month", "branch_id", "year", "month"),)
+    __table_args__ = (
+        Index("ix_appraisal_slip_branch_month", "branch_id", "year", "month"),
+        Index("ix_appraisal_slip_round_branch", "round_id", "branch_id"),
+        CheckConstraint(PURPOSE_SCOPE, name="purpose_scope"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     batch_id: int = Field(foreign_key="appraisal_slip_batch.id", index=True)
     branch_id: int = Field(foreign_key="org_unit.id")
-    year: int
-    month: int
+    purpose: SlipPurpose = Field(default=SlipPurpose.month, sa_type=String(10))
+    round_id: int | None = Field(default=None, foreign_key="debrief_round.id")
+    year: int | None = None
+    month: int | None = None
     code_hash: str = Field(max_length=64, unique=True)
     used: bool = Field(default=False)
 

@@ -11,6 +11,9 @@ reports (述职) and is scored by the committee (and, through one-time slips, by
   always private.
 - `debrief_score` is one per scorer and report (a second replaces the first): the rubric items' points
   and their total (0–100). Only the scorer reads their own row back; everyone else reads aggregates.
+- `debrief_slip_answer` is one representative's score of a report through a one-time slip (purpose
+  `debrief`, app/appraisal/debrief_slips.py): the round, the report, the points and their total — no
+  slip, no time of day, nothing that leads to a representative. Only aggregates are ever read.
 """
 
 from __future__ import annotations
@@ -54,7 +57,10 @@ class DebriefRound(SQLModel, table=True):
     """One round of 述职评议 of a unit's branches (the rubric is frozen when it opens)."""
 
     __tablename__ = "debrief_round"
-    __table_args__ = (UniqueConstraint("unit_id", "year", "kind"),)
+    __table_args__ = (
+        UniqueConstraint("unit_id", "year", "kind"),
+        CheckConstraint("representative_weight >= 0 AND representative_weight <= 100", name="weight_range"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     unit_id: int = Field(foreign_key="org_unit.id", index=True)
@@ -65,6 +71,8 @@ class DebriefRound(SQLModel, table=True):
     session_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # 述职会
     session_place: str | None = Field(default=None, max_length=100)
     rubric: list[dict[str, Any]] = Field(sa_type=JSON)  # [{"key", "label", "max"}], maxima sum to 100
+    # the representatives' share of the combined score, in per cent (the committee's is the rest)
+    representative_weight: int = Field(default=30, ge=0, le=100)
     status: DebriefStatus = Field(default=DebriefStatus.draft, sa_type=String(20))
     version: int = 1
     created_by_account_id: int | None = Field(default=None, foreign_key="account.id")
@@ -132,3 +140,17 @@ class DebriefScore(SQLModel, table=True):
     items: dict[str, float] = Field(sa_type=JSON)
     total: float
     scored_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class DebriefSlipAnswer(SQLModel, table=True):
+    """One representative's score of a report through a one-time slip: anonymous by construction (no
+    slip, no time, no column leading to a person)."""
+
+    __tablename__ = "debrief_slip_answer"
+    __table_args__ = (CheckConstraint("total >= 0 AND total <= 100", name="total_range"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="debrief_round.id")
+    report_id: int = Field(foreign_key="debrief_report.id", index=True)
+    items: dict[str, float] = Field(sa_type=JSON)
+    total: float

@@ -5,6 +5,9 @@ Chinese page (registered for the /t/ prefix).
 - GET /t/ — the short-code entry page, for those who cannot scan; GET /t/go?code= finds the slip.
 - GET /t/{branch_id}/{code} — the month's form (the address in the slip's QR code).
 - POST /t/{branch_id}/{code} — one answer per slip (slips.take), then the thank-you page.
+- GET/POST /t/debrief/{branch_id}/{code} — a 述职评议 slip's form: the secretary's 述职 report (masked,
+  the start only, no name, no photo) and a score per item of the round's rubric (debrief_slips.take).
+A slip opened at the other purpose's address is refused (wrong_purpose), as a forged one is.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 from sqlmodel import Session
 
-from app.appraisal import slips
+from app.appraisal import debrief, debrief_slips, slips
+from app.appraisal.models import SlipPurpose
 from app.appraisal.slips import Found, SlipState
 from app.core.db import SessionDep
 from app.core.errors import AppError, register_html_errors
@@ -120,11 +124,24 @@ _REFUSED: dict[SlipState, tuple[int, str, list[str]]] = {
     SlipState.expired: (410, "这张测评票已过期", ["测评票只在当月有效，这张已过期。下次测评时会发新的测评票。"]),
     SlipState.void: (410, "这张测评票已作废", ["党支部重新打印了本月的测评票，这张旧票已作废。请使用新发的测评票。"]),
     SlipState.early: (409, "测评尚未开始", ["这是下个月的测评票，请到该月再填写。"]),
+    SlipState.wrong_purpose: (
+        404,
+        "测评票与评议不符",
+        ["这张票不是这项评议的。请扫描票上的二维码，或在测评码页面输入票上的测评码。"],
+    ),
+}
+# a 述职评议 slip's own words where they differ from a month's
+_REFUSED_DEBRIEF: dict[SlipState, tuple[int, str, list[str]]] = {
+    SlipState.used: (409, "这张评议票已使用", ["每张评议票只能提交一次，这张已经提交过了。感谢您的参与！"]),
+    SlipState.expired: (410, "述职评议已结束", ["本次述职评议已结束打分，这张评议票已失效。"]),
+    SlipState.void: (410, "这张评议票已作废", ["党委重新打印了本支部的评议票，这张旧票已作废。请使用新发的评议票。"]),
+    SlipState.early: (409, "评议尚未开始", ["述职会开始评议打分后才能填写，请在会上听取述职后再填写。"]),
 }
 
 
-def _refuse(found: Found) -> SlipPage:
-    status, title, lines = _REFUSED[found.state]
+def _refuse(found: Found, purpose: SlipPurpose = SlipPurpose.month) -> SlipPage:
+    texts = _REFUSED_DEBRIEF if purpose == SlipPurpose.debrief else {}
+    status, title, lines = texts.get(found.state) or _REFUSED[found.state]
     return SlipPage(status, title, lines, code=f"slip_{found.state.value}")
 
 
@@ -134,12 +151,14 @@ def _throttle(request: Request) -> None:
         raise SlipPage(429, "尝试次数太多了", [f"请 {max(1, wait // 60)} 分钟后再试。"], code="too_many_requests")
 
 
-def _open_slip(session: Session, request: Request, branch_id: int, code: str) -> tuple[Found, OrgUnit]:
-    found = slips.find(session, code, branch_id=branch_id)
+def _open_slip(
+    session: Session, request: Request, branch_id: int, code: str, purpose: SlipPurpose = SlipPurpose.month
+) -> tuple[Found, OrgUnit]:
+    found = slips.find(session, code, branch_id=branch_id, purpose=purpose)
     if found.state in (SlipState.unknown, SlipState.other_branch):
         _throttle(request)  # only codes that match nothing count: a guesser, never a room of representatives
     if found.state != SlipState.open or found.slip is None:
-        raise _refuse(found)
+        raise _refuse(found, purpose)
     branch = session.get(OrgUnit, found.slip.branch_id)
     if branch is None:  # pragma: no cover - a slip's branch is a foreign key
         raise _refuse(Found(SlipState.unknown))
@@ -159,6 +178,8 @@ def _form(
 ) -> HTMLResponse:
     slip = found.slip
     assert slip is not None
+    assert slip.year is not None
+    assert slip.month is not None
     end = slips.month_end(slip.year, slip.month)
     return page(
         "form.html",
@@ -206,7 +227,8 @@ def go(request: Request, session: SessionDep, code: str = "") -> Response:
         )
         return page("entry.html", 404, title="党员群众代表测评", error=error, code=code[:20], big=big)
     suffix = "?big=1" if big else ""
-    return RedirectResponse(f"/t/{found.slip.branch_id}/{normal}{suffix}", status_code=303, headers=dict(HEADERS))
+    prefix = "/t/debrief" if found.slip.purpose == SlipPurpose.debrief else "/t"
+    return RedirectResponse(f"{prefix}/{found.slip.branch_id}/{normal}{suffix}", status_code=303, headers=dict(HEADERS))
 
 
 @public_router.get("/t/{branch_id}/{code}", response_class=HTMLResponse)
@@ -236,13 +258,75 @@ def slip_answer(request: Request, session: SessionDep, branch_id: int, code: str
     return RedirectResponse(f"/t/done{big}", status_code=303, headers=dict(HEADERS))
 
 
+def _debrief_form(
+    request: Request,
+    session: Session,
+    found: Found,
+    branch: OrgUnit,
+    code: str,
+    *,
+    error: str = "",
+    given: dict[str, str] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    assert found.slip is not None
+    rnd, report = debrief_slips.report_of(session, found.slip)
+    return page(
+        "debrief_form.html",
+        status,
+        title=f"{rnd.title} 代表评议",
+        branch_name=branch.name,
+        round_title=rnd.title,
+        summary=debrief_slips.summary(report.text),
+        items=debrief.rubric_of(rnd),
+        given=given or {},
+        error=error,
+        here=f"/t/debrief/{branch.id}/{code}",
+        big=_big(request),
+    )
+
+
+@public_router.get("/t/debrief/{branch_id}/{code}", response_class=HTMLResponse)
+def debrief_slip_form(request: Request, session: SessionDep, branch_id: int, code: str) -> HTMLResponse:
+    """A 述职评议 slip's form: the report's summary and the round's items to score."""
+    found, branch = _open_slip(session, request, branch_id, code, SlipPurpose.debrief)
+    return _debrief_form(request, session, found, branch, code)
+
+
+@public_router.post(
+    "/t/debrief/{branch_id}/{code}", response_class=HTMLResponse, openapi_extra=body_limit(MAX_FORM_BODY)
+)
+def debrief_slip_answer(
+    request: Request, session: SessionDep, branch_id: int, code: str, fields: FormFields
+) -> Response:
+    """One score per slip: every item from 0 to its maximum, then stored once (a second post: 已使用)."""
+    found, branch = _open_slip(session, request, branch_id, code, SlipPurpose.debrief)
+    assert found.slip is not None
+    big = "&big=1" if _big(request) else ""
+    if fields.get("website"):  # the honeypot
+        return RedirectResponse(f"/t/done?of=debrief{big}", status_code=303, headers=dict(HEADERS))
+    rnd, report = debrief_slips.report_of(session, found.slip)
+    values, errors = debrief_slips.check(debrief.rubric_of(rnd), fields)
+    if errors:
+        given = {k: v[:8] for k, v in fields.items() if k != "website"}
+        error = "；".join(errors) + "。请改正后再提交。"
+        return _debrief_form(request, session, found, branch, code, error=error, given=given, status=422)
+    if not debrief_slips.take(session, found.slip, report, values):
+        raise _refuse(Found(SlipState.used), SlipPurpose.debrief)
+    return RedirectResponse(f"/t/done?of=debrief{big}", status_code=303, headers=dict(HEADERS))
+
+
 @public_router.get("/t/done", response_class=HTMLResponse)
 def done(request: Request) -> HTMLResponse:
     """The thank-you page."""
+    if request.query_params.get("of") == "debrief":
+        lines = ["感谢您参加述职评议！", "评议不记名，您的打分与您本人没有关联。"]
+    else:
+        lines = ["感谢您对党支部工作的评价！", "测评不记名，您填写的内容与您本人没有关联。"]
     return page(
         "message.html",
-        title="测评已提交",
-        lines=["感谢您对党支部工作的评价！", "测评不记名，您填写的内容与您本人没有关联。"],
+        title="评议已提交" if request.query_params.get("of") == "debrief" else "测评已提交",
+        lines=lines,
         link="",
         link_text="",
         big=_big(request),

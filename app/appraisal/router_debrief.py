@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 
-from app.appraisal import debrief, debrief_reports
+from app.appraisal import debrief, debrief_reports, debrief_slips, slip_sheet
 from app.appraisal.debrief_states import Action
 from app.appraisal.models_debrief import DebriefRound
 from app.appraisal.schemas_debrief import (
@@ -25,7 +26,7 @@ from app.appraisal.schemas_debrief import (
     ScoreRead,
 )
 from app.core import images, storage
-from app.core.db import SessionDep
+from app.core.db import SessionDep, pk
 from app.core.errors import NotFound
 from app.core.idempotency import Idempotency, IdempotencyDep
 from app.core.lifecycle import EventRead
@@ -238,6 +239,30 @@ def read_attachment(session: SessionDep, located: VisibleReport, attachment_id: 
 def score_report(session: SessionDep, actor: ActorDep, located: WritableReport, body: ScoreBody) -> ScoreRead:
     """党委成员给述职报告打分：每项不超过满分；再次打分替换上一次。"""
     return debrief_reports.score(session, actor=actor, located=located, items=body.items)
+
+
+@router.post(
+    "/debrief-reports/{report_id}/slips",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}, "description": "代表评议票（A4，可裁剪）"}},
+)
+def issue_slips(session: SessionDep, actor: ActorDep, located: WritableReport) -> Response:
+    """打印该党支部的代表评议票（党委；每名在册代表一张，评议打分结束后作废）；重新打印则旧票作废。
+    测评码只在这份 PDF 里，不另保存。"""
+    printed = debrief_slips.issue(session, actor=actor, located=located)
+    branch, rnd = located.branch, located.rnd
+    data = slip_sheet.debrief_pdf(pk(branch), branch.name, rnd.title, printed.codes)
+    name = quote(f"{branch.name}{rnd.title}代表评议票.pdf")
+    return Response(
+        data,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f"inline; filename=\"slips.pdf\"; filename*=UTF-8''{name}",
+            "Cache-Control": "no-store",
+            "X-Slip-Count": str(len(printed.codes)),
+            "X-Slips-Voided": str(printed.voided),
+        },
+    )
 
 
 @router.post("/debrief-reports/{report_id}/publish", response_model=ReportRead)

@@ -39,6 +39,9 @@ class RoundCreate(_In):
     rubric: list[RubricItem] | None = Field(
         default=None, min_length=1, max_length=10, description="评分项，满分之和为 100"
     )
+    representative_weight: int = Field(
+        default=30, ge=0, le=100, description="党员群众代表评议在综合得分中所占百分比（其余为党委成员评分）"
+    )
 
 
 class RoundUpdate(_In):
@@ -47,6 +50,9 @@ class RoundUpdate(_In):
     rubric: list[RubricItem] | None = Field(default=None, min_length=1, max_length=10)
     session_at: datetime | None = Field(default=None, description="述职会时间")
     session_place: str | None = Field(default=None, min_length=1, max_length=100, description="述职会地点")
+    representative_weight: int | None = Field(
+        default=None, ge=0, le=100, description="代表评议所占百分比（开始打分前可改）"
+    )
 
 
 class RoundActionBody(_In):
@@ -65,6 +71,7 @@ class RoundRead(BaseModel):
     session_at: datetime | None
     session_place: str | None
     rubric: list[RubricItem]
+    representative_weight: int = Field(description="代表评议在综合得分中所占百分比")
     status: DebriefStatus
     status_label: str
     version: int
@@ -81,11 +88,26 @@ class AttachmentRead(BaseModel):
 
 
 class DebriefResult(BaseModel):
-    """The committee's scores of one report, as aggregates: never who gave what."""
+    """The committee's and the representatives' scores of one report, as aggregates: never who gave
+    what. `combined` weighs the two means by the round's `representative_weight`; when one side has
+    no score, the other stands alone (`rule` says which, in Chinese)."""
 
     scorers: int
-    score: float | None = Field(description="平均分（评分人数不少于 5 时去掉一个最高分和一个最低分）")
+    score: float | None = Field(description="党委成员平均分（评分人数不少于 5 时去掉一个最高分和一个最低分）")
     trimmed: bool
+    representatives: int = Field(default=0, description="代表评议票已收回张数")
+    representative_score: float | None = Field(default=None, description="代表评议平均分")
+    representative_weight: int = Field(default=0, description="代表评议所占百分比")
+    combined: float | None = Field(default=None, description="综合得分")
+    rule: str = Field(default="", description="综合得分的算法")
+
+
+class SlipCounts(BaseModel):
+    """A branch's 代表评议票 of a round, counted: never which slip, never whose answer."""
+
+    issued: int = Field(description="在用的一批已打印张数")
+    used: int = Field(description="已收回（已使用）张数")
+    voided: int = Field(description="重新打印后作废未用的张数")
 
 
 class ReportRead(BaseModel):
@@ -104,6 +126,7 @@ class ReportRead(BaseModel):
     published_at: datetime | None
     attachments: list[AttachmentRead] = Field(default_factory=list)
     result: DebriefResult | None = Field(default=None, description="评议结果（党委随时可见；书记在评议结束后可见）")
+    slips: SlipCounts | None = Field(default=None, description="代表评议票张数（党委和本支部书记可见）")
     my_score: dict[str, float] | None = Field(default=None, description="我给出的分数（仅本人可见）")
     allowed_actions: list[str] = Field(default_factory=list)
 
@@ -135,6 +158,7 @@ register_labels(
         "session_at": "述职会时间",
         "session_place": "述职会地点",
         "items": "得分",
+        "representative_weight": "代表评议所占比例",
     },
     values={**DEBRIEF_KIND_LABELS, **DEBRIEF_STATUS_LABELS},
 )

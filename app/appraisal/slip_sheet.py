@@ -1,6 +1,7 @@
-"""The printable sheet of a month's slips: A4 PDF by WeasyPrint (as reports/slips.py), eight cut-out
-slips a page (two a row), each page a table of its own, each slip with its QR code (the public form's
-address) and its short code. Made once from the codes in hand at issue time; nothing of it is stored."""
+"""The printable sheet of a month's slips (or of a 述职评议 round's): A4 PDF by WeasyPrint (as
+reports/slips.py), eight cut-out slips a page (two a row), each page a table of its own, each slip with
+its QR code (the public form's address) and its short code. Made once from the codes in hand at
+issue time; nothing of it is stored."""
 
 from __future__ import annotations
 
@@ -26,8 +27,9 @@ PER_ROW = 2
 ROWS_PER_PAGE = 4
 
 
-def slip_url(branch_id: int, code: str) -> str:
-    return f"{settings.public_base_url.rstrip('/')}/t/{branch_id}/{code}"
+def slip_url(branch_id: int, code: str, *, debrief: bool = False) -> str:
+    """The form's address in the QR code: a month's slip at /t/…, a 述职评议 slip at /t/debrief/…"""
+    return f"{settings.public_base_url.rstrip('/')}/t/{'debrief/' if debrief else ''}{branch_id}/{code}"
 
 
 def entry_url() -> str:
@@ -61,29 +63,69 @@ def qr_svg(data: str, title: str = "测评票二维码") -> str:
     )
 
 
-def html(branch_id: int, branch_name: str, year: int, month: int, codes: Sequence[str]) -> str:
+def _render(
+    branch_id: int, branch_name: str, codes: Sequence[str], *, title: str, heading: str, scope: str, validity: str
+) -> str:
+    debrief = heading != MONTH_HEADING
     slips = [
-        {"code": shown(c), "qr": Markup(qr_svg(slip_url(branch_id, c)))}  # noqa: S704  (our own SVG, title escaped)
+        {"code": shown(c), "qr": Markup(qr_svg(slip_url(branch_id, c, debrief=debrief)))}  # noqa: S704  (our own SVG, title escaped)
         for c in codes
     ]
     rows = [slips[i : i + PER_ROW] for i in range(0, len(slips), PER_ROW)]
     pages = [rows[i : i + ROWS_PER_PAGE] for i in range(0, len(rows), ROWS_PER_PAGE)]
-    end = month_end(year, month)
     return _env.get_template("slip_sheet.html").render(
         pages=pages,
-        title=f"{branch_name} {year}年{month}月党员群众代表测评票",
+        title=title,
+        heading=heading,
         branch_name=branch_name,
-        year=year,
-        month=month,
-        until=f"{end.month}月{end.day}日",
+        scope=scope,
+        validity=validity,
         entry=entry_url(),
         issued=local_display(utcnow()),
         count=len(codes),
     )
 
 
-def pdf(branch_id: int, branch_name: str, year: int, month: int, codes: Sequence[str]) -> bytes:
+MONTH_HEADING = "党员群众代表每月测评票"
+DEBRIEF_HEADING = "述职评议代表评议票"
+
+
+def html(branch_id: int, branch_name: str, year: int, month: int, codes: Sequence[str]) -> str:
+    end = month_end(year, month)
+    return _render(
+        branch_id,
+        branch_name,
+        codes,
+        title=f"{branch_name} {year}年{month}月党员群众代表测评票",
+        heading=MONTH_HEADING,
+        scope=f"{year}年{month}月",
+        validity=f"{end.month}月{end.day}日后作废",
+    )
+
+
+def debrief_html(branch_id: int, branch_name: str, round_title: str, codes: Sequence[str]) -> str:
+    """A 述职评议 round's slips of a branch: valid while the round is scored, void once it closes."""
+    return _render(
+        branch_id,
+        branch_name,
+        codes,
+        title=f"{branch_name} {round_title} 代表评议票",
+        heading=DEBRIEF_HEADING,
+        scope=round_title,
+        validity="本次述职评议打分结束后作废",
+    )
+
+
+def render_pdf(html_text: str) -> bytes:
     from weasyprint import HTML  # lazily: pango loads only when a PDF is asked for
 
-    data: bytes = HTML(string=html(branch_id, branch_name, year, month, codes), base_url=str(TEMPLATES)).write_pdf()
+    data: bytes = HTML(string=html_text, base_url=str(TEMPLATES)).write_pdf()
     return data
+
+
+def pdf(branch_id: int, branch_name: str, year: int, month: int, codes: Sequence[str]) -> bytes:
+    return render_pdf(html(branch_id, branch_name, year, month, codes))
+
+
+def debrief_pdf(branch_id: int, branch_name: str, round_title: str, codes: Sequence[str]) -> bytes:
+    return render_pdf(debrief_html(branch_id, branch_name, round_title, codes))

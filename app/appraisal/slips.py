@@ -24,7 +24,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from app.appraisal import panels
-from app.appraisal.models import Slip, SlipAnswer, SlipBatch
+from app.appraisal.models import Slip, SlipAnswer, SlipBatch, SlipPurpose
+from app.appraisal.models_debrief import DebriefRound, DebriefStatus
 from app.appraisal.schemas import SlipMonthCount
 from app.core.errors import Conflict
 from app.core.permissions import Actor, Permission, require
@@ -87,28 +88,39 @@ class Issued:
     voided: int  # unused slips of the earlier printing made void
 
 
-def issue(session: Session, *, actor: Actor, branch: OrgUnit, year: int, month: int) -> Issued:
-    """A month's slips, one per active representative: this month's or the next one's, in a month the
-    policy's cadence has slips in. Printing again voids the unused slips of the month's batch in force."""
-    require(actor, Permission.rating_manage, branch)
-    today = today_local()
-    nxt = (today.year + today.month // 12, today.month % 12 + 1)
-    if (year, month) not in ((today.year, today.month), nxt):
-        raise Conflict("只能打印本月或下月的测评票", code="slip_month_invalid")
-    rules = rules_for(session, branch)
-    if not is_slip_month(rules, month):
-        raise Conflict(f"按测评规则每 {rules.slip_every_months} 个月测评一次，{month}月没有测评", code="slip_month_off")
-    count = panels.active_count(session, int(branch.id or 0))
-    if count == 0:
-        raise Conflict("请先在代表名单中添加党员代表和群众代表", code="panel_empty")
-    branch_id = int(branch.id or 0)
+@dataclass(frozen=True)
+class Printed:
+    batch_id: int
+    codes: list[str]
+    voided: int
+
+
+def print_batch(
+    session: Session,
+    *,
+    actor: Actor,
+    branch_id: int,
+    count: int,
+    purpose: SlipPurpose,
+    year: int | None = None,
+    month: int | None = None,
+    round_id: int | None = None,
+) -> Printed:
+    """A new batch of `count` slips of a branch for a month or for a round, voiding the unused slips of
+    the batch in force (one live batch per branch and month, or per branch and round). The codes are
+    returned once and only their keyed hashes stored."""
     now = utcnow()
+    scope = (
+        (col(SlipBatch.round_id) == round_id)
+        if purpose == SlipPurpose.debrief
+        else (col(SlipBatch.year) == year) & (col(SlipBatch.month) == month)
+    )
     live = session.execute(
         select(SlipBatch)
         .where(
             col(SlipBatch.branch_id) == branch_id,
-            col(SlipBatch.year) == year,
-            col(SlipBatch.month) == month,
+            col(SlipBatch.purpose) == purpose.value,
+            scope,
             col(SlipBatch.live).is_(True),
         )
         .with_for_update()
@@ -126,6 +138,8 @@ def issue(session: Session, *, actor: Actor, branch: OrgUnit, year: int, month: 
         session.flush()
     batch = SlipBatch(
         branch_id=branch_id,
+        purpose=purpose,
+        round_id=round_id,
         year=year,
         month=month,
         count=count,
@@ -136,8 +150,8 @@ def issue(session: Session, *, actor: Actor, branch: OrgUnit, year: int, month: 
         with session.begin_nested():
             session.add(batch)
             session.flush()
-    except IntegrityError:  # another printing of the same month at the same moment
-        raise Conflict("本月的测评票正在由他人打印，请稍后再试", code="slip_issue_busy") from None
+    except IntegrityError:  # another printing of the same slips at the same moment
+        raise Conflict("这批测评票正在由他人打印，请稍后再试", code="slip_issue_busy") from None
     codes = [new_code() for _ in range(count)]
     session.execute(
         insert(Slip),
@@ -145,6 +159,8 @@ def issue(session: Session, *, actor: Actor, branch: OrgUnit, year: int, month: 
             {
                 "batch_id": batch.id,
                 "branch_id": branch_id,
+                "purpose": purpose.value,
+                "round_id": round_id,
                 "year": year,
                 "month": month,
                 "code_hash": code_hash(c),
@@ -153,17 +169,48 @@ def issue(session: Session, *, actor: Actor, branch: OrgUnit, year: int, month: 
             for c in codes
         ],
     )
-    return Issued(batch_id=int(batch.id or 0), year=year, month=month, codes=codes, voided=voided)
+    return Printed(batch_id=int(batch.id or 0), codes=codes, voided=voided)
+
+
+def issue(session: Session, *, actor: Actor, branch: OrgUnit, year: int, month: int) -> Issued:
+    """A month's slips, one per active representative: this month's or the next one's, in a month the
+    policy's cadence has slips in. Printing again voids the unused slips of the month's batch in force."""
+    require(actor, Permission.rating_manage, branch)
+    today = today_local()
+    nxt = (today.year + today.month // 12, today.month % 12 + 1)
+    if (year, month) not in ((today.year, today.month), nxt):
+        raise Conflict("只能打印本月或下月的测评票", code="slip_month_invalid")
+    rules = rules_for(session, branch)
+    if not is_slip_month(rules, month):
+        raise Conflict(f"按测评规则每 {rules.slip_every_months} 个月测评一次，{month}月没有测评", code="slip_month_off")
+    count = panels.active_count(session, int(branch.id or 0))
+    if count == 0:
+        raise Conflict("请先在代表名单中添加党员代表和群众代表", code="panel_empty")
+    printed = print_batch(
+        session,
+        actor=actor,
+        branch_id=int(branch.id or 0),
+        count=count,
+        purpose=SlipPurpose.month,
+        year=year,
+        month=month,
+    )
+    return Issued(batch_id=printed.batch_id, year=year, month=month, codes=printed.codes, voided=printed.voided)
 
 
 class SlipState(StrEnum):
     open = "open"
     used = "used"  # 已使用
     expired = "expired"  # the month is over
-    early = "early"  # next month's slip, opened before its month
+    early = "early"  # next month's slip, opened before its month (a round's: before its scoring)
     void = "void"  # printed again: this printing is void
     other_branch = "other_branch"
+    wrong_purpose = "wrong_purpose"  # a month's slip at a round's form, or the other way round
     unknown = "unknown"  # no such code (forged, mistyped)
+
+
+# a round's slip by the round's status: open while scored, expired once closed, not yet before
+ROUND_STATES = {DebriefStatus.scoring: SlipState.open, DebriefStatus.closed: SlipState.expired}
 
 
 @dataclass(frozen=True)
@@ -172,8 +219,10 @@ class Found:
     slip: Slip | None = None
 
 
-def find(session: Session, code: str, *, branch_id: int | None = None) -> Found:
-    """The slip of a code and what may be done with it (no permission: the code is the permission)."""
+def find(session: Session, code: str, *, branch_id: int | None = None, purpose: SlipPurpose | None = None) -> Found:
+    """The slip of a code and what may be done with it (no permission: the code is the permission).
+    A month's slip is open in its month; a round's slip while the round is being scored (评议打分中),
+    expired once it is closed."""
     normal = normalise(code)
     if normal is None:
         return Found(SlipState.unknown)
@@ -187,10 +236,17 @@ def find(session: Session, code: str, *, branch_id: int | None = None) -> Found:
     slip, live = row
     if branch_id is not None and slip.branch_id != branch_id:
         return Found(SlipState.other_branch)
+    if purpose is not None and slip.purpose != purpose:
+        return Found(SlipState.wrong_purpose)
     if slip.used:
         return Found(SlipState.used, slip)
     if not live:
         return Found(SlipState.void, slip)
+    if slip.purpose == SlipPurpose.debrief:
+        status = session.execute(select(col(DebriefRound.status)).where(col(DebriefRound.id) == slip.round_id))
+        return Found(ROUND_STATES.get(DebriefStatus(status.scalar_one()), SlipState.early), slip)
+    assert slip.year is not None
+    assert slip.month is not None
     today = today_local()
     if today > month_end(slip.year, slip.month):
         return Found(SlipState.expired, slip)
@@ -208,6 +264,9 @@ def score_of(choices: dict[str, str]) -> float:
 def take(session: Session, slip: Slip, choices: dict[str, str]) -> bool:
     """Use the slip once and store its answer; False when it was used (or voided) meanwhile. The
     answer keeps the branch, the month and the choices only."""
+    assert slip.purpose == SlipPurpose.month
+    assert slip.year is not None
+    assert slip.month is not None
     live_batch = exists().where(col(SlipBatch.id) == col(Slip.batch_id), col(SlipBatch.live).is_(True))
     result: Any = session.execute(
         update(Slip)
@@ -239,7 +298,7 @@ def month_counts(session: Session, *, actor: Actor, branch: OrgUnit, year: int) 
             func.sum(case((col(SlipBatch.live).is_(None) & col(Slip.used).is_(False), 1), else_=0)),
         )
         .join(SlipBatch, col(SlipBatch.id) == col(Slip.batch_id))
-        .where(col(Slip.branch_id) == branch_id, col(Slip.year) == year)
+        .where(col(Slip.branch_id) == branch_id, col(Slip.purpose) == SlipPurpose.month.value, col(Slip.year) == year)
         .group_by(col(Slip.month))
         .order_by(col(Slip.month))
     ).all()

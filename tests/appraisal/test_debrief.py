@@ -276,7 +276,16 @@ def test_one_score_per_scorer_and_the_rules(client: TestClient, db: Session, wor
     assert score(client, world.outsider, mine["id"], SCORE).status_code == 404
     read = client.get(f"{API}/debrief-reports/{mine['id']}", headers=h(world.committee_admin)).json()
     assert read["my_score"]["duty"] == 20
-    assert read["result"] == {"scorers": 1, "score": 81.0, "trimmed": False}
+    assert read["result"] == {
+        "scorers": 1,
+        "score": 81.0,
+        "trimmed": False,
+        "representatives": 0,
+        "representative_score": None,
+        "representative_weight": 30,
+        "combined": 81.0,
+        "rule": "没有代表评议，按党委成员评分计",
+    }
     # the secretary sees neither who gave what nor (before the round closes) the result
     own = client.get(f"{API}/debrief-reports/{mine['id']}", headers=h(world.secretary)).json()
     assert own["result"] is None
@@ -295,7 +304,12 @@ def test_five_scorers_trim_and_the_secretary_record(client: TestClient, db: Sess
     for persona, duty in zip(scorers, [30, 25, 20, 15, 0], strict=True):  # totals 91 86 81 76 61
         assert score(client, persona, mine["id"], {**SCORE, "duty": duty}).status_code == 200
     read = client.get(f"{API}/debrief-reports/{mine['id']}", headers=h(world.committee_admin)).json()
-    assert read["result"] == {"scorers": 5, "score": 81.0, "trimmed": True}  # (86 + 81 + 76) / 3
+    assert {k: read["result"][k] for k in ("scorers", "score", "trimmed", "combined")} == {
+        "scorers": 5,
+        "score": 81.0,  # (86 + 81 + 76) / 3
+        "trimmed": True,
+        "combined": 81.0,
+    }
     rnd = act(client, world, rnd, "close")
     record = client.get(f"{API}/debrief-reports/mine", headers=h(world.secretary)).json()["items"]
     assert [(x["round_title"], x["result"]["score"]) for x in record] == [(rnd["title"], 81.0)]

@@ -259,7 +259,7 @@ def test_no_column_leads_from_a_slip_or_an_answer_to_a_representative(db: Sessio
         assert "appraisal_representative" not in targets
         assert not any("represent" in c["name"] for c in inspector.get_columns(table))
     assert {c["name"] for c in inspector.get_columns("appraisal_slip")} == {
-        "id", "batch_id", "branch_id", "year", "month", "code_hash", "used"
+        "id", "batch_id", "branch_id", "purpose", "round_id", "year", "month", "code_hash", "used"
     }  # fmt: skip
     assert {c["name"] for c in inspector.get_columns("appraisal_answer")} == {
         "id", "branch_id", "year", "month", "choices", "score"
