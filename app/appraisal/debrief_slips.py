@@ -42,7 +42,7 @@ SUMMARY_CHARS = 600
 
 def issue(session: Session, *, actor: Actor, located: Located) -> slips.Printed:
     """A branch's slips for the round's session, one per active representative."""
-    require(actor, Permission.rating_admin, located.unit)
+    require(actor, Permission.rating_admin, located.branch)  # 403 for the secretary who sees it
     rnd, report = located.rnd, located.report
     if rnd.status not in ISSUING:
         raise Conflict(

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from app.appraisal import debrief
 from app.appraisal.debrief_states import Action
+from app.appraisal.models import Representative, RepresentativeKind
 from app.appraisal.models_debrief import DebriefAttachment, DebriefKind, DebriefReport, DebriefRound
 from app.appraisal.schemas_debrief import RoundCreate
 from app.core.permissions import SYSTEM
@@ -66,6 +67,15 @@ def _report(w: World, *, to: str = "open", photo: bool = False) -> DebriefReport
         debrief.transition(w.db, rnd, unit, Action(row.action), actor=SYSTEM, expected_version=rnd.version)
     w.db.flush()
     return report
+
+
+def _slips_path(w: World) -> str:
+    """A scored round's report of a branch with a panel: the committee may print its 代表评议票."""
+    assert w.db is not None
+    report = _report(w, to="scoring")
+    w.db.add(Representative(branch_id=w.branch.id or 0, name="代表甲", kind=RepresentativeKind.masses))
+    w.db.flush()
+    return f"{API}/debrief-reports/{report.id}/slips"
 
 
 def _attachment_path(w: World) -> str:
@@ -165,6 +175,13 @@ CASES = [
         allowed=["committee_admin"],
         denied_403=["secretary", *BRANCH_ONLY],
         body_factory=lambda w: {"items": {"duty": 20, "pledges": 20, "team": 10, "masses": 10}},
+    ),
+    Case(
+        "POST",
+        _slips_path,
+        name="POST /debrief-reports/{id}/slips",
+        allowed=["committee_admin"],
+        denied_403=["secretary", *BRANCH_ONLY],
     ),
     Case(
         "POST",
