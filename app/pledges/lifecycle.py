@@ -35,7 +35,12 @@ PRIVATE_FIELDS = frozenset({"helped_household"})
 
 PledgeStep = Step[Located, PledgeStatus, Action]
 
-_STAMPS = {Action.submit: "submitted_at", Action.publish: "published_at", Action.close: "closed_at"}
+_STAMPS = {
+    Action.submit: "submitted_at",
+    Action.publish: "published_at",
+    Action.close: "closed_at",
+    Action.review: "reviewed_at",
+}
 
 
 def actor_name(session: Session, actor: Actor) -> str:
@@ -165,7 +170,7 @@ def allowed_actions(actor: Actor, located: Located) -> list[str]:
     """What `actor` may do with the pledge now: transitions from the table plus edit, progress, note."""
     actions = PLEDGES.allowed_actions(actor, located)
     if Action.review.value in actions and not terms.offers_review(located.pledge):
-        actions.remove(Action.review.value)  # 回头看 is for term pledges only
+        actions.remove(Action.review.value)  # 回头看: a term pledge's, inside its window (terms.review_window)
     return actions
 
 

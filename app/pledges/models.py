@@ -89,6 +89,8 @@ class Pledge(SQLModel, table=True):
     # day (years later); it stays on the boards through every year of the term (rules.IN_YEAR)
     kind: PledgeKind = Field(default=PledgeKind.year, sa_type=String(10), sa_column_kwargs={"server_default": "year"})
     term_start: date | None = Field(default=None)
+    # the last 回头看 of a term pledge (states.Action.review); terms.review_window opens the next one a year on
+    reviewed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     status: PledgeStatus = Field(default=PledgeStatus.draft, sa_type=String(20), index=True)
     outcome: PledgeOutcome | None = Field(default=None, sa_type=String(20))
     outcome_comment: str | None = Field(default=None, max_length=500)

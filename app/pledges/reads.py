@@ -16,7 +16,7 @@ from app.core.time import today_local
 from app.members import service as members_service
 from app.org import service as org_service
 from app.org.models import OrgUnit
-from app.pledges import access, states
+from app.pledges import access, states, terms
 from app.pledges.access import Located
 from app.pledges.lifecycle import PRIVATE_FIELDS, allowed_actions, pending_revision
 from app.pledges.models import (
@@ -24,6 +24,7 @@ from app.pledges.models import (
     OUTCOME_LABELS,
     Pledge,
     PledgeCategory,
+    PledgeKind,
     PledgeOutcome,
     PledgePhoto,
     PledgeProgress,
@@ -95,6 +96,11 @@ def to_read(
     read.has_helped_household = pledge.helped_household is not None
     read.helped_household = pledge.helped_household if show_private else None
     read.overdue = OVERDUE(pledge, today or today_local())
+    if pledge.kind == PledgeKind.term:
+        read.review_rule = terms.REVIEW_RULE
+    window = terms.review_window(pledge)
+    if window is not None:
+        read.review_opens_on, read.review_closes_on = window.opens, window.closes
     if unit is not None:
         located = Located(pledge, unit, member_signs_in=member_signs_in)
         read.allowed_actions = allowed_actions(actor, located)

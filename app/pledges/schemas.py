@@ -271,6 +271,17 @@ class PledgeRead(BaseModel):
     due_date: date
     kind: PledgeKind = PledgeKind.year
     term_start: date | None = None
+    registration_id: int | None = Field(
+        default=None, description="双报到：向所报到的社区作的承诺（unit_name 即该社区党支部）"
+    )
+    reviewed_at: datetime | None = Field(default=None, description="任期承诺：最近一次回头看的时间")
+    review_opens_on: date | None = Field(
+        default=None,
+        description="任期承诺：下一次回头看最早可在哪天进行（任期过三分之一后；做过一次后须满一年）；"
+        "null：不是任期承诺，或本任期已不能再回头看",
+    )
+    review_closes_on: date | None = Field(default=None, description="任期承诺：回头看最晚可在哪天进行（任期最后一天）")
+    review_rule: str = Field(default="", description="任期承诺：回头看何时可以进行（服务器的规则，原样显示）")
     status: PledgeStatus
     status_label: str = ""
     outcome: PledgeOutcome | None

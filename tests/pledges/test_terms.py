@@ -5,7 +5,7 @@ the boards through every year of the term."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,9 +13,11 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from app.core.db import pk
+from app.core.errors import Conflict
 from app.core.time import today_local
 from app.notifications.models import Notification
-from app.pledges.models import PledgeEvent, PledgeKind, PledgeStatus
+from app.pledges import terms
+from app.pledges.models import Pledge, PledgeEvent, PledgeKind, PledgeStatus
 from app.pledges.rules import IN_YEAR
 from app.pledges.states import TABLE, Action
 from tests.boards.conftest import Maker, _fresh_process_state, board_path, make  # noqa: F401  (fixtures)
@@ -37,9 +39,12 @@ def _term_body(**extra: object) -> dict[str, object]:
     }
 
 
-def _published_term(client: TestClient, world: World) -> int:
-    """The group leader's term pledge, vetted and published by the secretary through the API."""
-    created = ok(client.post(f"{API}/pledges", json=_term_body(), headers=world.group_leader.headers), 201)
+def _published_term(client: TestClient, world: World, **extra: object) -> int:
+    """The group leader's term pledge, vetted and published by the secretary through the API; by
+    default begun 400 days ago (past a third of its term: 回头看 is open)."""
+    extra.setdefault("term_start", (today_local() - timedelta(days=400)).isoformat())
+    body = _term_body(**extra)
+    created = ok(client.post(f"{API}/pledges", json=body, headers=world.group_leader.headers), 201)
     pid = int(created["id"])
     ok(act(client, world.group_leader, pid, "submit"))
     ok(act(client, world.secretary, pid, "approve"))
@@ -114,6 +119,74 @@ def test_a_year_pledge_has_no_review(client: TestClient, world: World, db: Sessi
     assert TABLE.find(PledgeStatus.published, Action.review) is not None
 
 
+def test_review_opens_after_a_third_of_the_term(client: TestClient, world: World) -> None:
+    """回头看 is a mid-term review: not at the start of the term (409 with the day it opens), and the read
+    says when it opens and closes, so the PWA shows what the server allows."""
+    start, end = today_local(), date(today_local().year + 3, 6, 30)
+    pid = _published_term(client, world, term_start=start.isoformat(), due_date=end.isoformat())
+    read = ok(client.get(f"{API}/pledges/{pid}", headers=world.secretary.headers))
+    opens = start + timedelta(days=-(-(end - start).days // 3))
+    assert (read["review_opens_on"], read["review_closes_on"]) == (opens.isoformat(), end.isoformat())
+    assert read["reviewed_at"] is None
+    assert "review" not in read["allowed_actions"]
+    early = act(client, world.secretary, pid, "review", reason="太早了")
+    assert (early.status_code, early.json()["code"]) == (409, "review_too_early")
+    assert opens.isoformat() in early.json()["detail"]
+    assert "三分之一" in early.json()["detail"]
+
+
+def test_one_review_a_term_unless_a_year_has_passed(client: TestClient, world: World) -> None:
+    pid = _published_term(client, world)
+    before = ok(client.get(f"{API}/pledges/{pid}", headers=world.secretary.headers))
+    assert before["review_opens_on"] <= today_local().isoformat() <= before["review_closes_on"]
+    done = ok(act(client, world.secretary, pid, "review", reason="过半：两段路基完成。"))
+    assert done["reviewed_at"] is not None
+    again_on = (today_local() + timedelta(days=365)).isoformat()
+    after = ok(client.get(f"{API}/pledges/{pid}", headers=world.secretary.headers))
+    assert after["review_opens_on"] == again_on
+    assert "review" not in after["allowed_actions"]
+    again = act(client, world.secretary, pid, "review", reason="再看一次")
+    assert (again.status_code, again.json()["code"]) == (409, "review_done")
+    assert again_on in again.json()["detail"]
+
+
+def test_review_window_at_its_edges() -> None:
+    """The rule on its own: a third of the term in, to the term's last day; a year after the last review;
+    none for a year pledge or once no review fits."""
+    pledge = Pledge(
+        owner_kind="member",
+        unit_id=1,
+        branch_id=1,
+        title="t",
+        content="c",
+        category="post_duty",
+        year=2026,
+        kind=PledgeKind.term,
+        term_start=date(2026, 1, 1),
+        due_date=date(2028, 12, 31),
+    )
+    window = terms.review_window(pledge)
+    assert window == terms.ReviewWindow(date(2027, 1, 1), date(2028, 12, 31))
+    with pytest.raises(Conflict) as early:
+        terms.check_review(pledge, date(2026, 12, 31))
+    assert early.value.code == "review_too_early"
+    terms.check_review(pledge, date(2027, 1, 1))  # the first day it opens
+    terms.check_review(pledge, date(2028, 12, 31))  # the term's last day
+    with pytest.raises(Conflict) as over:
+        terms.check_review(pledge, date(2029, 1, 1))
+    assert over.value.code == "review_term_over"
+    pledge.reviewed_at = datetime(2027, 3, 1, 2, 0, tzinfo=UTC)  # 10:00 in China, 1 March
+    assert terms.review_window(pledge) == terms.ReviewWindow(date(2028, 2, 29), date(2028, 12, 31))
+    pledge.reviewed_at = datetime(2028, 6, 1, 2, 0, tzinfo=UTC)  # a year on is past the term
+    assert terms.review_window(pledge) is None
+    with pytest.raises(Conflict) as done:
+        terms.check_review(pledge, date(2028, 7, 1))
+    assert done.value.code == "review_done"
+    assert not terms.offers_review(pledge, date(2028, 7, 1))
+    pledge.kind = PledgeKind.year
+    assert terms.review_window(pledge) is None
+
+
 def test_a_term_pledge_stays_on_the_board_through_the_term(
     client: TestClient,
     world: World,
@@ -175,7 +248,7 @@ def _term_path(w: World) -> str:
         status=PledgeStatus.published,
         kind=PledgeKind.term,
         due_date=date(today_local().year + 2, 12, 31),
-        term_start=today_local(),
+        term_start=date(today_local().year - 2, 1, 1),  # past a third of the term: 回头看 is open
     )
     return f"{API}/pledges/{pk(pledge)}/review"
 
