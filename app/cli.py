@@ -231,6 +231,7 @@ def poster(
 @cli.command()
 def remind() -> None:
     """生成到期提醒：7 天内到期和已逾期的承诺，提醒承诺人和监督小组（可反复运行，不会重复提醒）。"""
+    from app.appraisal import history as _appraisal_chains  # noqa: F401  (… and the appraisal chains)
     from app.pledges import jobs
     from app.ratings import history as _rating_chains  # noqa: F401  (the digests cover the rating chains)
 
@@ -244,6 +245,7 @@ def remind() -> None:
 @cli.command()
 def digest() -> None:
     """生成今天各党支部的记录校验码（每日任务也会生成；同一天反复运行不会重复）。"""
+    from app.appraisal import history as _appraisal_chains  # noqa: F401  (… and the appraisal chains)
     from app.core.db import new_session
     from app.core.permissions import SYSTEM
     from app.pledges import history
@@ -259,7 +261,9 @@ def digest() -> None:
 def verify(
     unit: Annotated[int | None, typer.Option("--unit", help="只校验该组织（含下级）的承诺记录")] = None,
 ) -> None:
-    """重新计算每条承诺记录链、每日记录校验码和测评记录链（周期事件、星级审定），报告第一处被改动的记录。"""
+    """重新计算每条承诺记录链、每日记录校验码、测评记录链（周期事件、星级审定）和考评记录链（述职评议、支部分类、
+    季度自评、排行榜），报告第一处被改动的记录。"""
+    from app.appraisal import verification as appraisal_verification
     from app.core.db import new_session
     from app.core.errors import AppError
     from app.org import service as org_service
@@ -284,8 +288,16 @@ def verify(
             report = verification.verify(session, unit=scope, progress=advance)
             # the rating chains (periods' events, results' decisions) once the pledges' hold
             ratings = rating_verification.verify(session, unit=scope) if report.broken is None else None
+            # then the appraisal chains (述职评议, tiers, self-evaluations, rankings)
+            appraised = appraisal_verification.verify(session, unit=scope) if ratings and ratings.ok else None
     broken = report.broken.message if report.broken is not None else ratings.broken if ratings else None
-    rated = f"{ratings.periods} 个测评周期和 {ratings.results} 个星级结果的 {ratings.events} 条记录" if ratings else ""
+    broken = broken or (appraised.broken if appraised else None)
+    rated = ""
+    if ratings and appraised:
+        rated = (
+            f"{ratings.periods} 个测评周期和 {ratings.results} 个星级结果的 {ratings.events} 条记录、"
+            f"{appraised.chains} 条考评记录链的 {appraised.events} 条记录"
+        )
     if broken is not None:
         console.print(f"[bold red]校验未通过[/]：{escape(broken)}")
         console.print(f"已校验 {report.pledges} 项承诺、{report.events} 条记录、{report.digests} 个记录校验码。")

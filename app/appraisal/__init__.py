@@ -7,5 +7,7 @@ and reports may read it.
 """
 
 from app.appraisal import feed as _feed  # the ratings' inputs, registered once on import
+from app.appraisal import history as _history  # the daily digests cover the appraisal chains
 
 _feed.register()
+_history.register()

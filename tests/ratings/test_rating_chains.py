@@ -326,7 +326,8 @@ def test_the_digests_cover_the_rating_chains(
     assert town is not None
     assert branch is not None
     assert town.chains == 1  # the period
-    assert set(town.upto or {}) == {"period", "result"}
+    # the rating chains, and the appraisal chains (app.appraisal.history) beside them
+    assert set(town.upto or {}) == {"period", "result", "debrief", "ranking", "self_evaluation", "tier"}
     assert branch.chains >= 2  # its members' and its own result
     assert pledge_verification.verify(db).ok
     # whoever runs the database rewrites a decision's reason and recomputes the chain after it
