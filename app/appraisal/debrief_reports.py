@@ -151,6 +151,8 @@ def allowed_actions(actor: Actor, located: Located, own_branch: int | None) -> l
     if debrief.is_admin(actor, located.unit):
         if rnd.status == DebriefStatus.scoring and report.author_account_id != actor.account_id:
             out.append("score")
+        if rnd.status in debrief_slips.ISSUING and report.submitted_at is not None:
+            out.append("print_slips")
         if rnd.status in states.FINAL and report.submitted_at is not None:
             out.append("unpublish" if report.published_at else "publish")
     return out

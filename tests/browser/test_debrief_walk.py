@@ -1,12 +1,16 @@
 """A 述职评议 round walked through the PWA on phones: the committee creates and opens a round from
 星级评定 → 述职评议; the branch secretary writes the 述职 report with a photo (through the outbox);
-the committee schedules the session, scores the report, closes the round and publishes the report on
+the committee schedules the session and prints the branch's 代表评议票 (the PDF the screen fetched); a
+slip's QR code is read off the printed page and opened on a phone without signing in, where a
+representative reads the report's masked summary and scores it; the committee scores the report, sees
+the combined score (committee 70%, representatives 30%), closes the round and publishes the report on
 the branch's board, where villagers read its text masked and without the photo. Every screen is
 photographed and audited with axe-core (no serious or critical violation)."""
 
 from __future__ import annotations
 
 import re
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
@@ -14,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 
 from tests.browser.helpers import Api, sign_in, small_jpeg
 from tests.browser.test_axe import AXE, RUN
@@ -57,6 +62,41 @@ def look(page: Any, folder: Path, name: str, audits: list[tuple[str, Any]]) -> N
     page.add_script_tag(path=str(AXE))
     bad = [v for v in page.evaluate(RUN) if v["impact"] in ("serious", "critical")]
     audits.append((name, bad))
+
+
+def qr_urls(pdf: bytes, folder: Path) -> list[str]:
+    """Every QR code of the printed sheet, read off its pages (pdftoppm + zbar, as a phone camera would);
+    the pages stay in the folder as debrief-slips-N.png."""
+    from pyzbar.pyzbar import decode
+
+    source = folder / "debrief-slips.pdf"
+    source.write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-r", "150", "-png", str(source), str(folder / "debrief-slips")], check=True)
+    found: list[str] = []
+    for page in sorted(folder.glob("debrief-slips*.png")):
+        found += [s.data.decode() for s in decode(Image.open(page))]
+    return found
+
+
+def print_sheet(page: Any, branch_id: int, report_id: int) -> tuple[bytes, int]:
+    """Tap 打印代表评议票 and keep the PDF the screen fetched on its way to the new tab."""
+    printed: dict[str, Any] = {}
+
+    def keep(route: Any) -> None:
+        response = route.fetch()
+        printed["body"], printed["count"] = response.body(), int(response.headers["x-slip-count"])
+        route.fulfill(response=response)
+
+    page.route(f"**/debrief-reports/{report_id}/slips", keep)
+    with page.context.expect_page() as popup:
+        page.get_by_test_id(f"print-slips-{branch_id}").click()
+    for _ in range(120):  # WeasyPrint takes a few seconds
+        if "body" in printed:
+            break
+        page.wait_for_timeout(250)
+    popup.value.close()
+    assert printed["body"][:4] == b"%PDF"
+    return printed["body"], printed["count"]
 
 
 def confirm_dialog(page: Any, button: str) -> None:
@@ -115,7 +155,13 @@ def test_a_debrief_round_from_draft_to_the_board(browser: Any, server: LiveServe
     assert len(report["attachments"]) == 1
     assert report["late"] is False
 
-    # ---- the committee: session, scoring, close, publish
+    # the branch has a panel of representatives (the secretary keeps it: test_appraisal_walk.py)
+    status, _, _ = committee.call(
+        "POST", f"/appraisal/branches/{branch_id}/representatives", {"name": "赵联户", "kind": "masses"}
+    )
+    assert status == 201
+
+    # ---- the committee: session, the representatives' slips printed, scoring
     with phone(browser) as page:
         sign_in(page, server, "committee_admin")
         page.goto(f"{server.base_url}/appraisal/debrief/{round_id}")
@@ -125,6 +171,11 @@ def test_a_debrief_round_from_draft_to_the_board(browser: Any, server: LiveServe
         page.get_by_test_id("round-session").filter(has_text="镇党委三楼会议室").wait_for()
         page.get_by_test_id("action-schedule").click()
         page.get_by_test_id("round-status").filter(has_text="已安排述职会").wait_for()
+        page.get_by_test_id("round-weight").filter(has_text="党员群众代表评议占 30%").wait_for()
+        pdf, count = print_sheet(page, branch_id, report_id)
+        page.get_by_test_id(f"slip-counts-{branch_id}").filter(has_text=f"已发 {count} 张，已收回 0 张").wait_for()
+        page.wait_for_selector(".van-toast", state="hidden")  # the last step's toast gone from the picture
+        look(page, screenshots, "committee-slips-printed", audits)
         page.get_by_test_id("action-start_scoring").click()
         confirm_dialog(page, "开始评议打分")
         page.get_by_test_id("round-status").filter(has_text="评议打分中").wait_for()
@@ -138,7 +189,36 @@ def test_a_debrief_round_from_draft_to_the_board(browser: Any, server: LiveServe
         look(page, screenshots, "committee-score", audits)
         page.get_by_test_id("score-submit").click()
         page.get_by_test_id("score-result").filter(has_text="已有 1 人评分，平均 88 分").wait_for()
+
+    # ---- a representative: a slip's QR code read off the sheet, opened on a phone without signing in
+    urls = qr_urls(pdf, screenshots)
+    assert len(urls) == count
+    assert all(u.startswith(f"{server.base_url}/t/debrief/{branch_id}/") for u in urls)
+    with phone(browser) as page:
+        page.goto(urls[0])
+        assert page.locator("h1").inner_text() == "述职评议 代表评议票"
+        html = page.content()
+        assert "上半年支部完成承诺 12 项" in html
+        assert PHONE_NUMBER not in html
+        assert "/attachments/" not in html
+        look(page, screenshots, "slip-form", audits)
+        for label, value in (("履职尽责", 20), ("承诺践诺", 20), ("班子建设", 15), ("群众满意", 15)):  # 70
+            page.get_by_label(re.compile(label)).fill(str(value))
+        page.get_by_role("button", name="提交评分").click()
+        page.wait_for_url("**/t/done?of=debrief")
+        assert "评议已提交" in page.locator("h1").inner_text()
+        look(page, screenshots, "slip-thanks", audits)
+        page.goto(urls[0])
+        assert "这张评议票已使用" in page.locator("h1").inner_text()
+
+    # ---- the committee: the combined score, then close and publish
+    with phone(browser) as page:
+        sign_in(page, server, "committee_admin")
         page.goto(f"{server.base_url}/appraisal/debrief/{round_id}")
+        page.get_by_test_id("report-result").filter(has_text="综合 82.6 分").wait_for()  # 88 × 70% + 70 × 30%
+        page.get_by_test_id("report-result").filter(has_text="代表评议 1 张，平均 70 分").wait_for()
+        page.get_by_test_id(f"slip-counts-{branch_id}").filter(has_text="已收回 1 张").wait_for()
+        look(page, screenshots, "committee-combined", audits)
         page.get_by_test_id("action-close").click()
         confirm_dialog(page, "结束评议")
         page.get_by_test_id("round-status").filter(has_text="已结束").wait_for()
@@ -153,6 +233,9 @@ def test_a_debrief_round_from_draft_to_the_board(browser: Any, server: LiveServe
         page.goto(f"{server.base_url}/appraisal/debrief/reports/{report_id}")
         page.get_by_test_id("my-result").filter(has_text="评议得分 88 分").wait_for()
         look(page, screenshots, "secretary-result", audits)
+        page.goto(f"{server.base_url}/appraisal/debrief")
+        page.get_by_text("综合得分 82.6 分（党委成员 1 人评分 88 分，代表评议 1 张 70 分）").wait_for()
+        look(page, screenshots, "secretary-record", audits)
 
     # ---- the villagers: the branch's board shows the text, masked, without the photo
     boards = committee.get(f"/boards?unit_id={branch_id}&kind=pledges&size=100")["items"]

@@ -13,6 +13,7 @@ export const debriefPaths = {
   submit: (id) => `/debrief-reports/${id}/submit`,
   score: (id) => `/debrief-reports/${id}/scores/mine`,
   publish: (id, on) => `/debrief-reports/${id}/${on ? 'publish' : 'unpublish'}`,
+  slips: (id) => `/debrief-reports/${id}/slips`,
 }
 
 export const ROUND_TONE = { draft: 'grey', open: 'red', scheduled: 'orange', scoring: 'blue', closed: 'green' }
@@ -41,4 +42,12 @@ export function fmtDateTime(value) {
 export function reportState(r) {
   if (r.submitted_at) return r.late ? { text: '逾期提交', tone: 'orange' } : { text: '已提交', tone: 'green' }
   return r.overdue ? { text: '逾期未交', tone: 'red' } : { text: '未提交', tone: 'grey' }
+}
+
+/** A report's result in words: the combined score, then its two parts (the server's aggregates). */
+export function resultText(result) {
+  if (!result || result.combined == null) return '尚无评分'
+  const parts = [`党委成员 ${result.scorers} 人评分${result.score != null ? ` ${result.score} 分` : ''}`]
+  if (result.representatives) parts.push(`代表评议 ${result.representatives} 张 ${result.representative_score} 分`)
+  return `综合得分 ${result.combined} 分（${parts.join('，')}）`
 }
