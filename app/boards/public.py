@@ -126,6 +126,7 @@ def _card(base: str, p: PledgePublic, satisfaction: dict[int, SatisfactionView],
         # a past year's pledge is read only (its year's ratings are closed)
         rateable=status != PledgeStatus.cancelled and not past,
         past=past,
+        community=p.community,
         term=(
             f"任期承诺：{p.term_start.year}年{p.term_start.month}月至{p.due_date.year}年{p.due_date.month}月"
             if p.term_start is not None
@@ -294,7 +295,7 @@ def _registered(session: Session, unit: OrgUnit, year: int) -> list[tuple[Member
     pledges. Three queries on a branch's board with such pledges, one otherwise; none on other boards."""
     if unit.kind != UnitKind.branch or unit.id is None:
         return []
-    found = pledges_service.public_registered_pledges(session, unit_id=unit.id, year=year)
+    found = pledges_service.public_registered_pledges(session, unit_id=unit.id, year=year, community=unit.name)
     people = registration.registered_public(session, list(found.by_member))
     return [(m, home, found.by_member.get(m.id, [])) for m, home in people]
 

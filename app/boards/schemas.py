@@ -115,6 +115,7 @@ class PledgeCard(BaseModel):
     rateable: bool = False
     past: bool = False  # of a past year: read only (its board states that year)
     term: str = ""  # 任期承诺: its term, from its start to its last day (pledges.terms)
+    community: str = ""  # 双报到: the community branch the pledge was made to
 
 
 class LevelView(BaseModel):

@@ -328,12 +328,19 @@ def list_registrations(
     actor: Actor,
     params: PageParams,
     branch_id: int | None = None,
+    member_id: int | None = None,
     status: RegistrationStatus | None = None,
 ) -> Page[RegistrationRead]:
     """With `branch_id`: the community's list (member.manage on it) — who registered, newest first.
-    Without: the actor's own registrations."""
+    With `member_id`: that member's registrations, for their own branch's secretary (member.manage on
+    it; 404 outside sight, 403 without). Without either: the actor's own registrations."""
     stmt: Any = select(CommunityRegistration)
-    if branch_id is not None:
+    if member_id is not None and member_id != actor.member_id:
+        _managed_member(session, actor, member_id)
+        stmt = stmt.where(col(CommunityRegistration.member_id) == member_id)
+        if branch_id is not None:
+            stmt = stmt.where(col(CommunityRegistration.branch_id) == branch_id)
+    elif branch_id is not None:
         unit = org_service.visible_unit(session, actor, branch_id)
         require(actor, Permission.member_manage, unit)
         stmt = stmt.where(col(CommunityRegistration.branch_id).in_(org_service.subtree_ids([unit.path])))
@@ -347,14 +354,34 @@ def list_registrations(
     return paginate(session, stmt, params, lambda rows: _reads(session, actor, rows))
 
 
-def communities(session: Session, *, actor: Actor, params: PageParams, q: str | None) -> Page[CommunityOption]:
+def _managed_member(session: Session, actor: Actor, member_id: int) -> Member:
+    """A member whose branch the actor manages (the home secretary registering them): 404 outside the
+    actor's sight, 403 without member.manage on the member's branch."""
+    member = session.get(Member, member_id)
+    if member is None:
+        raise NotFound("未找到该党员，或不在您的管理范围内", code="member_not_found")
+    home = org_service.get_unit(session, member.branch_id)
+    if not allowed(actor, Permission.unit_read, home):
+        raise NotFound("未找到该党员，或不在您的管理范围内", code="member_not_found")
+    require(actor, Permission.member_manage, home)
+    return member
+
+
+def communities(
+    session: Session, *, actor: Actor, params: PageParams, q: str | None, member_id: int | None = None
+) -> Page[CommunityOption]:
     """The branches a member may register in: every branch of the tree they belong to but their own
-    (names are public: every board shows them). Needs a place on the roll (pledge.own) or member.manage."""
-    if not scope(actor, Permission.pledge_own, empty_ok=True):
-        scope(actor, Permission.member_manage)
+    (names are public: every board shows them). Needs a place on the roll (pledge.own) or member.manage.
+    With `member_id`: the branches that member may register in, for their branch's secretary."""
+    if member_id is not None and member_id != actor.member_id:
+        whose: int | None = pk(_managed_member(session, actor, member_id))
+    else:
+        if not scope(actor, Permission.pledge_own, empty_ok=True):
+            scope(actor, Permission.member_manage)
+        whose = actor.member_id
     stmt: Any = select(OrgUnit).where(col(OrgUnit.kind) == UnitKind.branch, col(OrgUnit.archived_at).is_(None))
-    if actor.member_id is not None:
-        member = session.get(Member, actor.member_id)
+    if whose is not None:
+        member = session.get(Member, whose)
         if member is not None:
             home = org_service.get_unit(session, member.branch_id)
             town = "/" + home.path.strip("/").split("/")[0] + "/"  # the tree the member belongs to

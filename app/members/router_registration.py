@@ -43,9 +43,10 @@ def list_communities(
     actor: ActorDep,
     paging: PageDep,
     q: Annotated[str | None, Query(max_length=40, description="按名称搜索")] = None,
+    member_id: Annotated[Id | None, Query(description="书记为本支部党员登记时：该党员可以报到的支部")] = None,
 ) -> Page[CommunityOption]:
-    """可以报到的社区（村）党支部（本人所在支部除外）。"""
-    return registration.communities(session, actor=actor, params=paging, q=q)
+    """可以报到的社区（村）党支部（本人或所给党员所在支部除外）。"""
+    return registration.communities(session, actor=actor, params=paging, q=q, member_id=member_id)
 
 
 @router.get("/registrations", response_model=Page[RegistrationRead])
@@ -54,10 +55,14 @@ def list_registrations(
     actor: ActorDep,
     paging: PageDep,
     branch_id: Id | None = None,
+    member_id: Id | None = None,
     status: RegistrationStatus | None = None,
 ) -> Page[RegistrationRead]:
-    """给出 branch_id：在该社区报到的党员（社区书记、党委）；不给：本人的报到记录。"""
-    return registration.list_registrations(session, actor=actor, params=paging, branch_id=branch_id, status=status)
+    """给出 branch_id：在该社区报到的党员（社区书记、党委）；给出 member_id：该党员的报到记录（其所在支部的书记）；
+    都不给：本人的报到记录。"""
+    return registration.list_registrations(
+        session, actor=actor, params=paging, branch_id=branch_id, member_id=member_id, status=status
+    )
 
 
 @router.post("/registrations", response_model=RegistrationRead, status_code=201)

@@ -83,9 +83,10 @@ def create_community_pledge(session: Session, *, actor: Actor, registration_id: 
     return access.locate(session, pledge, community)
 
 
-def public_registered_pledges(session: Session, *, unit_id: int, year: int) -> PublicPledges:
+def public_registered_pledges(session: Session, *, unit_id: int, year: int, community: str = "") -> PublicPledges:
     """The public pledges made to this community branch by members registered in it, by member (a
-    board's 报到党员). Three queries at most, as public_pledges_for_units."""
+    board's 报到党员), each naming the community (`community`, the branch's name the caller has). Three
+    queries at most, as public_pledges_for_units."""
     stmt = (
         select(Pledge)
         .where(
@@ -101,5 +102,7 @@ def public_registered_pledges(session: Session, *, unit_id: int, year: int) -> P
     result = PublicPledges()
     for p in pledges:
         if p.member_id is not None:
-            result.by_member.setdefault(p.member_id, []).append(_public(p, today, latest.get(pk(p))))
+            public = _public(p, today, latest.get(pk(p)))
+            public.community = community
+            result.by_member.setdefault(p.member_id, []).append(public)
     return result

@@ -172,6 +172,7 @@ class PledgePublic(BaseModel):
     due_date: date
     kind: PledgeKind = PledgeKind.year  # 任期承诺 (term): from term_start to due_date, across years
     term_start: date | None = None
+    community: str = ""  # 双报到: the community branch it was made to (a unit's name is public)
     status: PledgeStatus
     status_label: str
     outcome: PledgeOutcome | None

@@ -17,6 +17,7 @@ const routes = [
   { path: '/members', component: () => import('./views/Members.vue'), meta: { title: '党员名册', secretary: true } },
   { path: '/members/new', component: () => import('./views/MemberEdit.vue'), meta: { title: '登记党员', secretary: true } },
   { path: '/members/:id(\\d+)', component: () => import('./views/MemberEdit.vue'), meta: { title: '党员信息', secretary: true } },
+  { path: '/members/:id(\\d+)/registration', component: () => import('./views/MemberRegistration.vue'), meta: { title: '双报到', secretary: true } },
   { path: '/import', component: () => import('./views/Import.vue'), meta: { title: '导入党员名册', secretary: true } },
   { path: '/dashboard', component: () => import('./views/Dashboard.vue'), meta: { title: '统计分析', secretary: true } },
   { path: '/boards', component: () => import('./views/Boards.vue'), meta: { title: '公示牌与二维码', secretary: true } },

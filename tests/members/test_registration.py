@@ -11,9 +11,13 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from sqlmodel import col
+from sqlmodel import Session, col
 
+from app.boards import service as boards_service
+from app.boards.schemas import BoardCreate
 from app.members.models_registration import RegistrationEvent
+from app.org import service as org_service
+from tests.boards.conftest import _fresh_process_state, board_path  # noqa: F401  (fixtures)
 from tests.factories import World
 from tests.matrix import Case, check, params
 from tests.pledges.api import API, act, ok
@@ -187,6 +191,71 @@ def test_pledge_to_the_community_is_vetted_there_and_the_own_branch_keeps_the_re
     assert {pledge["id"], own["id"]} <= {p["id"] for p in mine["items"]}
 
 
+def test_the_home_secretary_lists_and_registers_a_member(client: TestClient, world: World) -> None:
+    """The secretary's 双报到 screen (MemberRegistration.vue): the communities the member may register in
+    (not the member's own branch), the member's registrations, registering them directly (active)."""
+    mid = world.member.member_id
+    options = ok(client.get(f"{API}/registrations/communities?member_id={mid}", headers=world.secretary.headers))
+    ids = {c["id"] for c in options["items"]}
+    assert world.other_branch.id in ids
+    assert world.branch.id not in ids
+    assert ok(client.get(f"{API}/registrations?member_id={mid}", headers=world.secretary.headers))["total"] == 0
+    made = ok(
+        client.post(
+            f"{API}/registrations",
+            json={"branch_id": world.other_branch.id, "member_id": mid, "note": "县水务局"},
+            headers=world.secretary.headers,
+        ),
+        201,
+    )
+    assert made["status"] == "active"
+    listed = ok(client.get(f"{API}/registrations?member_id={mid}", headers=world.secretary.headers))
+    assert [(r["id"], r["branch_name"], r["status"]) for r in listed["items"]] == [
+        (made["id"], world.other_branch.name, "active")
+    ]
+    assert "end" in listed["items"][0]["allowed_actions"]
+    # the other branch's secretary cannot read this member's list (outside their sight)
+    hidden = client.get(f"{API}/registrations?member_id={mid}", headers=world.outsider.headers)
+    assert hidden.status_code == 404
+    assert "未找到" in hidden.json()["detail"]
+
+
+def test_a_community_pledge_names_its_community(client: TestClient, world: World) -> None:
+    reg = _accepted(client, world)
+    body = {"title": "每月参加一次社区环境整治", "content": "每月第一个周六到社区。", "category": "public_service"}
+    pledge = ok(client.post(f"{API}/registrations/{reg['id']}/pledges", json=body, headers=world.member.headers), 201)
+    assert pledge["registration_id"] == reg["id"]
+    read = ok(client.get(f"{API}/pledges/{pledge['id']}", headers=world.member.headers))
+    assert (read["registration_id"], read["unit_name"]) == (reg["id"], world.other_branch.name)
+    own = ok(
+        client.post(
+            f"{API}/pledges",
+            json={"title": "岗位承诺", "content": "做好本职。", "category": "post_duty"},
+            headers=world.member.headers,
+        ),
+        201,
+    )
+    assert own["registration_id"] is None
+
+
+def test_the_public_pledge_page_names_the_community(
+    client: TestClient,
+    world: World,
+    db: Session,
+) -> None:
+    reg = _accepted(client, world)
+    body = {"title": "每周到社区值守一次", "content": "每周六上午到社区服务站值守。", "category": "public_service"}
+    pledge = ok(client.post(f"{API}/registrations/{reg['id']}/pledges", json=body, headers=world.member.headers), 201)
+    ok(act(client, world.member, pledge["id"], "submit"))
+    ok(act(client, world.outsider, pledge["id"], "approve"))
+    ok(act(client, world.outsider, pledge["id"], "publish"))
+    community_secretary = org_service.actor_for(db, world.outsider.account_id or 0)
+    board = boards_service.create_board(db, actor=community_secretary, data=BoardCreate(unit_id=world.other_branch.id))
+    db.flush()
+    page = client.get(f"{board_path(board)}/p/{pledge['id']}").text
+    assert f"双报到：向{world.other_branch.name}作的承诺" in page
+
+
 def test_the_community_list_is_paged_and_for_its_secretaries_only(client: TestClient, world: World) -> None:
     _request(client, world)
     ok(
@@ -258,6 +327,22 @@ CASES = [
         name="GET /registrations?branch_id (community)",
         allowed=["committee_admin", "outsider"],
         hidden_404=["secretary", "group_leader", "member", "supervisor"],
+    ),
+    Case(
+        "GET",
+        lambda w: f"{API}{REG}?member_id={w.member.member_id}",
+        name="GET /registrations?member_id (the member's, for their secretary)",
+        allowed=["committee_admin", "secretary", "member"],
+        denied_403=["group_leader", "supervisor"],
+        hidden_404=["outsider"],
+    ),
+    Case(
+        "GET",
+        lambda w: f"{API}{REG}/communities?member_id={w.member.member_id}",
+        name="GET /registrations/communities?member_id",
+        allowed=["committee_admin", "secretary", "member"],
+        denied_403=["group_leader", "supervisor"],
+        hidden_404=["outsider"],
     ),
     Case(
         "POST",

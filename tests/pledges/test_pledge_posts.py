@@ -76,3 +76,39 @@ def test_a_post_of_another_branch_or_archived_is_refused(client: TestClient, wor
     client.post(f"{API}/posts/{archived}/archive", headers=world.secretary.headers)
     response = client.post(f"{API}/pledges", json={**body, "post_id": archived}, headers=world.member.headers)
     assert response.status_code == 422
+
+
+def test_a_secretary_for_a_member_or_a_group_picks_from_the_catalogue(client: TestClient, world: World) -> None:
+    """The PWA's post picker also serves a secretary acting for a member (代办) and a collective pledge
+    of a group or branch: the catalogue post's name is the pledge's post; above branch level 422."""
+    post_id = _post(client, world)
+    common = {"title": "每周清扫主干道", "content": "每周两次清扫组内主干道。"}
+    for_member = client.post(
+        f"{API}/pledges",
+        json={**common, "category": "post_duty", "member_id": world.member.member_id, "post_id": post_id},
+        headers=world.secretary.headers,
+    )
+    assert for_member.status_code == 201, for_member.text
+    assert (for_member.json()["member_id"], for_member.json()["post_id"], for_member.json()["post"]) == (
+        world.member.member_id,
+        post_id,
+        "环境卫生监督岗",
+    )
+    # the group's catalogue is its branch's; the group's collective pledge takes a post from it
+    listed = client.get(f"{API}/units/{world.group.id}/posts", headers=world.group_leader.headers)
+    assert post_id in [p["id"] for p in listed.json()["items"]]
+    collective = client.post(
+        f"{API}/pledges",
+        json={**common, "category": "collective", "unit_id": world.group.id, "post_id": post_id},
+        headers=world.group_leader.headers,
+    )
+    assert collective.status_code == 201, collective.text
+    assert (collective.json()["post_id"], collective.json()["post"]) == (post_id, "环境卫生监督岗")
+    # a committee has no catalogue: its picker is empty (422) and a branch's post is not usable there
+    assert client.get(f"{API}/units/{world.town.id}/posts", headers=world.committee_admin.headers).status_code == 422
+    town = client.post(
+        f"{API}/pledges",
+        json={**common, "category": "collective", "unit_id": world.town.id, "post_id": post_id},
+        headers=world.committee_admin.headers,
+    )
+    assert (town.status_code, town.json()["code"]) == (422, "post_not_usable")
