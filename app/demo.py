@@ -11,20 +11,27 @@ import random
 import secrets
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlmodel import Session
 
+from app.appraisal.demo import seed_appraisal
 from app.boards.demo import seed_boards
 from app.core.db import pk
 from app.core.permissions import SYSTEM, Role
-from app.core.security import hash_password
+from app.core.privacy import mask_personal
+from app.core.security import hash_password, keyed_digest
+from app.core.time import utcnow
+from app.evaluations import service as evaluations_service
+from app.evaluations.models import SuggestionStatus
 from app.members import service as members_service
 from app.members.models import Gender, Member
 from app.org import service as org_service
 from app.org.models import OrgUnit, UnitKind
 from app.pledges.demo import seed_pledges
 from app.pledges.demo_pairing import seed_pairings, seed_registrations
+from app.pledges.demo_terms import seed_term_pledges
+from app.pledges.models import Pledge
 from app.ratings.demo import seed_ratings
 
 TOWN = "平山镇党委"
@@ -301,6 +308,12 @@ def seed(session: Session, *, progress: Callable[[int], None] | None = None) -> 
         taken={pk(m) for _label, m, _role, _unit in logins},
     )
 
+    # 任期承诺 (issue 13): the cadres' term pledges; the secretary's has had its 回头看, and villagers
+    # commented on it (approved suggestions, one answered by the branch)
+    reviewed = seed_term_pledges(session, cadres=[secretary_member, other_secretary, supervisor])
+    if reviewed is not None:
+        _term_comments(session, reviewed, replier=secretary_member.account_id)
+
     # star ratings: the last quarter published (levels shaped like 平山镇's), the current one open
     seed_ratings(
         session,
@@ -311,10 +324,61 @@ def seed(session: Session, *, progress: Callable[[int], None] | None = None) -> 
         persona_members={label: member for label, member, _role, _unit in personas},
     )
 
+    # the appraisal around the stars (issue 14): the demo branch's representatives and last month's slips,
+    # self-evaluations, the last half-year's 述职评议, last year's levels, tiers and the published ranking
+    seed_appraisal(
+        session,
+        town=town,
+        branches=branches,
+        members_by_branch=members_by_branch,
+        demo_branch=demo_branch,
+        other_branch=other_branch,
+        persona_members={label: member for label, member, _role, _unit in personas},
+    )
+
     # boards: last, because a board shows everything above (a board per group and per branch, and a
     # few villager ratings and approved suggestions on the demo group's board)
     seed_boards(session, demo_group_id=pk(demo_group), rng=rng)
     return accounts
+
+
+TERM_COMMENTS = [
+    (
+        "书记，合作社分红什么时候兑现？请在村务公开栏里写清楚。",
+        "今年合作社分红定在腊月二十前发放，名单和金额会在公开栏公示。",
+    ),
+    ("厂房空着可惜，建议租给做竹编的老板，能带动村里妇女就业。", ""),
+]
+
+
+def _term_comments(session: Session, pledge_id: int, *, replier: int | None) -> None:
+    """Villagers' comments on a term pledge's 回头看 (approved, as the branch's moderation would),
+    the first answered by the branch."""
+    pledge = session.get(Pledge, pledge_id)
+    assert pledge is not None
+    now = utcnow()
+    for k, (text, answer) in enumerate(TERM_COMMENTS):
+        s = evaluations_service.suggest(
+            session,
+            unit_id=pledge.unit_id,
+            branch_id=pledge.branch_id,
+            pledge_id=pledge_id,
+            text=text,
+            device_hash=keyed_digest(f"demo-term-commenter-{k}", "device"),
+            ip_hash=keyed_digest("demo-ip-1", "ip"),
+        )
+        s.created_at = now - timedelta(days=2 - k)
+        s.status = SuggestionStatus.approved
+        s.public_text = mask_personal(s.text)
+        s.moderated_at = now
+        s.moderated_by_account_id = replier
+        if answer:
+            s.reply = s.public_reply = answer
+            s.replied_by_account_id = replier
+            s.replied_at = now
+        session.add(s)
+    session.flush()
+    org_service.touch(session, [pledge.unit_id, pledge.branch_id])
 
 
 def accounts_as_json(accounts: list[DemoAccount]) -> list[dict[str, str]]:
