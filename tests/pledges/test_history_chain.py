@@ -297,6 +297,11 @@ def test_the_demo_town_verifies_clean(db: Session) -> None:
     assert ratings.ok, ratings.broken
     assert ratings.periods >= 1
     assert ratings.results > 100
+    from app.appraisal import verification as appraisal_verification
+
+    appraised = appraisal_verification.verify(db)  # its 述职评议, tiers, self-evaluations and ranking
+    assert appraised.ok, appraised.broken
+    assert appraised.chains > 40
 
 
 def test_the_verify_command_reports_in_chinese(published: Pledge, world: World, db: Session) -> None:
