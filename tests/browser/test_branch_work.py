@@ -227,12 +227,17 @@ def test_a_suggestion_replied_to_shows_on_the_board(server: LiveServer, new_page
     secretary.get_by_role("tab", name="已公开 · 答复").click()
     public_card = secretary.get_by_test_id(f"public-suggestion-{suggestion['id']}")
     public_card.get_by_test_id("suggestion-reply").click()
-    secretary.get_by_test_id("reply-text").locator("textarea").fill("已和村医约好，每周三上门量血压。")
+    reply_box = secretary.get_by_test_id("reply-text").locator("textarea")
+    reply_box.fill("已和村医约好，每周三上门量血压。村医电话 13900002222")
     secretary.wait_for_timeout(400)
     secretary.screenshot(path=str(shots / "secretary-suggestion-reply.png"))
     _axe(secretary)
     secretary.locator(".van-dialog").get_by_role("button", name="发布答复").click()
     public_card.get_by_test_id("suggestion-reply-text").wait_for()
+    # the card shows the reply as the board prints it (public_reply: the number masked), not as typed
+    shown = public_card.get_by_test_id("suggestion-reply-text").inner_text()
+    assert "已和村医约好" in shown
+    assert "13900002222" not in shown
     secretary.screenshot(path=str(shots / "secretary-suggestion-replied.png"))
 
     # the board shows the reply under the suggestion, the number masked
@@ -240,6 +245,7 @@ def test_a_suggestion_replied_to_shows_on_the_board(server: LiveServer, new_page
     villager.get_by_text("已和村医约好，每周三上门量血压。").wait_for()
     html = villager.content()
     assert "13800001111" not in html
+    assert "13900002222" not in html
     villager.locator(".rp").first.scroll_into_view_if_needed()
     villager.screenshot(path=str(shots / "board-suggestion-reply.png"))
 
