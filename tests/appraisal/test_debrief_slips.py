@@ -7,20 +7,31 @@ answer can be followed to a representative."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import inspect, select, text
+from sqlalchemy import func, inspect, select, text
 from sqlmodel import Session, col
 
-from app.appraisal.models_debrief import DebriefSlipAnswer
+from app.appraisal import debrief, debrief_reports, debrief_slips, slips
+from app.appraisal.debrief_states import Action
+from app.appraisal.models import Representative, Slip, SlipPurpose
+from app.appraisal.models_debrief import DebriefKind, DebriefReport, DebriefSlipAnswer
+from app.appraisal.schemas_debrief import RoundCreate
+from app.core import db as core_db
 from app.core.config import settings
+from app.core.permissions import SYSTEM
 from app.core.ratelimit import limiter
+from app.core.time import today_local, utcnow
+from app.org.models import OrgUnit
 from tests.appraisal.test_debrief import API, SCORE, act, create_round, h, own_report, schedule, score, submit
 from tests.appraisal.test_slips import add_panel, decode_pdf
 from tests.appraisal.test_slips import issue as issue_month
+from tests.boards.conftest import Committed
+from tests.boards.conftest import committed as committed
 from tests.factories import Persona, World
 
 REPORT = "上半年带领党员修通村道 3 公里，联系电话 13812345678，群众有事随时找我。"
@@ -218,3 +229,54 @@ def test_no_answer_leads_to_a_slip_or_a_representative(
     assert "70.0" not in body
     assert "80.0" not in body
     assert not any(n in body for n in names)
+
+
+def test_two_posts_of_one_slip_at_once_store_one_answer(committed: Committed) -> None:
+    world = committed.world
+    with committed.session() as session:
+        session.add(Representative(branch_id=world.branch.id, name="代表", kind="masses"))
+        rnd, unit = debrief.create_round(
+            session,
+            actor=SYSTEM,
+            data=RoundCreate(unit_id=world.town.id or 0, kind=DebriefKind.year, year=2026, report_due=today_local()),
+        )
+        debrief.transition(session, rnd, unit, Action.open, actor=SYSTEM, expected_version=rnd.version)
+        session.flush()
+        report = session.execute(
+            select(DebriefReport).where(
+                col(DebriefReport.round_id) == rnd.id, col(DebriefReport.branch_id) == world.branch.id
+            )
+        ).scalar_one()
+        report.text, report.submitted_at = "述职报告", utcnow()
+        rnd.session_at, rnd.session_place = utcnow(), "会议室"
+        for action in (Action.schedule, Action.start_scoring):
+            debrief.transition(session, rnd, unit, action, actor=SYSTEM, expected_version=rnd.version)
+        branch = session.get(OrgUnit, world.branch.id)
+        located = debrief_reports.Located(report, rnd, unit, branch)
+        (code,) = debrief_slips.issue(session, actor=SYSTEM, located=located).codes
+        session.commit()
+        found = slips.find(session, code, branch_id=world.branch.id, purpose=SlipPurpose.debrief)
+        assert found.state == slips.SlipState.open  # both posts found it open
+        slip = found.slip
+        assert slip is not None
+        session.expunge(report)
+    outcomes: list[bool] = []
+    start = threading.Barrier(2)
+
+    def send() -> None:
+        start.wait(10)
+        with core_db.new_session() as session:
+            outcomes.append(
+                debrief_slips.take(session, slip, report, {"duty": 20, "pledges": 20, "team": 15, "masses": 15})
+            )
+            session.commit()
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(outcomes) == [False, True]
+    with committed.session() as session:
+        assert session.execute(select(func.count()).select_from(DebriefSlipAnswer)).scalar_one() == 1
+        assert session.execute(select(func.count()).where(col(Slip.used))).scalar_one() == 1

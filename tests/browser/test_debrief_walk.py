@@ -231,7 +231,8 @@ def test_a_debrief_round_from_draft_to_the_board(browser: Any, server: LiveServe
     with phone(browser) as page:
         sign_in(page, server, "secretary")
         page.goto(f"{server.base_url}/appraisal/debrief/reports/{report_id}")
-        page.get_by_test_id("my-result").filter(has_text="评议得分 88 分").wait_for()
+        page.get_by_test_id("my-result").filter(has_text="评议得分 82.6 分").wait_for()
+        page.get_by_test_id("my-result-rule").filter(has_text="党委成员评分占 70%，党员群众代表评议占 30%").wait_for()
         look(page, screenshots, "secretary-result", audits)
         page.goto(f"{server.base_url}/appraisal/debrief")
         page.get_by_text("综合得分 82.6 分（党委成员 1 人评分 88 分，代表评议 1 张 70 分）").wait_for()
