@@ -9,7 +9,8 @@ period, published levels only), the decided tier (先进 / 一般 / 后进, 一�
 people — distinct phones, each by its latest choice — in the year's rating periods, shown only from
 MIN_PUBLIC_RATINGS people up, as on the boards). Branches are ordered by the year's score (without a
 published score last), then by name. Every figure is one GROUP BY over the committee's branches: the
-view costs six statements whatever the town's size.
+view costs six statements whatever the town's size. A year without a single year pledge on the
+boards (a year before the town used Liangnuo) shows no coverage and kept rate: unknown, not 0 %.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from app.evaluations.schemas import SatisfactionCounts
 from app.members.models import Member, MemberStatus
 from app.org import service as org_service
 from app.org.models import OrgUnit, UnitKind
-from app.pledges.models import OwnerKind, Pledge, PledgeOutcome, PledgeStatus
+from app.pledges.models import OwnerKind, Pledge, PledgeKind, PledgeOutcome, PledgeStatus
 from app.pledges.rules import PUBLIC
 from app.ratings.models import STAR_LABELS, PeriodKind, RatingPeriod, RatingResult, SubjectKind
 from app.ratings.periods import actor_name
@@ -79,6 +80,9 @@ class RankingView:
     rows: list[RankingRow] = field(default_factory=list)
     formula: str = formula.TEXT
     min_raters: int = MIN_PUBLIC_RATINGS
+    # whether the town has the year's pledges at all (a public or closed one): a year before the town
+    # used Liangnuo has none, and its coverage and kept rate are unknown, not 0 %
+    pledges_recorded: bool = True
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -148,22 +152,24 @@ def view(session: Session, committee: OrgUnit, year: int, title: str | None = No
             .group_by(col(Member.branch_id))
         ).all()
     }
-    kept = {
-        int(b): (int(n), int(k or 0))
-        for b, n, k in session.execute(
-            select(
-                col(Pledge.branch_id),
-                func.count(),
-                func.sum(case((col(Pledge.outcome) == PledgeOutcome.kept.value, 1), else_=0)),
-            )
-            .where(
-                col(Pledge.year) == year,
-                col(Pledge.status) == PledgeStatus.closed.value,
-                col(Pledge.branch_id).in_(ids),
-            )
-            .group_by(col(Pledge.branch_id))
-        ).all()
-    }
+    # per branch, over the year's pledges: closed, of them kept, and whether a year pledge is on the
+    # boards (a year before the town used Liangnuo has none; a term pledge spans years)
+    closed_ = col(Pledge.status) == PledgeStatus.closed.value
+    on_the_boards = (col(Pledge.kind) == PledgeKind.year.value) & PUBLIC.sql()
+    kept: dict[int, tuple[int, int]] = {}
+    recorded = False
+    for b, n, k, on_boards in session.execute(
+        select(
+            col(Pledge.branch_id),
+            func.sum(case((closed_, 1), else_=0)),
+            func.sum(case((closed_ & (col(Pledge.outcome) == PledgeOutcome.kept.value), 1), else_=0)),
+            func.max(case((on_the_boards, 1), else_=0)),
+        )
+        .where(col(Pledge.year) == year, col(Pledge.branch_id).in_(ids))
+        .group_by(col(Pledge.branch_id))
+    ).all():
+        kept[int(b)] = (int(n or 0), int(k or 0))
+        recorded = recorded or bool(on_boards)
     people = latest_per_device(in_year(year), col(PublicRating.branch_id).in_(ids))
     counts: dict[int, SatisfactionCounts] = {}
     for b, choice, n in session.execute(
@@ -190,7 +196,7 @@ def view(session: Session, committee: OrgUnit, year: int, title: str | None = No
                 tier_label=tier_of.get(bid, "未评定"),
                 members=members,
                 covered=covered,
-                coverage=_rate(covered, members),
+                coverage=_rate(covered, members) if recorded else None,
                 closed=closed,
                 kept=kept_n,
                 kept_rate=_rate(kept_n, closed),
@@ -214,6 +220,7 @@ def view(session: Session, committee: OrgUnit, year: int, title: str | None = No
         title=title or f"{committee.name}{year}年度比学赶超排行榜",
         period_title=period.title if period is not None and published else None,
         rows=rows,
+        pledges_recorded=recorded,
     )
 
 

@@ -162,4 +162,5 @@ class RankingPreviewRead(BaseModel):
     period_title: str | None
     formula: str
     min_raters: int
+    pledges_recorded: bool = Field(description="该年度是否有承诺记录（没有时承诺覆盖和兑现率不显示）")
     rows: list[RankingRowRead]

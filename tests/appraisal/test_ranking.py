@@ -190,3 +190,19 @@ def test_ten_best_secretaries(client: TestClient, world: World, db: Session) -> 
     assert "2026年度十佳" in page.text
     assert "十佳支书" in page.text
     assert "书记（大洼社区党支部书记）" in page.text
+
+
+def test_a_year_without_pledges_shows_no_coverage(client: TestClient, world: World, db: Session) -> None:
+    """A year before the town used Liangnuo (no pledge of it anywhere): its coverage and kept rate
+    are unknown, not 0 % — said once, not per branch; scores and tiers are ranked as ever."""
+    year_levels(db, world)
+    params = {"unit_id": world.town.id, "year": YEAR}
+    preview = client.get(f"{API}/rankings/preview", params=params, headers=h(world.committee_admin)).json()
+    assert preview["pledges_recorded"] is False
+    assert {r["coverage"] for r in preview["rows"]} == {None}
+    pub = client.post(f"{API}/rankings", json=params, headers=h(world.committee_admin)).json()
+    text = client.get("/r/" + pub["url"].rsplit("/r/", 1)[1]).text
+    assert f"{YEAR}年度没有承诺记录" in text
+    assert "承诺覆盖 " not in text
+    assert "承诺兑现率" not in text
+    assert "第 1 名</span>　大洼社区党支部" in text
