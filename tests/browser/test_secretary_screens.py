@@ -97,6 +97,21 @@ def test_moderation_screen_approves_a_suggestion(server: LiveServer, page: Any, 
     assert s["id"] not in {x["id"] for x in api.get("/evaluations/suggestions?status=pending&size=100")["items"]}
 
 
+def _toast_is_legible(page: Any, text: str) -> None:
+    """A toast is white text on a near-opaque dark box. (Vant's toast is a popup: a screen whose chunk
+    loaded the popup's CSS after the toast's once got `.van-popup`'s white background — a white box.)"""
+    toast = page.locator(".van-toast").filter(has_text=text)
+    toast.wait_for()
+    # whatever order the chunks' CSS arrive in: the popup's rule loaded last, as a later route's chunk does
+    page.add_style_tag(content=".van-popup{background:var(--van-popup-background)}")
+    bg, fg = toast.evaluate("e => [getComputedStyle(e).backgroundColor, getComputedStyle(e).color]")
+    assert fg == "rgb(255, 255, 255)", fg
+    parts = [float(x) for x in re.findall(r"[\d.]+", bg)]
+    alpha = parts[3] if len(parts) == 4 else 1.0
+    assert sum(parts[:3]) < 150, bg
+    assert alpha >= 0.85, bg
+
+
 def test_member_is_added_and_edited(server: LiveServer, page: Any, screenshots: Path) -> None:
     shots = _shots(screenshots)
     api = Api(server, "secretary")
@@ -117,6 +132,7 @@ def test_member_is_added_and_edited(server: LiveServer, page: Any, screenshots: 
     page.get_by_test_id("m-initial-password").locator("input").fill("Chushi-2026-mima")
     page.get_by_test_id("m-open-account").click()
     page.get_by_text("已开通登录账号").wait_for()
+    _toast_is_legible(page, "已开通，请把初始密码告诉本人")
     page.screenshot(path=str(shots / "secretary-member-edit.png"), full_page=True)
     assert api.get(f"/members/{member_id}")["has_account"] is True
 
