@@ -34,6 +34,9 @@ from tests.boards.conftest import Committed
 from tests.boards.conftest import committed as committed
 from tests.factories import Persona, World
 
+# a round's address is longer than a month's (/t/debrief/…): a QR code of more modules, which zbar reads
+# off a 150 dpi raster now and then not (a phone's camera has no such trouble); read at 200 dpi
+DPI = 200
 REPORT = "上半年带领党员修通村道 3 公里，联系电话 13812345678，群众有事随时找我。"
 # 25 + 27 + 16 + 18 = 86 from the committee; the representatives give 70 and 80
 REP_70 = {"duty": "20", "pledges": "20", "team": "15", "masses": "15"}
@@ -56,7 +59,7 @@ def print_slips(client: TestClient, persona: Persona, report_id: int, tmp_path: 
     r = client.post(f"{API}/debrief-reports/{report_id}/slips", headers=h(persona))
     assert r.status_code == 200, r.text
     assert r.headers["content-type"] == "application/pdf"
-    urls = decode_pdf(r.content, tmp_path)
+    urls = decode_pdf(r.content, tmp_path, dpi=DPI)
     assert len(urls) == int(r.headers["X-Slip-Count"])
     assert all(u.startswith(f"{settings.public_base_url}/t/debrief/") for u in urls)
     return [urlsplit(u).path for u in urls]

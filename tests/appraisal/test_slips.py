@@ -50,14 +50,14 @@ def add_panel(client: TestClient, persona: Persona, branch_id: int, n: int = 3) 
     return ids
 
 
-def decode_pdf(pdf: bytes, tmp_path: Path) -> list[str]:
+def decode_pdf(pdf: bytes, tmp_path: Path, dpi: int = 150) -> list[str]:
     """Every QR code on every page of the sheet, as a phone would read it off the paper."""
     from pyzbar.pyzbar import decode
 
     tmp_path.mkdir(parents=True, exist_ok=True)
     source = tmp_path / "sheet.pdf"
     source.write_bytes(pdf)
-    subprocess.run(["pdftoppm", "-r", "150", "-png", str(source), str(tmp_path / "page")], check=True)
+    subprocess.run(["pdftoppm", "-r", str(dpi), "-png", str(source), str(tmp_path / "page")], check=True)
     found: list[str] = []
     for page in sorted(tmp_path.glob("page*.png")):
         found += [s.data.decode() for s in decode(Image.open(page))]

@@ -69,9 +69,13 @@ def qr_urls(pdf: bytes, folder: Path) -> list[str]:
     the pages stay in the folder as debrief-slips-N.png."""
     from pyzbar.pyzbar import decode
 
+    for stale in folder.glob("debrief-slips*.png"):  # an earlier, longer sheet's pages
+        stale.unlink()
     source = folder / "debrief-slips.pdf"
     source.write_bytes(pdf)
-    subprocess.run(["pdftoppm", "-r", "150", "-png", str(source), str(folder / "debrief-slips")], check=True)
+    # 200 dpi: a round's longer address makes a QR code of more modules, which zbar misses now and then
+    # off a 150 dpi raster
+    subprocess.run(["pdftoppm", "-r", "200", "-png", str(source), str(folder / "debrief-slips")], check=True)
     found: list[str] = []
     for page in sorted(folder.glob("debrief-slips*.png")):
         found += [s.data.decode() for s in decode(Image.open(page))]
