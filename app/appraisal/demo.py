@@ -134,7 +134,14 @@ def seed_appraisal(
     backward = (other_branch, villages[-1])
     _year_levels(session, rng, town, branches, members_by_branch, year, backward)
     _tiers(session, town, committee, year, backward, advanced_by_reason=villages[6])
-    ranking.publish(session, actor=committee, unit_id=pk(town), year=year, reason="年度考评结束，经党委会研究公布")
+    ranking.publish(
+        session,
+        actor=committee,
+        unit_id=pk(town),
+        year=year,
+        reason="年度考评结束，经党委会研究公布",
+        at=_at(date(year + 1, 1, 20), 9),
+    )
 
 
 # ---------------------------------------------------------------- representatives and slips
@@ -427,71 +434,64 @@ def _tiers(
     *,
     advanced_by_reason: OrgUnit,
 ) -> None:
-    """Proposed from the year's levels and decided: the 后进 branches' 五好 marked first, one 一般 branch
-    approved as 先进 with the reason; the first 后进 branch rectifying, the second lifted (摘帽)."""
-    tiers.propose(session, actor=committee, committee_id=pk(town), year=year)
+    """Proposed from the year's levels early the next year and decided: the 后进 branches' 五好 marked
+    first, one 一般 branch approved as 先进 with the reason; the first 后进 branch rectifying with its
+    plan half done, the second's plan done and its 帽子 taken off."""
+    day = date(year + 1, 1, 10)
+    tiers.propose(session, actor=committee, committee_id=pk(town), year=year, at=_at(day))
     for branch in backward:
         located = _tier(session, committee, branch, year)
         marks: dict[str, bool | None] = {"team": False, "economy": False, "masses": False}
-        tiers.set_items(session, actor=committee, located=located, items=marks, expected_version=located.tier.version)
+        tiers.set_items(
+            session,
+            actor=committee,
+            located=located,
+            items=marks,
+            expected_version=located.tier.version,
+            at=_at(day + timedelta(days=2)),
+        )
     ids = session.execute(
         select(col(BranchTier.id), col(BranchTier.branch_id))
         .where(col(BranchTier.committee_id) == town.id, col(BranchTier.year) == year)
         .order_by(col(BranchTier.id))
     ).all()
+    moves = []
     for tier_id, branch_id in ids:
         located = tiers.locate(session, committee, int(tier_id), lock=True)
         chosen, reason = None, None
         if branch_id == advanced_by_reason.id and located.tier.proposed_tier != Tier.advanced:
             chosen, reason = Tier.advanced, "带领群众发展茶叶产业成效突出，群众公认，经党委会研究评为先进"
-        tiers.transition(
-            session,
-            actor=committee,
-            located=located,
-            action=TierAction.approve,
-            expected_version=located.tier.version,
-            reason=reason,
-            tier=chosen,
+        inputs = {"tier": chosen.value if chosen else None}
+        at = _at(day + timedelta(days=5), 15)
+        moves.append(
+            lifecycle.Move(located, TierAction.approve, committee, located.tier.version, reason, None, inputs, at)
         )
+    lifecycle.apply_many(session, tiers.TIERS, moves)
     for branch, plan, lift in ((backward[0], STEPS, False), (backward[1], LIFTED_STEPS, True)):
         located = _tier(session, committee, branch, year)
         reason = "班子凝聚力不强，群众反映问题较多，列为后进党支部，限期整顿"
-        tiers.transition(
-            session,
-            actor=committee,
-            located=located,
-            action=TierAction.rectify,
-            expected_version=located.tier.version,
-            reason=reason,
-        )
-        for title, month, day, note in plan:
+        at = _at(day + timedelta(days=8), 16)
+        move = lifecycle.Move(located, TierAction.rectify, committee, located.tier.version, reason, None, {}, at)
+        lifecycle.apply_many(session, tiers.TIERS, [move])
+        for title, month, last_day, note in plan:
             located = _tier(session, committee, branch, year)
+            due = date(year + 1, month, last_day)
             step = tiers_steps.add_step(
-                session, actor=committee, located=located, title=title, due_on=date(year + 1, month, day)
+                session, actor=committee, located=located, title=title, due_on=due, at=_at(day + timedelta(days=8), 17)
             )
             if note is None:
                 continue
             subject = tiers_steps.locate_step(session, committee, pk(located.tier), pk(step))
-            tiers_steps.transition(
-                session,
-                actor=committee,
-                subject=subject,
-                action=StepAction.complete,
-                expected_version=step.version,
-                reason=note,
-            )
+            done = _at(due - timedelta(days=6), 11)
+            complete = lifecycle.Move(subject, StepAction.complete, committee, step.version, note, None, {}, done)
+            lifecycle.apply_many(session, tiers_steps.STEPS, [complete])
         if lift:
             located = _tier(session, committee, branch, year)
             assert located.steps_open == 0
-            assert located.steps_done == len([s for s in plan if s[3]])
-            tiers.transition(
-                session,
-                actor=committee,
-                located=located,
-                action=TierAction.lift,
-                expected_version=located.tier.version,
-                reason="整顿方案全部完成，经镇党委验收，群众满意，同意摘帽",
-            )
+            lifted = _at(date(year + 1, 9, 15), 10)
+            reason = "整顿方案全部完成，经镇党委验收，群众满意，同意摘帽"
+            move = lifecycle.Move(located, TierAction.lift, committee, located.tier.version, reason, None, {}, lifted)
+            lifecycle.apply_many(session, tiers.TIERS, [move])
 
 
 __all__ = ["seed_appraisal"]

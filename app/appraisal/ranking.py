@@ -18,6 +18,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, func, select
@@ -275,8 +276,11 @@ RANKINGS: lifecycle.Lifecycle[Any, RankingStatus, RankingAction] = lifecycle.Lif
 )
 
 
-def publish(session: Session, *, actor: Actor, unit_id: int, year: int, reason: str | None) -> RankingPublication:
-    """The committee publishes the year's ranking (again, after a withdrawal: the same address)."""
+def publish(
+    session: Session, *, actor: Actor, unit_id: int, year: int, reason: str | None, at: datetime | None = None
+) -> RankingPublication:
+    """The committee publishes the year's ranking (again, after a withdrawal: the same address); `at`:
+    now, unless the demo seeder backdates."""
     committee = tiers.committee_of(session, actor, unit_id, Permission.rating_admin)
     publication = session.execute(
         select(RankingPublication)
@@ -290,19 +294,19 @@ def publish(session: Session, *, actor: Actor, unit_id: int, year: int, reason: 
             title=f"{committee.name}{year}年度比学赶超排行榜"[:60],
             token=secrets.token_urlsafe(24),  # 192 bits, as a board's
             status=RankingStatus.withdrawn,
-            created_at=utcnow(),
+            created_at=at or utcnow(),
         )
         session.add(publication)
         session.flush()
-    lifecycle.apply(
-        session,
-        RANKINGS,
-        actor=actor,
-        subject=(publication, committee),
-        action=RankingAction.publish,
-        expected_version=publication.version,
+    move = lifecycle.Move(
+        (publication, committee),
+        RankingAction.publish,
+        actor,
+        publication.version,
         reason=(reason or "").strip() or None,
+        at=at,
     )
+    lifecycle.apply_many(session, RANKINGS, [move])
     return publication
 
 

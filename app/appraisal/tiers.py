@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import func, select
@@ -265,9 +266,9 @@ def year_period(session: Session, committee: OrgUnit, year: int) -> RatingPeriod
 # ---------------------------------------------------------------- proposing and deciding
 
 
-def propose(session: Session, *, actor: Actor, committee_id: int, year: int) -> int:
+def propose(session: Session, *, actor: Actor, committee_id: int, year: int, at: datetime | None = None) -> int:
     """Propose the year's tier of every branch with a year result; returns how many proposals were
-    made or renewed (decided tiers are left alone)."""
+    made or renewed (decided tiers are left alone). `at`: now, unless the demo seeder backdates."""
     committee = committee_of(session, actor, committee_id, Permission.rating_admin)
     period = year_period(session, committee, year)
     if period is None:
@@ -292,7 +293,7 @@ def propose(session: Session, *, actor: Actor, committee_id: int, year: int) -> 
             )
         ).scalars()
     }
-    now = utcnow()
+    now = at or utcnow()
     renewed: list[tuple[BranchTier, str | None]] = []
     for branch_id, stars, proposed_stars, score in results:
         level = int(stars or proposed_stars)
@@ -301,7 +302,11 @@ def propose(session: Session, *, actor: Actor, committee_id: int, year: int) -> 
             continue
         if tier is None:
             tier = BranchTier(
-                committee_id=committee.id or 0, branch_id=int(branch_id), year=year, proposed_tier=Tier.ordinary
+                committee_id=committee.id or 0,
+                branch_id=int(branch_id),
+                year=year,
+                proposed_tier=Tier.ordinary,
+                created_at=now,
             )
             renewed.append((tier, None))
         else:
@@ -331,7 +336,13 @@ def propose(session: Session, *, actor: Actor, committee_id: int, year: int) -> 
 
 
 def set_items(
-    session: Session, *, actor: Actor, located: Located, items: dict[str, bool | None], expected_version: int | None
+    session: Session,
+    *,
+    actor: Actor,
+    located: Located,
+    items: dict[str, bool | None],
+    expected_version: int | None,
+    at: datetime | None = None,
 ) -> BranchTier:
     """The committee's 五好 marks on a proposal (true 好, false 不好, null unmarked); the proposal follows."""
     tier = located.tier
@@ -352,7 +363,7 @@ def set_items(
     lines = PolicyRules.model_validate((period.policy_snapshot if period else None) or {}).tiers
     tier.proposed_tier, tier.explanation = proposal(int(tier.stars or 3), tier.items, lines)
     tier.version += 1
-    tier.updated_at = utcnow()
+    tier.updated_at = at or utcnow()
     session.add(tier)
     session.flush()
     write_events(
@@ -366,6 +377,7 @@ def set_items(
                 from_status=str(tier.status),
                 to_status=str(tier.status),
                 data={"items": tier.items, "proposed_tier": str(tier.proposed_tier)},
+                at=tier.updated_at,
             )
         ],
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -95,13 +95,17 @@ STEPS: lifecycle.Lifecycle[LocatedStep, StepStatus, StepAction] = lifecycle.Life
 )
 
 
-def add_step(session: Session, *, actor: Actor, located: tiers.Located, title: str, due_on: date) -> RectificationStep:
+def add_step(
+    session: Session, *, actor: Actor, located: tiers.Located, title: str, due_on: date, at: datetime | None = None
+) -> RectificationStep:
     """A step of the plan (the committee), while the 后进 tier is decided and not yet lifted."""
     tier = located.tier
     tiers.require_admin(actor, located.committee)
     if tier.tier != Tier.backward or tier.status not in tiers_states.PLANNING:
         raise Conflict("只有已审定为后进、尚未摘帽的党支部才有整顿方案", code="tier_not_backward")
     step = RectificationStep(tier_id=tier.id or 0, branch_id=tier.branch_id, title=title.strip(), due_on=due_on)
+    if at is not None:  # the demo seeder backdates
+        step.created_at = at
     session.add(step)
     session.flush()
     tiers.write_events(
@@ -116,6 +120,7 @@ def add_step(session: Session, *, actor: Actor, located: tiers.Located, title: s
                 from_status=None,
                 to_status=StepStatus.planned.value,
                 data={"title": step.title, "due_on": due_on.isoformat()},
+                at=at,
             )
         ],
     )
