@@ -8,13 +8,14 @@ with axe-core (no serious or critical violation)."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.browser.helpers import Api, sign_in
+from tests.browser.helpers import Api, sign_in, small_jpeg
 from tests.browser.test_axe import AXE, RUN
 from tests.browser.test_debrief_walk import phone
 from tests.live import LiveServer
@@ -43,6 +44,41 @@ def qr_urls(pdf: bytes, folder: Path) -> list[str]:
     for page in sorted(folder.glob("appraisal-slips*.png")):
         found += [s.data.decode() for s in decode(Image.open(page))]
     return found
+
+
+def test_a_self_evaluation_photo_that_waits_in_the_outbox_is_shown_again(
+    browser: Any, server: LiveServer, screenshots: Path
+) -> None:
+    """A photo picked while the network fails waits in the outbox; the form shows it again when
+    reopened (待发送) and as the server's once it has gone out."""
+    audits: list[tuple[str, Any]] = []
+    secretary = Api(server, "secretary")
+    branch_id = next(g["unit_id"] for g in secretary.get("/auth/me")["grants"] if g["role"] == "secretary")
+    with phone(browser) as page:
+        sign_in(page, server, "secretary")
+        page.goto(server.base_url + f"/appraisal/self/{branch_id}")
+        page.get_by_test_id("points-team").locator("input").fill("18")
+        page.get_by_test_id("self-save").click()
+        page.get_by_test_id("self-status").filter(has_text="填写中").wait_for()
+        blocked = f"**/appraisal/branches/{branch_id}/self-evaluations/**/photos"
+        page.route(blocked, lambda route: route.abort())
+        page.get_by_test_id("photo-team").locator("input[type=file]").set_input_files(
+            files=[{"name": "meeting.jpg", "mimeType": "image/jpeg", "buffer": small_jpeg("#2a6f97")}]
+        )
+        waiting = page.get_by_role("img", name=re.compile("待发送照片 1$"))
+        waiting.wait_for()
+        page.reload()
+        waiting.wait_for()
+        page.get_by_text("待发送", exact=True).first.wait_for()
+        look(page, screenshots, "self-photo-waiting", audits)
+        page.unroute(blocked)
+        page.context.set_offline(True)
+        page.context.set_offline(False)  # "online": the outbox sends at once
+        page.get_by_role("img", name=re.compile("佐证照片$")).wait_for()
+        assert waiting.count() == 0
+        look(page, screenshots, "self-photo-sent", audits)
+    bad = [(name, v) for name, found in audits for v in found]
+    assert not bad, bad
 
 
 def test_a_month_of_slips_and_a_quarter_self_evaluation(browser: Any, server: LiveServer, screenshots: Path) -> None:
