@@ -114,3 +114,22 @@ def test_group_leader_picks_a_post_for_the_groups_collective_pledge(
     page.wait_for_url(re.compile(r".*/pledges/\d+$"))
     pledge = leader.get(f"/pledges/{int(page.url.rsplit('/', 1)[1])}")
     assert (pledge["owner_kind"], pledge["unit_id"], pledge["post_id"]) == ("unit", group, chosen["id"])
+
+
+def test_a_community_pledge_names_its_community(
+    server: LiveServer,
+    axe_page: Any,  # noqa: F811
+    screenshots: Path,
+) -> None:
+    """The demo's 报到党员 pledged to the demo branch: the pledge page names the community."""
+    page = axe_page
+    secretary = Api(server, "secretary")
+    listed = secretary.get("/pledges?status=published&size=100")["items"]
+    pledge = next(p for p in listed if p.get("registration_id"))
+    sign_in(page, server, "secretary")
+    page.goto(f"{server.base_url}/pledges/{pledge['id']}")
+    facts = page.get_by_test_id("community-facts")
+    facts.wait_for()
+    assert f"向{pledge['unit_name']}作的承诺" in facts.inner_text()
+    _shot(page, screenshots, "secretary-reg-3-community-pledge")
+    assert _serious(page) == []
