@@ -133,13 +133,19 @@ def test_privacy_crawl_of_every_public_page(server: LiveServer) -> None:
     # what the planted texts say around a number; 一名党员: the pledges of members without consent are shown
     markers = {"联系方式：": 0, "有事请打": 0, "我的电话": 0, "一名党员": 0}
 
+    # a text can be in a page only if each of its characters is: a subset test first, the search after
+    private = [(h, frozenset(h)) for h in households]
+    not_named = [(n, frozenset(n)) for n in unnamed]
+
     def check(path: str, body: str) -> None:
         found = set(re.findall(r"(?<!\d)1[3-9]\d{9}(?!\d)", body)) & phones
         assert not found, (path, found)
-        leaked = [h for h in households if h in body]
+        chars = set(body)
+        leaked = [h for h, hc in private if hc <= chars and h in body]
         assert not leaked, (path, leaked)
         assert "member_id" not in body
-        not_to_name = [n for n in unnamed if n in body] + [k for k in unnamed_photos if k in body]
+        not_to_name = [n for n, nc in not_named if nc <= chars and n in body]
+        not_to_name += [k for k in unnamed_photos if k in body]
         assert not not_to_name, (path, not_to_name)
         survived = _planted_leaks(server, body)
         assert not survived, (path, [(n, w, s) for n, w, s in server.planted if n in survived])
