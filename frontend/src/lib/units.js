@@ -19,3 +19,19 @@ export async function loadUnits(opts) {
   const { data } = await request('/units')
   return flatten(data, opts)
 }
+
+/**
+ * The units a screen's picker offers: the caller's own (grants [{ unit_id, unit_name }]) first, then
+ * the tree's units of `kinds` it may see (none when `kinds` is empty); the own ones alone offline.
+ */
+export async function ownThenTree(grants, kinds = []) {
+  const own = grants.map((g) => ({ id: g.unit_id, label: g.unit_name }))
+  if (!kinds.length) return own
+  try {
+    const tree = await loadUnits({ kinds })
+    const mine = new Set(own.map((u) => u.id))
+    return [...own, ...tree.filter((u) => !mine.has(u.id)).map((u) => ({ id: u.id, label: u.label }))]
+  } catch {
+    return own
+  }
+}
