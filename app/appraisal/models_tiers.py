@@ -77,7 +77,7 @@ FIVE_GOOD: dict[str, str] = {
 
 
 class BranchTier(SQLModel, table=True):
-    """A branch's tier of a year: the proposal (from the year's star level and the policy's lines),
+    """A branch's tier of a year: the proposal (from the year appraisal and the policy's lines),
     the committee's decision, the 整顿 and the 摘帽."""
 
     __tablename__ = "branch_tier"
@@ -96,7 +96,11 @@ class BranchTier(SQLModel, table=True):
     # what the proposal came from: the year period's result of the branch
     period_id: int | None = Field(default=None, foreign_key="rating_period.id")
     stars: int | None = Field(default=None)
-    score: float | None = Field(default=None)
+    score: float | None = Field(default=None)  # the year's star score
+    # the year's 述职评议 (0–100, None without one) and the year appraisal score the proposal read its
+    # level from (app/appraisal/year_appraisal.py)
+    debrief_score: float | None = Field(default=None)
+    appraisal_score: float | None = Field(default=None)
     # the committee's 五好 marks: key of FIVE_GOOD → true (好) / false (不好); a missing key is unmarked
     items: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     explanation: str = Field(default="", sa_type=Text)

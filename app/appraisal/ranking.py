@@ -7,9 +7,12 @@ period, published levels only), the decided tier (先进 / 一般 / 后进, 一�
 (active members with at least one of the year's pledges on the boards ÷ active members), the kept rate
 (the year's closed pledges kept ÷ closed) and the villagers' 满意度 (app/evaluations/formula.py, over
 people — distinct phones, each by its latest choice — in the year's rating periods, shown only from
-MIN_PUBLIC_RATINGS people up, as on the boards). Branches are ordered by the year's score (without a
-published score last), then by name. Every figure is one GROUP BY over the committee's branches: the
-view costs six statements whatever the town's size. A year without a single year pledge on the
+MIN_PUBLIC_RATINGS people up, as on the boards). Branches are ordered by the year appraisal score
+(app/appraisal/year_appraisal.py: the star score with the year's 述职评议 by the policy's weight; the
+star score alone without 述职), without a published score last, then by name; a row shows both parts.
+Every figure is one GROUP BY over the committee's branches: the view costs six statements whatever the
+town's size, and three more when the year has closed 述职 rounds (their reports, the committee's scores,
+the representatives' answers; the policy for trimming is one more). A year without a single year pledge on the
 boards (a year before the town used Liangnuo) shows no coverage and kept rate: unknown, not 0 %.
 """
 
@@ -24,7 +27,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlmodel import Session, col
 
-from app.appraisal import tiers, tiers_states
+from app.appraisal import tiers, tiers_states, year_appraisal
 from app.appraisal.models_tiers import (
     RANKING_STATUS_LABELS,
     BranchTier,
@@ -49,6 +52,7 @@ from app.pledges.models import OwnerKind, Pledge, PledgeKind, PledgeOutcome, Ple
 from app.pledges.rules import PUBLIC
 from app.ratings.models import STAR_LABELS, PeriodKind, RatingPeriod, RatingResult, SubjectKind
 from app.ratings.periods import actor_name
+from app.ratings.rules import PolicyRules
 
 CHAIN = chain.Spec.lifecycle("ranking", "publication_id")
 
@@ -58,7 +62,9 @@ class RankingRow:
     rank: int | None  # None without a published year score
     branch_id: int
     branch_name: str
-    score: float | None
+    score: float | None  # the year appraisal score (year_appraisal.py), which orders the rows
+    star_score: float | None  # the year's star score (published)
+    debrief_score: float | None  # the year's 述职评议 (0–100); None without a closed round
     stars: int | None
     stars_label: str
     tier_label: str
@@ -84,6 +90,7 @@ class RankingView:
     # whether the town has the year's pledges at all (a public or closed one): a year before the town
     # used Liangnuo has none, and its coverage and kept rate are unknown, not 0 %
     pledges_recorded: bool = True
+    score_rule: str = ""  # how the year appraisal score is reached, in Chinese
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -126,6 +133,8 @@ def view(session: Session, committee: OrgUnit, year: int, title: str | None = No
             )
         ).all():
             scores[int(sid)] = (float(score), int(stars))
+    rules = PolicyRules.model_validate((period.policy_snapshot if period is not None else None) or {})
+    appraised = year_appraisal.year_appraisals(session, committee, year, {b: s for b, (s, _) in scores.items()}, rules)
     tier_of = {
         t.branch_id: tiers.tier_label(t)
         for t in session.execute(
@@ -180,7 +189,8 @@ def view(session: Session, committee: OrgUnit, year: int, title: str | None = No
 
     rows = []
     for bid, branch in branches.items():
-        score, stars = scores.get(bid, (None, None))
+        star_score, stars = scores.get(bid, (None, None))
+        a = appraised.get(bid)
         members, covered = coverage.get(bid, (0, 0))
         closed, kept_n = kept.get(bid, (0, 0))
         c = counts.get(bid)
@@ -191,7 +201,9 @@ def view(session: Session, committee: OrgUnit, year: int, title: str | None = No
                 rank=None,
                 branch_id=bid,
                 branch_name=branch.name,
-                score=score,
+                score=a.score if a else None,
+                star_score=star_score,
+                debrief_score=a.debrief_score if a else None,
                 stars=stars,
                 stars_label=STAR_LABELS[stars] if stars else "未公布",
                 tier_label=tier_of.get(bid, "未评定"),
@@ -222,6 +234,7 @@ def view(session: Session, committee: OrgUnit, year: int, title: str | None = No
         period_title=period.title if period is not None and published else None,
         rows=rows,
         pledges_recorded=recorded,
+        score_rule=year_appraisal.rule_text(rules) if published else "",
     )
 
 

@@ -73,7 +73,11 @@ class TierRead(BaseModel):
     tier: Tier | None
     tier_label: str = Field(description="先进 / 一般 / 后进，摘帽后为“一般（已摘帽）”；未审定为“待审定”")
     stars: int | None
-    score: float | None
+    score: float | None = Field(description="星级评定年度得分")
+    debrief_score: float | None = Field(default=None, description="当年述职评议得分（百分制），没有述职时为空")
+    appraisal_score: float | None = Field(
+        default=None, description="年度考评得分：星级评定年度得分与述职评议按权重合成（分类建议的依据）"
+    )
     five_good: list[FiveGoodRead]
     explanation: str
     reason: str | None
@@ -141,7 +145,9 @@ class RankingRowRead(BaseModel):
     rank: int | None
     branch_id: int
     branch_name: str
-    score: float | None
+    score: float | None = Field(description="年度考评得分（排序依据）：星级评定年度得分与述职评议按权重合成")
+    star_score: float | None = Field(description="星级评定年度得分")
+    debrief_score: float | None = Field(description="当年述职评议得分（百分制），没有述职时为空")
     stars: int | None
     stars_label: str
     tier_label: str
@@ -163,4 +169,5 @@ class RankingPreviewRead(BaseModel):
     formula: str
     min_raters: int
     pledges_recorded: bool = Field(description="该年度是否有承诺记录（没有时承诺覆盖和兑现率不显示）")
+    score_rule: str = Field(description="年度考评得分的算法")
     rows: list[RankingRowRead]

@@ -1,8 +1,11 @@
 """Branch tiers by 五好 (先进 / 一般 / 后进): the committee's classification of each branch each year.
 
-- `propose()`: from the year's star levels (the committee's year period, approved or published: one
-  result per branch) and the policy's lines (`PolicyRules.tiers`, frozen with the period): a level of
-  at least `advanced_stars` is 先进 — unless the committee marked a 五好 item 不好 — at most
+- `propose()`: from the year appraisal (year_appraisal.py: the committee's year period, approved or
+  published, one result per branch, with the year's 述职评议) and the policy's lines
+  (`PolicyRules.tiers`, frozen with the period). The level is the approved star level when the year has
+  no 述职; with one, the level the year appraisal score reaches on the year's star score lines (the
+  lines keep their meaning: 先进 at 4 stars means an appraisal score at or above the 4-star line). A
+  level of at least `advanced_stars` is 先进 — unless the committee marked a 五好 item 不好 — at most
   `backward_stars` 后进, otherwise 一般. A branch still 待审定 gets the proposal anew; a decided one is
   left alone (going back to 待审定 first takes a reason).
 - `set_items()`: the committee's 五好 marks on a proposal (the proposal follows them).
@@ -23,7 +26,7 @@ from typing import Any, TypeVar
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from app.appraisal import tiers_states
+from app.appraisal import tiers_states, year_appraisal
 from app.appraisal.models_tiers import (
     FIVE_GOOD,
     TIER_LABELS,
@@ -46,6 +49,7 @@ from app.org.models import OrgUnit, UnitKind
 from app.ratings.models import STAR_LABELS, PeriodKind, PeriodStatus, RatingPeriod, RatingResult, SubjectKind
 from app.ratings.periods import actor_name
 from app.ratings.rules import PolicyRules, TierLines
+from app.ratings.scoring import fmt
 
 T = TypeVar("T")
 CHAIN = chain.Spec.lifecycle("tier", "tier_id")
@@ -64,9 +68,10 @@ class Located:
     steps_open: int = 0
 
 
-def proposal(stars: int, items: dict[str, Any], lines: TierLines) -> tuple[Tier, str]:
-    """The proposed tier of a year level and the 五好 marks, with the Chinese account of why."""
-    level = f"年度星级{STAR_LABELS[stars]}"
+def proposal(stars: int, items: dict[str, Any], lines: TierLines, basis: str | None = None) -> tuple[Tier, str]:
+    """The proposed tier of a year level and the 五好 marks, with the Chinese account of why (`basis`:
+    how the level came from the year appraisal score, when 述职 joined it)."""
+    level = basis or f"年度星级{STAR_LABELS[stars]}"
     bad = [FIVE_GOOD[k] for k in FIVE_GOOD if items.get(k) is False]
     if stars >= lines.advanced_stars:
         if bad:
@@ -84,6 +89,23 @@ def proposal(stars: int, items: dict[str, Any], lines: TierLines) -> tuple[Tier,
 
 
 # ---------------------------------------------------------------- the engine's plug
+
+
+def appraised_level(tier: BranchTier, rules: PolicyRules) -> tuple[int, str | None]:
+    """The level a tier's proposal reads and its account: the star level when the year had no 述职
+    (or its weight is 0), else the level of the year appraisal score on the year's star lines."""
+    stars = int(tier.stars or 3)
+    if tier.debrief_score is None or tier.score is None or not rules.appraisal.debrief_weight:
+        return stars, None
+    a = year_appraisal.combine(tier.score, (tier.debrief_score, 1), rules)
+    level = year_appraisal.thresholds(rules).stars(a.score)
+    line = year_appraisal.thresholds(rules).minimum(level)
+    reached = f"达到{STAR_LABELS[level]}分数线（{fmt(line)} 分）" if line is not None else "低于二星分数线"
+    basis = (
+        f"年度考评得分 {fmt(a.score)} 分（年度星级{STAR_LABELS[stars]}；{a.text.removesuffix('。')}），"
+        f"{reached}，按{STAR_LABELS[level]}计"
+    )
+    return level, basis
 
 
 def require_admin(actor: Actor, committee: OrgUnit) -> None:
@@ -273,7 +295,8 @@ def propose(session: Session, *, actor: Actor, committee_id: int, year: int, at:
     period = year_period(session, committee, year)
     if period is None:
         raise Conflict(f"{year}年度星级尚未审定，不能提出分类建议", code="tier_no_year_levels")
-    lines = PolicyRules.model_validate(period.policy_snapshot or {}).tiers
+    rules = PolicyRules.model_validate(period.policy_snapshot or {})
+    lines = rules.tiers
     session.execute(select(col(OrgUnit.id)).where(col(OrgUnit.id) == committee.id).with_for_update())
     results = session.execute(
         select(
@@ -293,10 +316,13 @@ def propose(session: Session, *, actor: Actor, committee_id: int, year: int, at:
             )
         ).scalars()
     }
+    appraised = year_appraisal.year_appraisals(
+        session, committee, year, {int(r[0]): float(r[3]) for r in results}, rules
+    )
     now = at or utcnow()
     renewed: list[tuple[BranchTier, str | None]] = []
     for branch_id, stars, proposed_stars, score in results:
-        level = int(stars or proposed_stars)
+        star_level = int(stars or proposed_stars)
         tier = existing.get(int(branch_id))
         if tier is not None and tier.status != TierStatus.proposed:
             continue
@@ -312,8 +338,11 @@ def propose(session: Session, *, actor: Actor, committee_id: int, year: int, at:
         else:
             tier.version += 1
             renewed.append((tier, TierStatus.proposed.value))
-        tier.proposed_tier, tier.explanation = proposal(level, tier.items, lines)
-        tier.stars, tier.score, tier.period_id, tier.updated_at = level, float(score), period.id, now
+        a = appraised[int(branch_id)]
+        tier.stars, tier.score, tier.period_id, tier.updated_at = star_level, float(score), period.id, now
+        tier.debrief_score, tier.appraisal_score = a.debrief_score, a.score
+        level, basis = appraised_level(tier, rules)
+        tier.proposed_tier, tier.explanation = proposal(level, tier.items, lines, basis)
         session.add(tier)
     session.flush()
     write_events(
@@ -326,7 +355,12 @@ def propose(session: Session, *, actor: Actor, committee_id: int, year: int, at:
                 action="propose",
                 from_status=before,
                 to_status=TierStatus.proposed.value,
-                data={"proposed_tier": str(t.proposed_tier), "stars": t.stars},
+                data={
+                    "proposed_tier": str(t.proposed_tier),
+                    "stars": t.stars,
+                    "debrief_score": t.debrief_score,
+                    "appraisal_score": t.appraisal_score,
+                },
                 at=now,
             )
             for t, before in renewed
@@ -360,8 +394,9 @@ def set_items(
     marks = {**tier.items, **items}
     tier.items = {k: v for k, v in marks.items() if v is not None}
     period = session.get(RatingPeriod, tier.period_id) if tier.period_id else None
-    lines = PolicyRules.model_validate((period.policy_snapshot if period else None) or {}).tiers
-    tier.proposed_tier, tier.explanation = proposal(int(tier.stars or 3), tier.items, lines)
+    rules = PolicyRules.model_validate((period.policy_snapshot if period else None) or {})
+    level, basis = appraised_level(tier, rules)
+    tier.proposed_tier, tier.explanation = proposal(level, tier.items, rules.tiers, basis)
     tier.version += 1
     tier.updated_at = at or utcnow()
     session.add(tier)

@@ -73,6 +73,8 @@ def reads(session: Session, actor: Actor, rows: Sequence[BranchTier]) -> list[Ti
                 tier_label=tiers.tier_label(t),
                 stars=t.stars,
                 score=t.score,
+                debrief_score=t.debrief_score,
+                appraisal_score=t.appraisal_score,
                 five_good=[FiveGoodRead(key=k, label=v, good=t.items.get(k)) for k, v in FIVE_GOOD.items()],
                 explanation=t.explanation,
                 reason=t.reason,

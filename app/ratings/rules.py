@@ -133,6 +133,9 @@ class AppraisalRules(_Strict):
     self_rubric: list[RubricItem] = Field(default_factory=default_five_good, min_length=1, max_length=12)
     # the self-evaluation's share (percent) of a branch's 组织考评 part; the committee's assessment the rest
     self_weight: int = Field(0, ge=0, le=50)
+    # the 述职评议's share (percent) of a branch's year appraisal score (app/appraisal/year_appraisal.py);
+    # the year's star score has the rest
+    debrief_weight: int = Field(20, ge=0, le=50)
 
 
 class PolicyRules(_Strict):

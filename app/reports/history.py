@@ -102,6 +102,7 @@ SUB_LABELS = {
     "slip_counts_as": "测评计入",
     "self_rubric": "自评细则",
     "self_weight": "自评权重",
+    "debrief_weight": "述职评议权重",
 }
 ACTION_LABELS = {
     "create": "新建",

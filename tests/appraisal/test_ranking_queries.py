@@ -35,7 +35,7 @@ def test_the_ranking_view_costs_the_same_at_any_size(
     query_counter.clear()
     big = ranking.view(db, world.town, YEAR)
     assert len(big.rows) == len(small.rows) + 10
-    assert _selects(query_counter) == counted_small <= 7
+    assert _selects(query_counter) == counted_small <= 8  # 述职: one look for closed reports
 
 
 def test_a_page_of_tiers_costs_the_same_at_any_size(
