@@ -162,7 +162,13 @@ def test_system_drafts_and_acts_recorded_as_the_system(db: Session, world: World
     )
     service.act(db, actor=SYSTEM, located=located, action=Action.submit, expected_version=1)
     assert located.pledge.created_by_account_id is None
-    events = db.execute(select(PledgeEvent).where(col(PledgeEvent.pledge_id) == located.pledge.id)).scalars().all()
+    events = (
+        db.execute(
+            select(PledgeEvent).where(col(PledgeEvent.pledge_id) == located.pledge.id).order_by(col(PledgeEvent.id))
+        )
+        .scalars()
+        .all()
+    )
     assert [(e.action, e.actor_account_id, e.actor_name) for e in events] == [
         ("create", None, "系统"),
         ("submit", None, "系统"),
