@@ -168,7 +168,11 @@ def test_lifecycle_events_reasons_and_the_session(client: TestClient, db: Sessio
     events = client.get(f"{API}/debrief-rounds/{rnd['id']}/events", headers=h(world.secretary)).json()["items"]
     assert [e["action"] for e in events] == ["create", "open", "edit", "schedule", "back_to_open"]
     assert events[-1]["reason"] == "会议改期"
-    stored = db.execute(select(DebriefRoundEvent).where(col(DebriefRoundEvent.round_id) == rnd["id"])).scalars()
+    stored = db.execute(
+        select(DebriefRoundEvent)
+        .where(col(DebriefRoundEvent.round_id) == rnd["id"])
+        .order_by(col(DebriefRoundEvent.id))
+    ).scalars()
     assert [e.seq for e in stored] == [1, 2, 3, 4, 5]  # one chain
 
 
