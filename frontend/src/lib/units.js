@@ -1,4 +1,5 @@
 // The org tree the caller may see (GET /units), flattened for pickers: [{ id, name, kind, depth, label }].
+import { ref } from 'vue'
 import { request } from './api'
 
 export const UNIT_KIND = { committee: '党委', general_branch: '党总支', branch: '党支部', group: '党小组' }
@@ -34,4 +35,22 @@ export async function ownThenTree(grants, kinds = []) {
   } catch {
     return own
   }
+}
+
+/**
+ * A screen's chosen unit: `{ units, unitId, loaded }`; `unitId` starts at `initial` (the ?unit= of a
+ * link), else the first unit `load()` answers. A unit chosen by link but not in the list is offered
+ * as 所选组织 (a drill-down below the caller's own units).
+ */
+export function useUnitChoice(initial, load) {
+  const units = ref([])
+  const loaded = ref(false)
+  const unitId = ref(Number(initial) || null)
+  load().then((list) => {
+    units.value = list
+    if (!unitId.value) unitId.value = list[0]?.id || null
+    if (unitId.value && !list.some((u) => u.id === unitId.value)) units.value.push({ id: unitId.value, label: '所选组织' })
+    loaded.value = true
+  })
+  return { units, unitId, loaded }
 }
