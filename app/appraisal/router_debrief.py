@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
@@ -252,17 +251,8 @@ def issue_slips(session: SessionDep, actor: ActorDep, located: WritableReport) -
     printed = debrief_slips.issue(session, actor=actor, located=located)
     branch, rnd = located.branch, located.rnd
     data = slip_sheet.debrief_pdf(pk(branch), branch.name, rnd.title, printed.codes)
-    name = quote(f"{branch.name}{rnd.title}代表评议票.pdf")
-    return Response(
-        data,
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": f"inline; filename=\"slips.pdf\"; filename*=UTF-8''{name}",
-            "Cache-Control": "no-store",
-            "X-Slip-Count": str(len(printed.codes)),
-            "X-Slips-Voided": str(printed.voided),
-        },
-    )
+    name = f"{branch.name}{rnd.title}代表评议票.pdf"
+    return slip_sheet.response(data, name, count=len(printed.codes), voided=printed.voided)
 
 
 @router.post("/debrief-reports/{report_id}/publish", response_model=ReportRead)

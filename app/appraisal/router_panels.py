@@ -4,7 +4,6 @@ committee's (its branches) screens. Printing returns the PDF at once: its codes 
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Response
 
@@ -71,17 +70,8 @@ def issue_slips(session: SessionDep, actor: ActorDep, branch: ManagedBranch, bod
     """打印一个月的测评票（每名在册代表一张）；重新打印则旧票作废。测评码只在这份 PDF 里，不另保存。"""
     issued = slips.issue(session, actor=actor, branch=branch, year=body.year, month=body.month)
     data = slip_sheet.pdf(int(branch.id or 0), branch.name, issued.year, issued.month, issued.codes)
-    name = quote(f"{branch.name}{issued.year}年{issued.month}月测评票.pdf")
-    return Response(
-        data,
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": f"inline; filename=\"slips.pdf\"; filename*=UTF-8''{name}",
-            "Cache-Control": "no-store",
-            "X-Slip-Count": str(len(issued.codes)),
-            "X-Slips-Voided": str(issued.voided),
-        },
-    )
+    name = f"{branch.name}{issued.year}年{issued.month}月测评票.pdf"
+    return slip_sheet.response(data, name, count=len(issued.codes), voided=issued.voided)
 
 
 @router.get("/branches/{branch_id}/slip-counts", response_model=list[SlipMonthCount])

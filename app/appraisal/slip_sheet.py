@@ -11,12 +11,14 @@ from functools import lru_cache
 from pathlib import Path
 
 import qrcode
+from fastapi import Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 from qrcode.constants import ERROR_CORRECT_Q
 
 from app.appraisal.slips import month_end, shown
 from app.core.config import settings
+from app.core.downloads import file_response
 from app.core.time import local_display, utcnow
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -129,3 +131,16 @@ def pdf(branch_id: int, branch_name: str, year: int, month: int, codes: Sequence
 
 def debrief_pdf(branch_id: int, branch_name: str, round_title: str, codes: Sequence[str]) -> bytes:
     return render_pdf(debrief_html(branch_id, branch_name, round_title, codes))
+
+
+def response(data: bytes, filename: str, *, count: int, voided: int) -> Response:
+    """A printed sheet of slips, shown to print (never cached: the codes are only in it), with how many
+    slips it holds and how many unused ones printing it voided."""
+    return file_response(
+        data,
+        filename,
+        "application/pdf",
+        fallback="slips.pdf",
+        inline=True,
+        headers={"X-Slip-Count": str(count), "X-Slips-Voided": str(voided)},
+    )

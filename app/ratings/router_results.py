@@ -11,12 +11,12 @@ branch's members in bulk, so a secretary never approves figures recomputed since
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from app.core.db import SessionDep, end_read_phase
+from app.core.downloads import disposition
 from app.core.errors import PreconditionFailed
 from app.core.idempotency import Idempotency, IdempotencyDep
 from app.core.pagination import Page, PageDep
@@ -386,6 +386,5 @@ def export_xlsx(session: SessionDep, actor: ActorDep, located: VisiblePeriod) ->
     period, _unit = located
     handle = export.build(session, actor=actor, period=period)
     end_read_phase(session)
-    name = quote(export.filename(period))
-    headers = {"Content-Disposition": f"attachment; filename=\"ratings-{period.id}.xlsx\"; filename*=UTF-8''{name}"}
+    headers = {"Content-Disposition": disposition(export.filename(period), fallback=f"ratings-{period.id}.xlsx")}
     return StreamingResponse(export.chunks(handle), media_type=XLSX, headers=headers)

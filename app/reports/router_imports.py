@@ -3,8 +3,6 @@ accounts as a PDF. A secretary imports within their branch, the committee within
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from fastapi import APIRouter, File, UploadFile
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
@@ -12,6 +10,7 @@ from sqlmodel import Session
 
 from app.core import db as core_db
 from app.core.db import SessionDep, end_read_phase
+from app.core.downloads import file_response
 from app.core.idempotency import IdempotencyDep
 from app.core.middleware import body_limit
 from app.core.permissions import Actor
@@ -48,10 +47,7 @@ def _read(
 
 
 def _download(data: bytes, filename: str, media_type: str) -> Response:
-    disposition = f"attachment; filename=\"import.{filename.rsplit('.', 1)[-1]}\"; filename*=UTF-8''{quote(filename)}"
-    return Response(
-        data, media_type=media_type, headers={"Content-Disposition": disposition, "Cache-Control": "no-store"}
-    )
+    return file_response(data, filename, media_type, fallback=f"import.{filename.rsplit('.', 1)[-1]}")
 
 
 @router.get("/templates/{kind}.xlsx", response_class=Response, responses={200: {"content": {_XLSX: {}}}})

@@ -15,12 +15,12 @@ import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import IO, Any, Literal
-from urllib.parse import quote
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
+from app.core import downloads
 from app.core.time import local_display
 
 Format = Literal["xlsx", "csv"]
@@ -102,5 +102,5 @@ def write(
 
 
 def disposition(filename: str) -> str:
-    """Content-Disposition with the Chinese name (RFC 5987) and an ASCII fallback."""
-    return f"attachment; filename=\"export\"; filename*=UTF-8''{quote(filename)}"
+    """Content-Disposition of an export (app.core.downloads)."""
+    return downloads.disposition(filename)
