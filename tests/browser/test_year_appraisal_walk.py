@@ -134,3 +134,16 @@ def test_debrief_joins_the_ranking_and_the_tiers(server: LiveServer, page: Any, 
     card.scroll_into_view_if_needed()
     page.wait_for_timeout(300)
     card.screenshot(path=str(screenshots / "tiers-appraisal-proposal-card.png"))
+
+
+def test_the_policy_sets_the_debrief_weight(server: LiveServer, page: Any, screenshots: Path) -> None:
+    sign_in(page, server, "committee_admin")
+    page.goto(server.base_url + "/ratings/policy")
+    weight = page.get_by_test_id("debrief-weight")
+    weight.wait_for()
+    assert weight.locator("input").input_value() == "20"
+    section = page.get_by_text("党支部年度考评得分 = 年度星级得分 × 80%")
+    assert "默认 20%" in section.inner_text()
+    weight.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(screenshots / "tiers-appraisal-policy.png"))
