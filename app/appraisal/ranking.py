@@ -11,9 +11,10 @@ MIN_PUBLIC_RATINGS people up, as on the boards). Branches are ordered by the yea
 (app/appraisal/year_appraisal.py: the star score with the year's 述职评议 by the policy's weight; the
 star score alone without 述职), without a published score last, then by name; a row shows both parts.
 Every figure is one GROUP BY over the committee's branches: the view costs six statements whatever the
-town's size, and three more when the year has closed 述职 rounds (their reports, the committee's scores,
-the representatives' answers; the policy for trimming is one more). A year without a single year pledge on the
-boards (a year before the town used Liangnuo) shows no coverage and kept rate: unknown, not 0 %.
+town's size, one more for the year's closed 述职 reports and three more when there are any (the policy
+that says whether the committee's scores are trimmed, their GROUP BY, the representatives' GROUP BY).
+A year without a single year pledge on the boards (a year before the town used Liangnuo) shows no
+coverage and kept rate: unknown, not 0 %.
 """
 
 from __future__ import annotations
