@@ -62,13 +62,18 @@ def shared_page(
     return 200, headers, page.encoded(encoding)
 
 
+def body_or_head(request: Request, body: bytes, headers: dict[str, str]) -> Response:
+    """GET: the page; HEAD: GET's headers, its length included, without the body."""
+    if request.method == "HEAD":
+        return Response(media_type=HTML, headers={**headers, "Content-Length": str(len(body))})
+    return Response(body, media_type=HTML, headers=headers)
+
+
 def cached_response(request: Request, page: Rendered) -> Response:
     status, headers, body = shared_page(request.headers.get("if-none-match"), accepted(request.scope), page)
     if status == 304:
         return Response(status_code=304, headers=headers)
-    if request.method == "HEAD":  # GET's headers, its length included, without the body
-        return Response(media_type=HTML, headers={**headers, "Content-Length": str(len(body))})
-    return Response(body, media_type=HTML, headers=headers)
+    return body_or_head(request, body, headers)
 
 
 def qr_response(data: str | bytes, media_type: str) -> Response:
@@ -192,8 +197,9 @@ def count_view(board: service.Resolved) -> bool:
     return service.view_counter.record(board.board_id)
 
 
-def counted(response: Response, board: service.Resolved) -> Response:
-    if count_view(board):
+def counted(request: Request, response: Response, board: service.Resolved) -> Response:
+    """A villager's view counted (a HEAD, e.g. a chat app's link preview, is not a view)."""
+    if request.method == "GET" and count_view(board):
         # after the response is sent, in a transaction of its own (see ViewCounter)
         response.background = BackgroundTask(service.view_counter.flush)
     return response
@@ -211,7 +217,7 @@ def _board_page(token: str, big: bool, encoding: str | None, year: int | None) -
         return page, board
 
 
-@public_router.get("/b/{token}")
+@public_router.api_route("/b/{token}", methods=["GET", "HEAD"])
 async def board_page(request: Request, token: str) -> Response:
     # async, with the work in one thread-pool call (none for a repeat, see PageMemo): a sync route
     # with sync dependencies would hop to the pool four times (the session's start and end, the
@@ -221,7 +227,7 @@ async def board_page(request: Request, token: str) -> Response:
     key = ("b", token, big, encoding) if year is None else ("b", token, big, encoding, year)
     page, board = await memoized(key, partial(_board_page, token, big, encoding, year))
     assert page is not None
-    return counted(cached_response(request, page), board)
+    return counted(request, cached_response(request, page), board)
 
 
 @public_router.get("/b/{token}/qr.svg")
@@ -263,7 +269,7 @@ def _pledge_page(token: str, pledge_id: int, big: bool) -> tuple[Rendered | None
         return public.pledge_page(session, board, pledge_id, big=big), board
 
 
-@public_router.get("/b/{token}/p/{pledge_id:int}")
+@public_router.api_route("/b/{token}/p/{pledge_id:int}", methods=["GET", "HEAD"])
 async def pledge_page(request: Request, token: str, pledge_id: int) -> Response:
     """Cached like the board (see board_page); the device's form token is put in here."""
     big = big_text(request)
@@ -274,7 +280,7 @@ async def pledge_page(request: Request, token: str, pledge_id: int) -> Response:
     headers, body = form_page(
         page, pledge_id, guard.device_of(request), gzip=gzip, secure=request.url.scheme == "https"
     )
-    return Response(body, media_type=HTML, headers=headers)
+    return body_or_head(request, body, headers)
 
 
 GZIP_ONLY = ("gzip",)
@@ -379,13 +385,13 @@ def _star_page(token: str, big: bool, encoding: str | None) -> tuple[Rendered, s
         return page, board
 
 
-@public_router.get("/s/{token}")
+@public_router.api_route("/s/{token}", methods=["GET", "HEAD"])
 async def star_board_page(request: Request, token: str) -> Response:
     """As the board: one thread-pool call and one query when the page is cached, none for a repeat."""
     big, encoding = big_text(request), accepted(request.scope)
     page, board = await memoized(("s", token, big, encoding), partial(_star_page, token, big, encoding))
     assert page is not None
-    return counted(cached_response(request, page), board)
+    return counted(request, cached_response(request, page), board)
 
 
 @public_router.get("/s/{token}/qr.svg")
