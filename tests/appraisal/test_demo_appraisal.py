@@ -100,7 +100,7 @@ def test_the_demo_town_has_a_year_of_appraisal(client: TestClient, db: Session, 
     assert "分类：<b>后进</b>" in text
     assert "分类：<b>一般（已摘帽）</b>" in text
     assert "分类：<b>先进</b>" in text
-    assert f"按{year}年度得分排序" in text
+    assert f"按{year}年度考评得分排序" in text
     assert f"{year}年度没有承诺记录" in text  # the demo's year pledges are this year's
     people = {m.name for m in db.execute(select(Member)).scalars()} | {
         r.name for r in db.execute(select(Representative)).scalars()

@@ -99,7 +99,7 @@ def test_the_public_page(client: TestClient, world: World, db: Session) -> None:
     # order, figures and words
     first, second = text.index("第 1 名</span>　大洼社区党支部"), text.index("第 2 名</span>　花车村党支部")
     assert first < second < text.index("机关党支部")
-    assert "年度得分 <b>355</b> 分" in text
+    assert "年度考评 <b>355</b> 分" in text
     assert "分类：<b>先进</b>" in text
     assert "承诺覆盖 50%（2 / 4 名党员有公示承诺）" in text
     assert "承诺兑现率 50%（已销诺 2 件，已兑现 1 件）" in text
