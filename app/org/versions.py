@@ -69,9 +69,10 @@ def _bump(session: Session, unit_ids: set[int]) -> None:
         .values(content_version=OrgUnit.content_version + 1)
         .execution_options(synchronize_session=False)
     )
-    for obj in session.identity_map.values():
-        if isinstance(obj, OrgUnit) and obj.id in unit_ids:
-            session.expire(obj, ["content_version"])
+    for unit_id in ordered:  # only the units bumped: never a scan of a large session's every object
+        loaded = session.identity_map.get(session.identity_key(OrgUnit, unit_id))
+        if loaded is not None:
+            session.expire(loaded, ["content_version"])
 
 
 def content_version_of(unit_id: Any) -> Any:
