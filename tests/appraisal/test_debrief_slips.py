@@ -28,11 +28,12 @@ from app.core.ratelimit import limiter
 from app.core.time import today_local, utcnow
 from app.org.models import OrgUnit
 from tests.appraisal.test_debrief import API, SCORE, act, create_round, h, own_report, schedule, score, submit
-from tests.appraisal.test_slips import add_panel, decode_pdf
+from tests.appraisal.test_slips import add_panel
 from tests.appraisal.test_slips import issue as issue_month
 from tests.boards.conftest import Committed
 from tests.boards.conftest import committed as committed
 from tests.factories import Persona, World
+from tests.qr import decode_pdf
 
 # a round's address is longer than a month's (/t/debrief/…): a QR code of more modules, which zbar reads
 # off a 150 dpi raster now and then not (a phone's camera has no such trouble); read at 200 dpi

@@ -6,7 +6,6 @@ posts, and the schema that keeps an answer from ever leading to a representative
 from __future__ import annotations
 
 import io
-import subprocess
 import threading
 from datetime import date
 from pathlib import Path
@@ -14,7 +13,6 @@ from urllib.parse import urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
-from PIL import Image
 from sqlalchemy import func, inspect, select
 from sqlmodel import Session, col
 
@@ -27,6 +25,7 @@ from app.core.time import today_local
 from tests.boards.conftest import Committed
 from tests.boards.conftest import committed as committed
 from tests.factories import Persona, World
+from tests.qr import decode_pdf
 
 API = "/api/v1/appraisal"
 
@@ -48,20 +47,6 @@ def add_panel(client: TestClient, persona: Persona, branch_id: int, n: int = 3) 
         assert r.status_code == 201, r.text
         ids.append(r.json()["id"])
     return ids
-
-
-def decode_pdf(pdf: bytes, tmp_path: Path, dpi: int = 150) -> list[str]:
-    """Every QR code on every page of the sheet, as a phone would read it off the paper."""
-    from pyzbar.pyzbar import decode
-
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    source = tmp_path / "sheet.pdf"
-    source.write_bytes(pdf)
-    subprocess.run(["pdftoppm", "-r", str(dpi), "-png", str(source), str(tmp_path / "page")], check=True)
-    found: list[str] = []
-    for page in sorted(tmp_path.glob("page*.png")):
-        found += [s.data.decode() for s in decode(Image.open(page))]
-    return found
 
 
 def issue(client: TestClient, persona: Persona, branch_id: int, tmp_path: Path, when: date | None = None) -> list[str]:

@@ -9,7 +9,6 @@ with axe-core (no serious or critical violation)."""
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from tests.browser.helpers import Api, sign_in, small_jpeg
 from tests.browser.test_axe import AXE, RUN
 from tests.browser.test_debrief_walk import phone
 from tests.live import LiveServer
+from tests.qr import decode_pdf
 
 pytestmark = pytest.mark.browser
 
@@ -31,19 +31,6 @@ def look(page: Any, folder: Path, name: str, audits: list[tuple[str, Any]]) -> N
     page.add_script_tag(path=str(AXE))
     bad = [v for v in page.evaluate(RUN) if v["impact"] in ("serious", "critical")]
     audits.append((name, bad))
-
-
-def qr_urls(pdf: bytes, folder: Path) -> list[str]:
-    from PIL import Image
-    from pyzbar.pyzbar import decode
-
-    source = folder / "appraisal-slips.pdf"
-    source.write_bytes(pdf)
-    subprocess.run(["pdftoppm", "-r", "150", "-png", str(source), str(folder / "appraisal-slips")], check=True)
-    found: list[str] = []
-    for page in sorted(folder.glob("appraisal-slips*.png")):
-        found += [s.data.decode() for s in decode(Image.open(page))]
-    return found
 
 
 def test_a_self_evaluation_photo_that_waits_in_the_outbox_is_shown_again(
@@ -119,7 +106,7 @@ def test_a_month_of_slips_and_a_quarter_self_evaluation(browser: Any, server: Li
         count = printed["count"]
         assert count >= 2
 
-    urls = qr_urls(pdf, screenshots)
+    urls = decode_pdf(pdf, screenshots / "appraisal-slips")
     assert len(urls) == count
     assert all(u.startswith(f"{server.base_url}/t/{branch_id}/") for u in urls)
 

@@ -10,7 +10,6 @@ photographed and audited with axe-core (no serious or critical violation)."""
 from __future__ import annotations
 
 import re
-import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
@@ -18,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PIL import Image
 
 from tests.browser.helpers import Api, sign_in, small_jpeg
 from tests.browser.test_axe import AXE, RUN
 from tests.live import LiveServer
+from tests.qr import decode_pdf
 
 pytestmark = pytest.mark.browser
 
@@ -62,24 +61,6 @@ def look(page: Any, folder: Path, name: str, audits: list[tuple[str, Any]]) -> N
     page.add_script_tag(path=str(AXE))
     bad = [v for v in page.evaluate(RUN) if v["impact"] in ("serious", "critical")]
     audits.append((name, bad))
-
-
-def qr_urls(pdf: bytes, folder: Path) -> list[str]:
-    """Every QR code of the printed sheet, read off its pages (pdftoppm + zbar, as a phone camera would);
-    the pages stay in the folder as debrief-slips-N.png."""
-    from pyzbar.pyzbar import decode
-
-    for stale in folder.glob("debrief-slips*.png"):  # an earlier, longer sheet's pages
-        stale.unlink()
-    source = folder / "debrief-slips.pdf"
-    source.write_bytes(pdf)
-    # 200 dpi: a round's longer address makes a QR code of more modules, which zbar misses now and then
-    # off a 150 dpi raster
-    subprocess.run(["pdftoppm", "-r", "200", "-png", str(source), str(folder / "debrief-slips")], check=True)
-    found: list[str] = []
-    for page in sorted(folder.glob("debrief-slips*.png")):
-        found += [s.data.decode() for s in decode(Image.open(page))]
-    return found
 
 
 def print_sheet(page: Any, branch_id: int, report_id: int) -> tuple[bytes, int]:
@@ -195,7 +176,7 @@ def test_a_debrief_round_from_draft_to_the_board(browser: Any, server: LiveServe
         page.get_by_test_id("score-result").filter(has_text="已有 1 人评分，平均 88 分").wait_for()
 
     # ---- a representative: a slip's QR code read off the sheet, opened on a phone without signing in
-    urls = qr_urls(pdf, screenshots)
+    urls = decode_pdf(pdf, screenshots / "debrief-slips")
     assert len(urls) == count
     assert all(u.startswith(f"{server.base_url}/t/debrief/{branch_id}/") for u in urls)
     with phone(browser) as page:
