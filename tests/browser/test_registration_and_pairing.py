@@ -167,10 +167,16 @@ def test_pairings_visits_register_counts_and_the_boards(server: LiveServer, new_
     _shot(com, screenshots, "10-committee-counts")
 
     # the boards: 结对帮扶 N 户 and 报到党员, never a household
-    # the secretary's own scope holds only their branch and its groups (the committee has > 100 boards)
-    boards = Api(server, "secretary").get("/boards?kind=pledges&size=100")["items"]
-    demo_branch = server.account("secretary")["unit"]
-    branch_board = next(b["public_url"] for b in boards if b["kind"] == "pledges" and b["unit_name"] == demo_branch)
+    # the branch's board, by its id: another walk on this server may have renamed the branch or taken
+    # its board down (then a new one is put up, as a secretary would)
+    secretary = Api(server, "secretary")
+    branch_id = next(g["unit_id"] for g in secretary.get("/auth/me")["grants"] if g["role"] == "secretary")
+    boards = secretary.get(f"/boards?unit_id={branch_id}&kind=pledges&size=100")["items"]
+    branch_board = next((b["public_url"] for b in boards if b["unit_id"] == branch_id), None)
+    if branch_board is None:
+        status, made, _ = secretary.call("POST", "/boards", {"unit_id": branch_id})
+        assert status == 201, (status, made)
+        branch_board = made["public_url"]
     board = new_page()
     board.goto(branch_board)
     board.get_by_text("报到党员 · 向社区作承诺").wait_for()
