@@ -41,3 +41,19 @@ export function autosave(name, source, delay = 300) {
     window.removeEventListener('pagehide', flushNow)
   }
 }
+
+/**
+ * Read the draft `name` back into a form and start autosaving it: `source()` is what is saved,
+ * `apply(saved)` puts a saved draft into the form and says whether it held anything. Call it before
+ * the form waits on the network. What the person typed while the draft was being read wins over the
+ * draft and is saved at once. Returns { restored, stop }.
+ */
+export async function resumeDraft(name, source, apply, delay = 300) {
+  const before = JSON.stringify(source())
+  const saved = await loadDraft(name)
+  const typed = JSON.stringify(source()) !== before
+  const restored = !!saved && !typed && !!apply(saved)
+  const stop = autosave(name, source, delay)
+  if (typed) await saveDraft(name, source())
+  return { restored, stop }
+}

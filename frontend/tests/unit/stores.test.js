@@ -170,6 +170,35 @@ describe('drafts', () => {
     expect(await drafts.loadDraft('pledge-new')).toBeUndefined()
   })
 
+  it('resumeDraft restores a saved draft, and what is typed while it is read wins and is saved at once', async () => {
+    signIn()
+    await freshApp()
+    const drafts = await import('../../src/lib/drafts.js')
+    const form = reactive({ title: '', content: '' })
+    const fill = (saved) => Object.assign(form, { title: saved.title, content: saved.content }) && !!saved.title
+    const source = () => ({ ...form })
+    const none = await drafts.resumeDraft('pledge-r', source, fill, 10)
+    expect(none.restored).toBe(false)
+    form.title = '修水渠'
+    await nextTick()
+    await new Promise((resolve) => setTimeout(resolve, 60))
+    none.stop(false)
+    form.title = ''
+    const back = await drafts.resumeDraft('pledge-r', source, fill, 10)
+    expect(back.restored).toBe(true)
+    expect(form.title).toBe('修水渠')
+    back.stop(false)
+
+    const resuming = drafts.resumeDraft('pledge-r', source, fill, 10000)
+    form.title = '修水渠和村道' // typed before the draft came back from IndexedDB
+    const typed = await resuming
+    expect(typed.restored).toBe(false)
+    expect(form.title).toBe('修水渠和村道')
+    expect((await drafts.loadDraft('pledge-r')).title).toBe('修水渠和村道') // saved without waiting for a change
+    typed.stop(false)
+    await drafts.dropDraft('pledge-r')
+  })
+
   it('the page being hidden saves at once', async () => {
     signIn()
     await freshApp()
